@@ -1,0 +1,66 @@
+/**
+ * The tenant table's keys and indexes, defined once: the CDK table, the local control plane and the tests
+ * all build the table from these names.
+ */
+export const TENANT_TABLE = {
+  partitionKey: 'tenantCode',
+  byStatus: { indexName: 'byStatus', partitionKey: 'status', sortKey: 'tenantCode' },
+  /**
+   * Sparse: only rows with a decommission date that are not deleted carry `decommissionBucket`, so the
+   * daily sweep queries the few due rows instead of scanning the table.
+   */
+  byDecommissionDate: {
+    indexName: 'byDecommissionDate',
+    partitionKey: 'decommissionBucket',
+    sortKey: 'decommissionDate',
+  },
+} as const;
+
+/** The single value of the sparse index's partition key. */
+export const DECOMMISSION_BUCKET = 'scheduled';
+
+/** Idempotency records (Powertools layout): partition key `id`, TTL on `expiration`. */
+export const IDEMPOTENCY_TABLE = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
+
+/** CreateTable input for local and test tables, matching the CDK definition. */
+export function tenantTableDefinition(tableName: string) {
+  const { partitionKey, byStatus, byDecommissionDate } = TENANT_TABLE;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' as const },
+      { AttributeName: byStatus.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: byDecommissionDate.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: byDecommissionDate.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: byStatus.indexName,
+        KeySchema: [
+          { AttributeName: byStatus.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: byStatus.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+      {
+        IndexName: byDecommissionDate.indexName,
+        KeySchema: [
+          { AttributeName: byDecommissionDate.partitionKey, KeyType: 'HASH' as const },
+          { AttributeName: byDecommissionDate.sortKey, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      },
+    ],
+  };
+}
+
+export function idempotencyTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' as const }],
+    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' as const }],
+  };
+}

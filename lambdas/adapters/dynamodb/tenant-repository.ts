@@ -1,0 +1,349 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { FlowSupersededError, TenantConflictError, TenantNotFoundError, ValidationError } from '../../core/errors';
+import { FLOWS } from '../../core/flows';
+import { ALLOWED_FROM, IN_PROGRESS_STATUSES, type TenantStatus } from '../../core/lifecycle';
+import type {
+  FlowCompletion,
+  Page,
+  RunProgress,
+  TenantRepository,
+  TransitionRequest,
+  TransitionResult,
+} from '../../core/ports';
+import { DEFAULT_TIER, type Tenant } from '../../core/tenant';
+import type { TenantCode } from '../../core/tenant-code';
+import { DECOMMISSION_BUCKET, TENANT_TABLE } from './table-schema';
+
+type Item = Record<string, NativeAttributeValue>;
+
+/** Attributes that exist for the table's sake and never leave the repository. */
+const INTERNAL_ATTRIBUTES = [TENANT_TABLE.byDecommissionDate.partitionKey, 'claimedBy'] as const;
+
+/** SET/REMOVE lists from which one UpdateExpression is built, and the same change applied in memory. */
+interface Mutation {
+  set: Item;
+  remove: string[];
+}
+
+function buildUpdate(m: Mutation, extraSet: string[] = []) {
+  const names: Record<string, string> = {};
+  const values: Item = {};
+  const sets = [...extraSet];
+  for (const [key, value] of Object.entries(m.set)) {
+    names[`#${key}`] = key;
+    values[`:${key}`] = value;
+    sets.push(`#${key} = :${key}`);
+  }
+  for (const key of m.remove) names[`#${key}`] = key;
+  const expression = [
+    sets.length ? `SET ${sets.join(', ')}` : '',
+    m.remove.length ? `REMOVE ${m.remove.map((k) => `#${k}`).join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return { expression, names, values };
+}
+
+function applyMutation(before: Item | undefined, m: Mutation): Item {
+  const after: Item = { ...before };
+  for (const key of m.remove) delete after[key];
+  return { ...after, ...m.set };
+}
+
+function toTenant(item: Item): Tenant {
+  const copy: Item = { ...item };
+  for (const key of INTERNAL_ATTRIBUTES) delete copy[key];
+  return copy as Tenant;
+}
+
+function encodeToken(key: Item | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeToken(token: string | undefined, expectedKeys: readonly string[]): Item | undefined {
+  if (token === undefined) return undefined;
+  const invalid = new ValidationError('nextToken is not valid for this query', [
+    { path: 'nextToken', message: 'is not a token this query returned' },
+  ]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw new ValidationError(invalid.message, invalid.issues, { cause });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid;
+  const entries = Object.entries(parsed);
+  const keys = entries.map(([k]) => k).sort();
+  const expected = [...new Set(expectedKeys)].sort();
+  const ok =
+    keys.length === expected.length &&
+    expected.every((k, i) => keys[i] === k) &&
+    entries.every(([, v]) => typeof v === 'string');
+  if (!ok) throw invalid;
+  return parsed as Item;
+}
+
+function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+/**
+ * The tenant table. Every lifecycle transition is one conditional UpdateItem whose condition is the
+ * lifecycle table itself, so two racing requests can never both win; every flow write is conditioned on
+ * the row still carrying the flow's flowId.
+ */
+export class DynamoDbTenantRepository implements TenantRepository {
+  public constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  public async get(code: TenantCode): Promise<Tenant | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { tenantCode: code }, ConsistentRead: true }),
+    );
+    return out.Item ? toTenant(out.Item) : undefined;
+  }
+
+  public async list(query: { status?: TenantStatus; limit: number; nextToken?: string }): Promise<Page<Tenant>> {
+    if (query.status) {
+      const { indexName, partitionKey, sortKey } = TENANT_TABLE.byStatus;
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': partitionKey },
+          ExpressionAttributeValues: { ':s': query.status },
+          Limit: query.limit,
+          ExclusiveStartKey: decodeToken(query.nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
+        }),
+      );
+      return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
+    }
+    const out = await this.client.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: query.limit,
+        ExclusiveStartKey: decodeToken(query.nextToken, [TENANT_TABLE.partitionKey]),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
+  }
+
+  public async transition(req: TransitionRequest): Promise<TransitionResult> {
+    const flow = FLOWS[req.action];
+    const mutation = this.transitionMutation(req);
+    const update = buildUpdate(mutation, [
+      '#version = if_not_exists(#version, :zero) + :one',
+      '#createdAt = if_not_exists(#createdAt, :now)',
+    ]);
+    const allowed = ALLOWED_FROM[req.action];
+    const statusValues = allowed.filter((s) => s !== 'absent').map((s, i) => [`:from${i}`, s] as const);
+    const conditions = [
+      ...(allowed.includes('absent') ? ['attribute_not_exists(#tenantCode)'] : []),
+      ...(statusValues.length ? [`#status IN (${statusValues.map(([k]) => k).join(', ')})`] : []),
+    ];
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantCode: req.tenantCode },
+          UpdateExpression: update.expression,
+          ConditionExpression: conditions.join(' OR '),
+          ExpressionAttributeNames: {
+            ...update.names,
+            '#version': 'version',
+            '#createdAt': 'createdAt',
+            '#status': 'status',
+            ...(allowed.includes('absent') ? { '#tenantCode': 'tenantCode' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...update.values,
+            ...Object.fromEntries(statusValues),
+            ':zero': 0,
+            ':one': 1,
+            ':now': req.now,
+          },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const beforeItem = out.Attributes;
+      const after = applyMutation(beforeItem, mutation);
+      after.tenantCode = req.tenantCode;
+      after.version = ((beforeItem?.version as number | undefined) ?? 0) + 1;
+      after.createdAt = (beforeItem?.createdAt as string | undefined) ?? req.now;
+      return { before: beforeItem ? toTenant(beforeItem) : undefined, after: toTenant(after) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = error.Item?.status as { S?: string } | undefined;
+      if (!current?.S) throw new TenantNotFoundError(req.tenantCode);
+      throw new TenantConflictError(req.tenantCode, flow.action, current.S as TenantStatus);
+    }
+  }
+
+  private transitionMutation(req: TransitionRequest): Mutation {
+    const flow = FLOWS[req.action];
+    const set: Item = {
+      status: flow.inProgressStatus,
+      flowId: req.flowId,
+      action: req.action,
+      requestedBy: req.requestedBy,
+      updatedAt: req.now,
+    };
+    // A new flow starts clean: the last run and error belonged to the previous flow.
+    const remove = ['lastError', 'runId', 'runStatus', 'claimedBy'];
+    const { tier, variables, decommissionDate } = req.changes;
+    if (req.action === 'create') {
+      set.tier = tier ?? DEFAULT_TIER;
+      set.variables = variables ?? {};
+      remove.push('outputs', 'sensitiveOutputs', 'workspaceId');
+    } else {
+      if (tier !== undefined) set.tier = tier;
+      if (variables !== undefined) set.variables = variables;
+    }
+    const dateKey = TENANT_TABLE.byDecommissionDate.partitionKey;
+    if (typeof decommissionDate === 'string') {
+      set.decommissionDate = decommissionDate;
+      set[dateKey] = DECOMMISSION_BUCKET;
+    } else if (decommissionDate === null || req.action === 'create') {
+      remove.push('decommissionDate', dateKey);
+    }
+    return { set, remove };
+  }
+
+  public async undoTransition(result: TransitionResult): Promise<void> {
+    const { before, after } = result;
+    const guard = {
+      ConditionExpression: '#flowId = :flowId',
+      ExpressionAttributeNames: { '#flowId': 'flowId' },
+      ExpressionAttributeValues: { ':flowId': after.flowId },
+    };
+    try {
+      if (!before) {
+        await this.client.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { tenantCode: after.tenantCode }, ...guard }),
+        );
+        return;
+      }
+      const item: Item = { ...before, version: after.version + 1 };
+      if (before.decommissionDate && before.status !== 'deleted') {
+        item[TENANT_TABLE.byDecommissionDate.partitionKey] = DECOMMISSION_BUCKET;
+      }
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...guard }));
+    } catch (error) {
+      // Another writer already moved the row on: it is no longer ours to restore.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  public async claimFlow(
+    code: TenantCode,
+    flowId: string,
+    executionId: string,
+  ): Promise<{ claimed: boolean; tenant: Tenant }> {
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantCode: code },
+          UpdateExpression: 'SET claimedBy = :exec',
+          ConditionExpression: 'flowId = :flowId AND (attribute_not_exists(claimedBy) OR claimedBy = :exec)',
+          ExpressionAttributeValues: { ':exec': executionId, ':flowId': flowId },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claimed: true, tenant: toTenant(out.Attributes ?? {}) };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const current = await this.get(code);
+      if (!current || current.flowId !== flowId) throw new FlowSupersededError(code, flowId);
+      return { claimed: false, tenant: current };
+    }
+  }
+
+  public async recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void> {
+    const set: Item = { updatedAt: now };
+    for (const [k, v] of Object.entries(progress)) if (v !== undefined) set[k] = v;
+    await this.guardedUpdate(code, flowId, { set, remove: [] }, false);
+  }
+
+  public async completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
+    const set: Item = { status: c.status, updatedAt: c.now };
+    const remove: string[] = [];
+    if (c.runStatus !== undefined) set.runStatus = c.runStatus;
+    if (c.lastError) set.lastError = c.lastError;
+    else remove.push('lastError');
+    if (c.status === 'deleted') {
+      remove.push('outputs', 'sensitiveOutputs', 'workspaceId', TENANT_TABLE.byDecommissionDate.partitionKey);
+    } else if (c.outputs !== undefined) {
+      set.outputs = c.outputs;
+      set.sensitiveOutputs = c.sensitiveOutputs ?? [];
+    }
+    return this.guardedUpdate(code, flowId, { set, remove }, true);
+  }
+
+  private async guardedUpdate(code: TenantCode, flowId: string, m: Mutation, mustBeInProgress: boolean) {
+    const update = buildUpdate(m, ['#version = #version + :one']);
+    const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantCode: code },
+          UpdateExpression: update.expression,
+          ConditionExpression: mustBeInProgress
+            ? `#flowId = :flowId AND #currentStatus IN (${inProgress.map(([k]) => k).join(', ')})`
+            : '#flowId = :flowId',
+          ExpressionAttributeNames: {
+            ...update.names,
+            '#flowId': 'flowId',
+            '#version': 'version',
+            ...(mustBeInProgress ? { '#currentStatus': 'status' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ...update.values,
+            ':flowId': flowId,
+            ':one': 1,
+            ...(mustBeInProgress ? Object.fromEntries(inProgress) : {}),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toTenant(out.Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) throw new FlowSupersededError(code, flowId);
+      throw error;
+    }
+  }
+
+  public async listDueForDecommission(date: string, nextToken?: string): Promise<Page<Tenant>> {
+    const { indexName, partitionKey, sortKey } = TENANT_TABLE.byDecommissionDate;
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#b = :b AND #d <= :d',
+        ExpressionAttributeNames: { '#b': partitionKey, '#d': sortKey },
+        ExpressionAttributeValues: { ':b': DECOMMISSION_BUCKET, ':d': date },
+        ExclusiveStartKey: decodeToken(nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
+      }),
+    );
+    return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
+  }
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { TENANT_STATUSES } from './lifecycle';
+import { TIERS } from './tenant';
+import { TenantCodeSchema } from './tenant-code';
+
+/** Largest request body the API accepts, in bytes. */
+export const MAX_BODY_BYTES = 32 * 1024;
+
+/** Variables the control plane sets itself on every workspace; a tenant cannot supply them. */
+export const RESERVED_VARIABLES = ['tenant_code', 'tier', 'environment'] as const;
+
+const VARIABLE_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+export const MAX_VARIABLES = 50;
+export const MAX_VARIABLE_VALUE_LENGTH = 4096;
+
+export const VariablesSchema = z
+  .record(
+    z
+      .string()
+      .regex(VARIABLE_KEY, 'variable names are letters, digits and underscores, starting with a letter')
+      .refine((k) => !(RESERVED_VARIABLES as readonly string[]).includes(k), {
+        message: `is set by the control plane (reserved: ${RESERVED_VARIABLES.join(', ')})`,
+      }),
+    z.string().max(MAX_VARIABLE_VALUE_LENGTH, `values are at most ${MAX_VARIABLE_VALUE_LENGTH} characters`),
+  )
+  .refine((v) => Object.keys(v).length <= MAX_VARIABLES, { message: `at most ${MAX_VARIABLES} variables` });
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** An ISO calendar date (YYYY-MM-DD) strictly after `today` (UTC). */
+export function futureDateSchema(today: () => string) {
+  return z
+    .string()
+    .regex(ISO_DATE, 'must be an ISO date (YYYY-MM-DD)')
+    .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { message: 'is not a calendar date' })
+    .refine((d) => d > today(), { message: 'must be in the future' });
+}
+
+export const TierSchema = z.enum(TIERS);
+
+export function createTenantSchema(today: () => string) {
+  return z.strictObject({
+    tenantCode: TenantCodeSchema,
+    tier: TierSchema.optional(),
+    variables: VariablesSchema.optional(),
+    decommissionDate: futureDateSchema(today).optional(),
+  });
+}
+
+export function updateTenantSchema(today: () => string) {
+  return z
+    .strictObject({
+      tier: TierSchema.optional(),
+      variables: VariablesSchema.optional(),
+      /** `null` clears the date. */
+      decommissionDate: futureDateSchema(today).nullable().optional(),
+    })
+    .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of tier, variables, decommissionDate' });
+}
+
+export const ListTenantsQuerySchema = z.strictObject({
+  status: z.enum(TENANT_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+export type CreateTenantRequest = z.infer<ReturnType<typeof createTenantSchema>>;
+export type UpdateTenantRequest = z.infer<ReturnType<typeof updateTenantSchema>>;
+export type ListTenantsQuery = z.infer<typeof ListTenantsQuerySchema>;

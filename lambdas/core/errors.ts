@@ -1,0 +1,81 @@
+import type { TenantStatus } from './lifecycle';
+
+/** Base class of every error the domain core raises; the API maps each subclass to one HTTP status. */
+export class ControlPlaneError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ControlPlaneError';
+  }
+}
+
+/** One invalid field of a request. `path` is the dotted field name (`variables.region`), empty for the body. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+/** The request is malformed: wrong JSON, unknown or mistyped fields, bad tenant code, oversize body. */
+export class ValidationError extends ControlPlaneError {
+  public constructor(
+    message: string,
+    public readonly issues: FieldIssue[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ValidationError';
+  }
+}
+
+export class TenantNotFoundError extends ControlPlaneError {
+  public constructor(public readonly tenantCode: string) {
+    super(`tenant '${tenantCode}' does not exist`);
+    this.name = 'TenantNotFoundError';
+  }
+}
+
+/** The lifecycle forbids the request in the tenant's current status. */
+export class TenantConflictError extends ControlPlaneError {
+  public constructor(
+    public readonly tenantCode: string,
+    public readonly request: string,
+    public readonly currentStatus: TenantStatus,
+  ) {
+    super(`cannot ${request} tenant '${tenantCode}' while it is ${currentStatus}`);
+    this.name = 'TenantConflictError';
+  }
+}
+
+/** A flow tried to write a tenant row that no longer carries its flowId: a newer flow owns the tenant. */
+export class FlowSupersededError extends ControlPlaneError {
+  public constructor(
+    public readonly tenantCode: string,
+    public readonly flowId: string,
+  ) {
+    super(`flow ${flowId} no longer owns tenant '${tenantCode}'`);
+    this.name = 'FlowSupersededError';
+  }
+}
+
+/** The same Idempotency-Key was sent again with a different request. */
+export class IdempotencyKeyReusedError extends ControlPlaneError {
+  public constructor() {
+    super('Idempotency-Key was already used for a different request');
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** A request with the same Idempotency-Key is still being processed. */
+export class IdempotencyInProgressError extends ControlPlaneError {
+  public constructor() {
+    super('a request with this Idempotency-Key is still in progress; retry shortly');
+    this.name = 'IdempotencyInProgressError';
+  }
+}
+
+/** The request was accepted but its flow could not be started; the tenant row was restored. */
+export class FlowStartError extends ControlPlaneError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FlowStartError';
+  }
+}

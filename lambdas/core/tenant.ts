@@ -1,0 +1,84 @@
+import type { Action } from './flows';
+import type { TenantStatus } from './lifecycle';
+import type { TenantCode } from './tenant-code';
+
+export const TIERS = ['small', 'medium', 'large'] as const;
+export type Tier = (typeof TIERS)[number];
+export const DEFAULT_TIER: Tier = 'small';
+
+/** A reason a person can act on, kept on the row after a failed flow. */
+export interface TenantError {
+  code: string;
+  message: string;
+  at: string;
+}
+
+/** One tenant row. Sensitive Terraform outputs are never stored: only their names. */
+export interface Tenant {
+  tenantCode: TenantCode;
+  status: TenantStatus;
+  /** Identifies the flow that owns the row; fresh on every transition. */
+  flowId: string;
+  /** Incremented by every write. */
+  version: number;
+  /** The request that started the current (or last) flow. */
+  action: Action;
+  tier: Tier;
+  variables: Record<string, string>;
+  /** ISO date (UTC) from which the daily sweep deletes the tenant. */
+  decommissionDate?: string;
+  workspaceId?: string;
+  runId?: string;
+  runStatus?: string;
+  outputs?: Record<string, unknown>;
+  sensitiveOutputs?: string[];
+  lastError?: TenantError;
+  requestedBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The API's view of a tenant: sensitive outputs appear by name only, as redacted. */
+export interface TenantView {
+  tenantCode: string;
+  status: TenantStatus;
+  flowId: string;
+  version: number;
+  action: Action;
+  tier: Tier;
+  variables: Record<string, string>;
+  decommissionDate: string | null;
+  workspaceId: string | null;
+  run: { id: string; status: string | null } | null;
+  outputs: Record<string, unknown>;
+  sensitiveOutputs: string[];
+  lastError: TenantError | null;
+  requestedBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const REDACTED = '(sensitive)';
+
+export function toView(t: Tenant): TenantView {
+  const outputs: Record<string, unknown> = { ...t.outputs };
+  for (const name of t.sensitiveOutputs ?? []) outputs[name] = REDACTED;
+  return {
+    tenantCode: t.tenantCode,
+    status: t.status,
+    flowId: t.flowId,
+    version: t.version,
+    action: t.action,
+    tier: t.tier,
+    variables: t.variables,
+    decommissionDate: t.decommissionDate ?? null,
+    workspaceId: t.workspaceId ?? null,
+    run: t.runId ? { id: t.runId, status: t.runStatus ?? null } : null,
+    outputs,
+    sensitiveOutputs: t.sensitiveOutputs ?? [],
+    lastError: t.lastError ?? null,
+    requestedBy: t.requestedBy,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}

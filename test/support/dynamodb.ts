@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ensureTable, LOCAL_AWS } from '../../lambdas/local/dynamodb-local';
+import { idempotencyTableDefinition, tenantTableDefinition } from '../../lambdas/adapters/dynamodb/table-schema';
+import { documentClient } from '../../lambdas/adapters/aws-clients';
+
+export interface TestTables {
+  client: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  tenantTable: string;
+  idempotencyTable: string;
+  drop(): Promise<void>;
+}
+
+/** Fresh tenant and idempotency tables in the run's DynamoDB Local (started by the global setup). */
+export async function createTestTables(): Promise<TestTables> {
+  const endpoint = process.env.TEST_DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('TEST_DYNAMODB_ENDPOINT is not set: run through jest (global setup)');
+  const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint });
+  const suffix = randomUUID().slice(0, 8);
+  const tenantTable = `tenants-${suffix}`;
+  const idempotencyTable = `idempotency-${suffix}`;
+  await ensureTable(client, tenantTableDefinition(tenantTable));
+  await ensureTable(client, idempotencyTableDefinition(idempotencyTable));
+  return {
+    client,
+    doc: documentClient(client),
+    tenantTable,
+    idempotencyTable,
+    drop: async () => {
+      await client.send(new DeleteTableCommand({ TableName: tenantTable }));
+      await client.send(new DeleteTableCommand({ TableName: idempotencyTable }));
+      client.destroy();
+    },
+  };
+}
