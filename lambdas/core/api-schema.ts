@@ -27,12 +27,17 @@ export const VariablesSchema = z
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+function isCalendarDate(d: string): boolean {
+  const time = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === d;
+}
+
 /** An ISO calendar date (YYYY-MM-DD) strictly after `today` (UTC). */
 export function futureDateSchema(today: () => string) {
   return z
     .string()
     .regex(ISO_DATE, 'must be an ISO date (YYYY-MM-DD)')
-    .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { message: 'is not a calendar date' })
+    .refine(isCalendarDate, { message: 'is not a calendar date' })
     .refine((d) => d > today(), { message: 'must be in the future' });
 }
 
@@ -55,7 +60,9 @@ export function updateTenantSchema(today: () => string) {
       /** `null` clears the date. */
       decommissionDate: futureDateSchema(today).nullable().optional(),
     })
-    .refine((b) => Object.keys(b).length > 0, { message: 'give at least one of tier, variables, decommissionDate' });
+    .refine((b) => Object.keys(b).length > 0, {
+      message: 'give at least one of tier, variables, decommissionDate',
+    });
 }
 
 export const ListTenantsQuerySchema = z.strictObject({

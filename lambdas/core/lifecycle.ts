@@ -21,8 +21,7 @@ export const ALLOWED_FROM: { readonly [A in Action]: readonly CurrentState[] } =
 };
 
 export type TransitionOutcome =
-  | { allowed: true; next: TenantStatus }
-  | { allowed: false; reason: 'not-found' | 'conflict' };
+  { allowed: true; next: TenantStatus } | { allowed: false; reason: 'not-found' | 'conflict' };
 
 /** Decides a request against the current state without throwing; the repository enforces the same rule. */
 export function decide(current: CurrentState, request: Action): TransitionOutcome {

@@ -58,7 +58,11 @@ export interface TenantRepository {
    * Marks the flowId as taken by one execution. Returns false when another execution already holds it
    * (a duplicated event); throws FlowSupersededError when the row belongs to another flow.
    */
-  claimFlow(code: TenantCode, flowId: string, executionId: string): Promise<{ claimed: boolean; tenant: Tenant }>;
+  claimFlow(
+    code: TenantCode,
+    flowId: string,
+    executionId: string,
+  ): Promise<{ claimed: boolean; tenant: Tenant }>;
   recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void>;
   /** Writes the terminal status; throws FlowSupersededError unless the row still carries `flowId`. */
   completeFlow(code: TenantCode, flowId: string, completion: FlowCompletion): Promise<Tenant>;

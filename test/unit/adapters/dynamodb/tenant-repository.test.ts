@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbTenantRepository } from '../../../../lambdas/adapters/dynamodb/tenant-repository';
-import { FlowSupersededError, TenantConflictError, TenantNotFoundError, ValidationError } from '../../../../lambdas/core/errors';
+import {
+  FlowSupersededError,
+  TenantConflictError,
+  TenantNotFoundError,
+  ValidationError,
+} from '../../../../lambdas/core/errors';
 import type { Action } from '../../../../lambdas/core/flows';
 import type { TransitionChanges } from '../../../../lambdas/core/ports';
 import { parseTenantCode, type TenantCode } from '../../../../lambdas/core/tenant-code';
@@ -21,11 +26,19 @@ let n = 0;
 const freshCode = (): TenantCode => parseTenantCode(`t-${Date.now().toString(36)}-${n++}`);
 
 function start(code: TenantCode, action: Action, changes: TransitionChanges = {}) {
-  return repo.transition({ tenantCode: code, action, flowId: randomUUID(), requestedBy: 'api:test', now: NOW, changes });
+  return repo.transition({
+    tenantCode: code,
+    action,
+    flowId: randomUUID(),
+    requestedBy: 'api:test',
+    now: NOW,
+    changes,
+  });
 }
 
 async function rawItem(code: TenantCode) {
-  return (await tables.doc.send(new GetCommand({ TableName: tables.tenantTable, Key: { tenantCode: code } }))).Item;
+  return (await tables.doc.send(new GetCommand({ TableName: tables.tenantTable, Key: { tenantCode: code } })))
+    .Item;
 }
 
 describe('DynamoDbTenantRepository', () => {
@@ -35,7 +48,13 @@ describe('DynamoDbTenantRepository', () => {
       const { before, after } = await start(code, 'create', { variables: { region: 'eu' } });
 
       expect(before).toBeUndefined();
-      expect(after).toMatchObject({ tenantCode: code, status: 'creating', version: 1, tier: 'small', action: 'create' });
+      expect(after).toMatchObject({
+        tenantCode: code,
+        status: 'creating',
+        version: 1,
+        tier: 'small',
+        action: 'create',
+      });
       expect(await repo.get(code)).toEqual(after);
     });
 
@@ -43,7 +62,9 @@ describe('DynamoDbTenantRepository', () => {
       const code = freshCode();
       await start(code, 'create');
 
-      await expect(start(code, 'create')).rejects.toThrow(new TenantConflictError(code, 'create', 'creating'));
+      await expect(start(code, 'create')).rejects.toThrow(
+        new TenantConflictError(code, 'create', 'creating'),
+      );
     });
 
     it('refuses update and delete of an absent tenant as not found', async () => {
@@ -56,12 +77,21 @@ describe('DynamoDbTenantRepository', () => {
     it('updates a ready tenant, keeping outputs and changing only what was given', async () => {
       const code = freshCode();
       const created = await start(code, 'create', { tier: 'large', variables: { a: '1' } });
-      await repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW, outputs: { url: 'x' } });
+      await repo.completeFlow(code, created.after.flowId, {
+        status: 'ready',
+        now: NOW,
+        outputs: { url: 'x' },
+      });
 
       const { before, after } = await start(code, 'update', { variables: { a: '2' } });
 
       expect(before?.status).toBe('ready');
-      expect(after).toMatchObject({ status: 'updating', tier: 'large', variables: { a: '2' }, outputs: { url: 'x' } });
+      expect(after).toMatchObject({
+        status: 'updating',
+        tier: 'large',
+        variables: { a: '2' },
+        outputs: { url: 'x' },
+      });
       expect(after.version).toBe(before!.version + 1);
       expect(await repo.get(code)).toEqual(after);
     });
@@ -69,7 +99,11 @@ describe('DynamoDbTenantRepository', () => {
     it('re-creates a deleted tenant from a clean slate', async () => {
       const code = freshCode();
       const created = await start(code, 'create', { decommissionDate: '2030-01-01' });
-      await repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW, outputs: { url: 'x' } });
+      await repo.completeFlow(code, created.after.flowId, {
+        status: 'ready',
+        now: NOW,
+        outputs: { url: 'x' },
+      });
       const deleting = await start(code, 'delete');
       await repo.completeFlow(code, deleting.after.flowId, { status: 'deleted', now: NOW });
 
@@ -88,7 +122,10 @@ describe('DynamoDbTenantRepository', () => {
         const created = await start(code, 'create');
         await repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
 
-        const results = await Promise.allSettled([start(code, 'update', { tier: 'medium' }), start(code, 'delete')]);
+        const results = await Promise.allSettled([
+          start(code, 'update', { tier: 'medium' }),
+          start(code, 'delete'),
+        ]);
 
         const won = results.filter((r) => r.status === 'fulfilled');
         const lost = results.filter((r) => r.status === 'rejected');
@@ -96,7 +133,9 @@ describe('DynamoDbTenantRepository', () => {
         expect(lost).toHaveLength(1);
         expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(TenantConflictError);
         const row = await repo.get(code);
-        expect(row?.flowId).toBe((won[0] as PromiseFulfilledResult<{ after: { flowId: string } }>).value.after.flowId);
+        expect(row?.flowId).toBe(
+          (won[0] as PromiseFulfilledResult<{ after: { flowId: string } }>).value.after.flowId,
+        );
         expect(row?.version).toBe(3);
       }
     });
@@ -160,11 +199,18 @@ describe('DynamoDbTenantRepository', () => {
         sensitiveOutputs: ['password'],
       });
 
-      expect(done).toMatchObject({ status: 'ready', workspaceId: 'ws-1', runStatus: 'applied', outputs: { bucket: 'b' } });
-      await expect(repo.completeFlow(code, after.flowId, { status: 'failed', now: NOW })).rejects.toBeInstanceOf(
+      expect(done).toMatchObject({
+        status: 'ready',
+        workspaceId: 'ws-1',
+        runStatus: 'applied',
+        outputs: { bucket: 'b' },
+      });
+      await expect(
+        repo.completeFlow(code, after.flowId, { status: 'failed', now: NOW }),
+      ).rejects.toBeInstanceOf(FlowSupersededError);
+      await expect(repo.recordProgress(code, 'stale', { runId: 'x' }, NOW)).rejects.toBeInstanceOf(
         FlowSupersededError,
       );
-      await expect(repo.recordProgress(code, 'stale', { runId: 'x' }, NOW)).rejects.toBeInstanceOf(FlowSupersededError);
     });
   });
 
@@ -175,7 +221,11 @@ describe('DynamoDbTenantRepository', () => {
       const failed = codes.slice(0, 5);
       for (const code of failed) {
         const row = await repo.get(code);
-        await repo.completeFlow(code, row!.flowId, { status: 'failed', now: NOW, lastError: { code: 'X', message: 'm', at: NOW } });
+        await repo.completeFlow(code, row!.flowId, {
+          status: 'failed',
+          now: NOW,
+          lastError: { code: 'X', message: 'm', at: NOW },
+        });
       }
 
       const seen: string[] = [];
@@ -195,7 +245,9 @@ describe('DynamoDbTenantRepository', () => {
     it('rejects a token that it did not issue', async () => {
       await expect(repo.list({ limit: 2, nextToken: 'not-a-token' })).rejects.toBeInstanceOf(ValidationError);
       const scanToken = Buffer.from(JSON.stringify({ tenantCode: 'abc' })).toString('base64url');
-      await expect(repo.list({ status: 'ready', limit: 2, nextToken: scanToken })).rejects.toBeInstanceOf(ValidationError);
+      await expect(repo.list({ status: 'ready', limit: 2, nextToken: scanToken })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     });
   });
 
@@ -238,7 +290,9 @@ describe('DynamoDbTenantRepository', () => {
     const code = freshCode();
     const { after } = await start(code, 'create', { decommissionDate: '2029-01-01' });
     await repo.claimFlow(code, after.flowId, 'exec');
-    await tables.doc.send(new PutCommand({ TableName: tables.tenantTable, Item: { ...(await rawItem(code)) } }));
+    await tables.doc.send(
+      new PutCommand({ TableName: tables.tenantTable, Item: { ...(await rawItem(code)) } }),
+    );
 
     const row = await repo.get(code);
     expect(row).not.toHaveProperty('claimedBy');

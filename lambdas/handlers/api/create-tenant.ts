@@ -1,0 +1,3 @@
+import { apiFromEnv, lambdaHandler } from './wiring';
+
+export const handler = lambdaHandler(apiFromEnv('create'), 'create');

@@ -1,0 +1,111 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import {
+  ControlPlaneError,
+  FlowStartError,
+  IdempotencyInProgressError,
+  IdempotencyKeyReusedError,
+  TenantConflictError,
+  TenantNotFoundError,
+  ValidationError,
+} from '../../core/errors';
+import { MAX_BODY_BYTES } from '../../core/api-schema';
+import { logger } from '../../shared/observability';
+
+export type ApiEvent = Partial<
+  Pick<
+    APIGatewayProxyEvent,
+    'body' | 'isBase64Encoded' | 'headers' | 'pathParameters' | 'queryStringParameters'
+  >
+> & {
+  requestContext?: { identity?: { userArn?: string | null; caller?: string | null } };
+};
+export type ApiResult = APIGatewayProxyResult;
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export function json(statusCode: number, body: unknown): ApiResult {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** The one place typed errors become HTTP answers. */
+export function errorResponse(error: unknown): ApiResult {
+  const answer = (status: number, code: string, message: string, details?: unknown) =>
+    json(status, {
+      error: { code, message, ...(details === undefined ? {} : { details }) },
+    } satisfies ErrorBody);
+  if (error instanceof ValidationError) return answer(400, 'VALIDATION_ERROR', error.message, error.issues);
+  if (error instanceof TenantNotFoundError) return answer(404, 'TENANT_NOT_FOUND', error.message);
+  if (error instanceof TenantConflictError) {
+    return answer(409, 'TENANT_CONFLICT', error.message, { currentStatus: error.currentStatus });
+  }
+  if (error instanceof IdempotencyInProgressError)
+    return answer(409, 'IDEMPOTENCY_IN_PROGRESS', error.message);
+  if (error instanceof IdempotencyKeyReusedError) return answer(422, 'IDEMPOTENCY_KEY_REUSED', error.message);
+  if (error instanceof FlowStartError) {
+    logger.error('flow could not be started', { error });
+    return answer(503, 'FLOW_START_FAILED', error.message);
+  }
+  logger.error('unhandled error', { error });
+  const message = error instanceof ControlPlaneError ? error.message : 'internal error';
+  return answer(500, 'INTERNAL_ERROR', message);
+}
+
+/** Turns a zod failure into a ValidationError naming each field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({
+    path: i.path.map(String).join('.'),
+    message: describeIssue(i),
+  }));
+  const first = issues[0];
+  throw new ValidationError(
+    first ? `invalid ${what}: ${first.path || what} ${first.message}` : `invalid ${what}`,
+    issues,
+  );
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `has unknown field(s): ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+/** Parses a JSON body: required, at most MAX_BODY_BYTES, well-formed. */
+export function parseJsonBody(body: string | null | undefined, isBase64Encoded = false): unknown {
+  if (body === null || body === undefined || body === '') {
+    throw new ValidationError('request body is required', [{ path: '', message: 'is required' }]);
+  }
+  const raw = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new ValidationError(`request body is larger than ${MAX_BODY_BYTES} bytes`, [
+      { path: '', message: `exceeds ${MAX_BODY_BYTES} bytes` },
+    ]);
+  }
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (cause) {
+    throw new ValidationError(
+      'request body is not valid JSON',
+      [{ path: '', message: 'is not valid JSON' }],
+      { cause },
+    );
+  }
+}
+
+/** Case-insensitive header lookup (API Gateway keeps the client's casing). */
+export function header(event: ApiEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** `api:<caller>` from the SigV4 identity API Gateway verified. */
+export function requestedBy(event: ApiEvent): string {
+  const identity = event.requestContext?.identity;
+  return `api:${identity?.userArn ?? identity?.caller ?? 'unknown'}`;
+}

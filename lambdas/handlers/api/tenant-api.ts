@@ -1,0 +1,161 @@
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { createTenantSchema, ListTenantsQuerySchema, updateTenantSchema } from '../../core/api-schema';
+import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../core/errors';
+import { isoDate, type Clock } from '../../core/ports';
+import { toView, type Tenant } from '../../core/tenant';
+import { TenantCodeSchema, type TenantCode } from '../../core/tenant-code';
+import type { TenantRequests } from '../../use-cases/tenant-requests';
+import { logger, withLogContext } from '../../shared/observability';
+import {
+  errorResponse,
+  header,
+  json,
+  parseJsonBody,
+  requestedBy,
+  validate,
+  type ApiEvent,
+  type ApiResult,
+} from './http';
+
+export interface TenantApiDeps {
+  requests: TenantRequests;
+  clock: Clock;
+  /** Where Idempotency-Key records live; required by the write routes. */
+  idempotencyStore?: BasePersistenceLayer;
+  /** How long a retried write returns the first answer. @default 3600 */
+  idempotencyTtlSeconds?: number;
+}
+
+export type Route = (event: ApiEvent) => Promise<ApiResult>;
+
+const IDEMPOTENCY_KEY = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters');
+const PathSchema = z.object({ code: TenantCodeSchema });
+
+interface WritePayload {
+  caller: string;
+  key: string;
+  /** What the key must keep meaning: the route's path parameter and body. */
+  request: { code: string | null; body: string | null; isBase64Encoded: boolean };
+}
+
+function tenantCodeParam(code: string | null | undefined): TenantCode {
+  return validate(PathSchema, { code }, 'path').code;
+}
+
+/**
+ * The tenant API's routes as plain functions of an API Gateway proxy event. Each Lambda exposes one of
+ * them; the local control plane mounts all of them behind its HTTP server.
+ */
+export function makeTenantApi(deps: TenantApiDeps) {
+  const today = () => isoDate(deps.clock);
+  const createSchema = createTenantSchema(today);
+  const updateSchema = updateTenantSchema(today);
+
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: '[caller, key]',
+    payloadValidationJmesPath: 'request',
+    expiresAfterSeconds: deps.idempotencyTtlSeconds ?? 3600,
+    throwOnNoIdempotencyKey: true,
+  });
+
+  /** Wraps a write so a retried request with the same Idempotency-Key returns the first answer. */
+  function idempotentWrite(route: string, write: (payload: WritePayload) => Promise<ApiResult>): Route {
+    const store = deps.idempotencyStore;
+    const once = store
+      ? makeIdempotent(write, {
+          persistenceStore: store,
+          keyPrefix: `tenants.${route}`,
+          config: idempotencyConfig,
+        })
+      : undefined;
+    return async (event) => {
+      try {
+        const rawKey = header(event, 'idempotency-key');
+        const payload: WritePayload = {
+          caller: requestedBy(event),
+          key: rawKey === undefined ? '' : validate(IDEMPOTENCY_KEY, rawKey, 'Idempotency-Key header'),
+          request: {
+            code: event.pathParameters?.code ?? null,
+            body: event.body ?? null,
+            isBase64Encoded: event.isBase64Encoded ?? false,
+          },
+        };
+        if (rawKey === undefined) return await write(payload);
+        if (!once) throw new Error('Idempotency-Key sent but no idempotency store is configured');
+        try {
+          return await once(payload);
+        } catch (error) {
+          if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError();
+          if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotencyInProgressError();
+          throw error;
+        }
+      } catch (error) {
+        return errorResponse(error);
+      }
+    };
+  }
+
+  async function accepted(tenant: Promise<Tenant>): Promise<ApiResult> {
+    const t = await tenant;
+    logger.info('request accepted', { tenantCode: t.tenantCode, flowId: t.flowId, status: t.status });
+    return json(202, toView(t));
+  }
+
+  const create = idempotentWrite('create', async ({ caller, request }) => {
+    const body = validate(createSchema, parseJsonBody(request.body, request.isBase64Encoded), 'request body');
+    return withLogContext({ tenantCode: body.tenantCode }, () =>
+      accepted(deps.requests.create(body, caller)),
+    );
+  });
+
+  const update = idempotentWrite('update', async ({ caller, request }) => {
+    const code = tenantCodeParam(request.code);
+    const body = validate(updateSchema, parseJsonBody(request.body, request.isBase64Encoded), 'request body');
+    return withLogContext({ tenantCode: code }, () => accepted(deps.requests.update(code, body, caller)));
+  });
+
+  const remove = idempotentWrite('delete', async ({ caller, request }) => {
+    const code = tenantCodeParam(request.code);
+    return withLogContext({ tenantCode: code }, () => accepted(deps.requests.delete(code, caller)));
+  });
+
+  const get: Route = async (event) => {
+    try {
+      const code = tenantCodeParam(event.pathParameters?.code);
+      return json(200, toView(await deps.requests.get(code)));
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  const list: Route = async (event) => {
+    try {
+      const query = validate(ListTenantsQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const page = await deps.requests.list(query);
+      return json(200, {
+        items: page.items.map(toView),
+        ...(page.nextToken ? { nextToken: page.nextToken } : {}),
+      });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  /**
+   * Gives the idempotency layer the invocation's remaining time, so a request that dies mid-way does not
+   * hold its key for longer than it could have run.
+   */
+  const registerContext = (context: Context) => idempotencyConfig.registerLambdaContext(context);
+
+  return { create, get, list, update, delete: remove, registerContext };
+}
+
+export type TenantApi = ReturnType<typeof makeTenantApi>;

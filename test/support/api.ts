@@ -1,0 +1,75 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
+import type { Action, TenantRequestDetail } from '../../lambdas/core/flows';
+import type { Clock, EventPublisher } from '../../lambdas/core/ports';
+import type { ApiEvent, ApiResult } from '../../lambdas/handlers/api/http';
+import { makeTenantApi } from '../../lambdas/handlers/api/tenant-api';
+import { TenantRequests } from '../../lambdas/use-cases/tenant-requests';
+import type { TestTables } from './dynamodb';
+
+/** Records every published request event; can be told to fail. */
+export class RecordingPublisher implements EventPublisher {
+  public readonly events: Array<{ action: Action; detail: TenantRequestDetail }> = [];
+  public failNext = 0;
+
+  public async publish(action: Action, detail: TenantRequestDetail): Promise<void> {
+    await Promise.resolve();
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('PutEvents failed: ServiceUnavailable');
+    }
+    this.events.push({ action, detail });
+  }
+}
+
+export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
+
+export function apiOver(tables: TestTables, clock: Clock, publisher = new RecordingPublisher()) {
+  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  const api = makeTenantApi({
+    clock,
+    requests: new TenantRequests({ repository, publisher, clock }),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: tables.idempotencyTable,
+      awsSdkV3Client: tables.client,
+    }),
+  });
+  // The local server's request timeout stands in for a Lambda's remaining time.
+  api.registerContext({ getRemainingTimeInMillis: () => 30_000 } as Context);
+  return { api, publisher, repository };
+}
+
+export function event(parts: {
+  body?: unknown;
+  code?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  caller?: string;
+}): ApiEvent {
+  return {
+    body:
+      parts.body === undefined
+        ? null
+        : typeof parts.body === 'string'
+          ? parts.body
+          : JSON.stringify(parts.body),
+    isBase64Encoded: false,
+    headers: parts.headers ?? {},
+    pathParameters: parts.code === undefined ? null : { code: parts.code },
+    queryStringParameters: parts.query ?? null,
+    requestContext: { identity: { userArn: parts.caller ?? 'arn:aws:iam::123456789012:role/caller' } },
+  };
+}
+
+export function bodyOf(
+  result: ApiResult,
+): Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } } {
+  return JSON.parse(result.body) as Record<string, unknown>;
+}
+
+export async function tableSnapshot(tables: TestTables): Promise<unknown[]> {
+  const out = await tables.doc.send(new ScanCommand({ TableName: tables.tenantTable, ConsistentRead: true }));
+  return (out.Items ?? []).sort((a, b) => String(a.tenantCode).localeCompare(String(b.tenantCode)));
+}
