@@ -79,3 +79,26 @@ export class FlowStartError extends ControlPlaneError {
     this.name = 'FlowStartError';
   }
 }
+
+/**
+ * A failure the same call may get past later (rate limit, 5xx, throttling). The flow's Retry matches this
+ * name; anything else goes straight to Finalize.
+ */
+export class TransientError extends ControlPlaneError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/**
+ * Whether an error is worth retrying: ours, or any adapter error flagged `retryable` (the TFC client's),
+ * or an AWS SDK error the SDK itself marks retryable (throttling, 5xx).
+ */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof TransientError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const flags = error as { retryable?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (flags.retryable === true || flags.$retryable !== undefined) return true;
+  return (flags.$metadata?.httpStatusCode ?? 0) >= 500;
+}

@@ -89,6 +89,44 @@ export interface LifecycleNotifier {
   notify(event: LifecycleEvent): Promise<void>;
 }
 
+/** A run the backend started for one flow. `runId` is absent when there was nothing to run. */
+export interface StartedRun {
+  workspaceId?: string;
+  runId?: string;
+  /** The run (if any) is already in a terminal status. */
+  status?: string;
+}
+
+export interface RunState {
+  id: string;
+  status: string;
+  /** For a failed run: what happened and where to look, for a person. */
+  reason?: string;
+}
+
+export interface TerraformOutputs {
+  /** Non-sensitive outputs only. */
+  values: Record<string, unknown>;
+  /** Names of sensitive outputs; their values never reach the control plane's storage. */
+  sensitive: string[];
+}
+
+/**
+ * Where Terraform runs: Terraform Cloud / Enterprise in production, the local `terraform` CLI in the
+ * local control plane. The flow drives both the same way.
+ */
+export interface TerraformBackend {
+  /**
+   * Makes sure the tenant's workspace, variables and configuration exist, then starts the flow's run.
+   * A run already started for `flowId` is returned instead of starting a second one.
+   */
+  startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun>;
+  getRun(run: { runId: string; workspaceId?: string; tenantCode: TenantCode }): Promise<RunState>;
+  getOutputs(workspaceId: string): Promise<TerraformOutputs>;
+  /** Deletes the tenant's workspace; refuses one the control plane does not manage. */
+  deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }

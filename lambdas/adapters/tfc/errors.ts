@@ -90,7 +90,12 @@ export class TfcNotFoundError extends TfcApiError {
 /** 401: the token is missing, invalid or expired. */
 export class TfcUnauthorizedError extends TfcApiError {
   public constructor(request: RequestLabel, errors: readonly JsonApiErrorObject[]) {
-    super(request, 401, errors, `TFC ${request.method} ${request.path}: token missing, invalid or expired (401)`);
+    super(
+      request,
+      401,
+      errors,
+      `TFC ${request.method} ${request.path}: token missing, invalid or expired (401)`,
+    );
     this.name = 'TfcUnauthorizedError';
   }
 }
@@ -124,7 +129,12 @@ export class TfcRetriesExhaustedError extends TfcError {
   /** The last HTTP status, or undefined when the last attempt failed at the network level. */
   public readonly lastStatus: number | undefined;
 
-  public constructor(request: RequestLabel, attempts: number, lastStatus: number | undefined, cause: unknown) {
+  public constructor(
+    request: RequestLabel,
+    attempts: number,
+    lastStatus: number | undefined,
+    cause: unknown,
+  ) {
     const last = lastStatus === undefined ? 'a network error' : `status ${lastStatus}`;
     super(`TFC ${request.method} ${request.path} still failing after ${attempts} attempts (last: ${last})`, {
       retryable: true,

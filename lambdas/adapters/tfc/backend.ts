@@ -1,0 +1,107 @@
+import type { StartedRun, RunState, TerraformBackend, TerraformOutputs } from '../../core/ports';
+import type { Tenant } from '../../core/tenant';
+import type { TenantCode } from '../../core/tenant-code';
+import type { TfcClient, VariableInput } from './client';
+import { buildModuleArchive, type ModuleArchive } from './module-archive';
+
+export interface TfcBackendOptions {
+  /** Base address, for links to runs in failure reasons. */
+  address: string;
+  organization: string;
+  /** Environment name: part of every workspace name and passed to the module. */
+  environment: string;
+  /** Directory of the Terraform module uploaded as each workspace's configuration. */
+  moduleDir: string;
+  /**
+   * Role HCP Terraform assumes through OIDC for the run (dynamic provider credentials). When set, the
+   * workspace gets `TFC_AWS_PROVIDER_AUTH` and `TFC_AWS_RUN_ROLE_ARN`; no static keys are ever set.
+   */
+  runRoleArn?: string;
+}
+
+/** Workspace name of a tenant: `tenant-<environment>-<code>`. */
+export function workspaceName(environment: string, code: string): string {
+  return `tenant-${environment}-${code}`;
+}
+
+/** The variables the control plane manages on a workspace; tenant values are plain strings, never HCL. */
+export function workspaceVariables(tenant: Tenant, options: TfcBackendOptions): VariableInput[] {
+  const vars: VariableInput[] = [
+    { key: 'tenant_code', value: tenant.tenantCode, category: 'terraform' },
+    { key: 'tier', value: tenant.tier, category: 'terraform' },
+    { key: 'environment', value: options.environment, category: 'terraform' },
+    ...Object.entries(tenant.variables).map(([key, value]) => ({ key, value, category: 'terraform' as const })),
+  ];
+  if (options.runRoleArn) {
+    vars.push(
+      { key: 'TFC_AWS_PROVIDER_AUTH', value: 'true', category: 'env' },
+      { key: 'TFC_AWS_RUN_ROLE_ARN', value: options.runRoleArn, category: 'env' },
+    );
+  }
+  return vars;
+}
+
+/** Terraform Cloud / Enterprise as the flow's Terraform backend. */
+export class TfcTerraformBackend implements TerraformBackend {
+  private archive: Promise<ModuleArchive> | undefined;
+
+  public constructor(
+    private readonly client: TfcClient,
+    private readonly options: TfcBackendOptions,
+  ) {}
+
+  /** The module is archived once per process: its hash decides whether a new upload is needed. */
+  private moduleArchive(): Promise<ModuleArchive> {
+    this.archive ??= buildModuleArchive(this.options.moduleDir).catch((error: unknown) => {
+      this.archive = undefined;
+      throw error;
+    });
+    return this.archive;
+  }
+
+  public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
+    const { tenant, flowId, destroy } = request;
+    const workspace = await this.client.ensureWorkspace(workspaceName(this.options.environment, tenant.tenantCode), {
+      tenantCode: tenant.tenantCode,
+    });
+    const existing = await this.client.findRunByMessage(workspace.id, flowId);
+    if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
+    if (destroy && workspace.created) {
+      // The tenant never got as far as a workspace: there is nothing to destroy.
+      return { workspaceId: workspace.id };
+    }
+    await this.client.upsertVariables(workspace.id, workspaceVariables(tenant, this.options));
+    const archive = await this.moduleArchive();
+    const configuration = await this.client.ensureConfigurationVersion(
+      workspace.id,
+      archive.tarball,
+      archive.contentHash,
+    );
+    const run = await this.client.createRun(workspace.id, {
+      configurationVersionId: configuration.id,
+      isDestroy: destroy,
+      message: `tenant-control-plane: ${destroy ? 'destroy' : 'apply'} ${tenant.tenantCode} (flow ${flowId})`,
+    });
+    return { workspaceId: workspace.id, runId: run.id, status: run.status };
+  }
+
+  public async getRun(run: { runId: string; tenantCode: TenantCode }): Promise<RunState> {
+    const state = await this.client.getRun(run.runId);
+    const workspace = workspaceName(this.options.environment, run.tenantCode);
+    const base = this.options.address.replace(/\/+$/, '');
+    const link = `${base}/app/${this.options.organization}/workspaces/${workspace}/runs/${state.id}`;
+    return {
+      id: state.id,
+      status: state.status,
+      reason: `Terraform run ${state.id} ended ${state.status}; its plan and apply logs are at ${link}`,
+    };
+  }
+
+  public getOutputs(workspaceId: string): Promise<TerraformOutputs> {
+    return this.client.getCurrentOutputs(workspaceId);
+  }
+
+  public async deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void> {
+    await this.client.safeDeleteWorkspace({ id: workspaceId }, { tenantCode });
+  }
+}

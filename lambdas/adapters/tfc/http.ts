@@ -1,0 +1,267 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import {
+  TfcApiError,
+  TfcError,
+  TfcNetworkError,
+  TfcNotFoundError,
+  TfcResponseValidationError,
+  TfcRetriesExhaustedError,
+  TfcTokenUnavailableError,
+  TfcUnauthorizedError,
+  type JsonApiErrorObject,
+  type RequestLabel,
+} from './errors';
+import type { TokenProvider } from './token';
+
+/** Structured logger; Powertools' `Logger` fits. Attributes never carry tokens, values or upload URLs. */
+export interface TfcLogger {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface RetryOptions {
+  /** Total attempts per request, the first included. @default 5 */
+  maxAttempts?: number;
+  /** First backoff step; also bounds the jitter added to a 429's reset time. @default 250 */
+  baseDelayMs?: number;
+  /** Largest backoff step for 5xx and network errors. @default 8000 */
+  maxDelayMs?: number;
+}
+
+export interface HttpOptions {
+  address: string;
+  token: TokenProvider;
+  dispatcher: Dispatcher;
+  retry: Required<RetryOptions>;
+  requestTimeoutMs: number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  logger: TfcLogger | undefined;
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+
+export interface ApiRequest {
+  method: Method;
+  /** Path under the address, starting with `/api/v2/`. */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+  /**
+   * Whether repeating the request after a 5xx or a mid-flight network error is harmless. A 429 and a
+   * failed connect are always retried (TFC never processed them). @default method !== 'POST'
+   */
+  idempotent?: boolean;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+const JSON_API = 'application/vnd.api+json';
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+const ErrorBodySchema = z.object({
+  errors: z.array(
+    z.union([
+      z.object({
+        status: z.union([z.string(), z.number()]).optional(),
+        title: z.string().optional(),
+        detail: z.string().optional(),
+      }),
+      z.string().transform((detail): JsonApiErrorObject => ({ detail })),
+    ]),
+  ),
+});
+
+export const DEFAULT_RETRY: Required<RetryOptions> = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8000 };
+
+/** A keep-alive connection pool per origin (the API host and the archivist upload host). */
+export function defaultDispatcher(): Dispatcher {
+  return new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+}
+
+type Attempt =
+  | { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; text: string }
+  | { kind: 'network'; error: Error; code: string | undefined };
+
+function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorObjects(body: unknown): JsonApiErrorObject[] {
+  const parsed = ErrorBodySchema.safeParse(body);
+  return parsed.success ? parsed.data.errors : [];
+}
+
+/** The typed error for a non-2xx answer. */
+export function apiError(label: RequestLabel, status: number, body: unknown): TfcApiError {
+  const errors = errorObjects(body);
+  if (status === 404) return new TfcNotFoundError(label, errors);
+  if (status === 401) return new TfcUnauthorizedError(label, errors);
+  return new TfcApiError(label, status, errors);
+}
+
+/** Validates a 2xx body against the documented shape (only the fields the client reads). */
+export function parseBody<T>(label: RequestLabel, schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new TfcResponseValidationError(label, issues);
+}
+
+/**
+ * JSON:API transport: bearer auth, rate-limit and 5xx retries with capped exponential backoff and
+ * jitter, typed errors. The token is read per attempt (the provider caches it) and never logged.
+ */
+export class TfcHttp {
+  public constructor(private readonly options: HttpOptions) {}
+
+  public async api(req: ApiRequest): Promise<ApiResponse> {
+    const label = { method: req.method, path: req.path };
+    const url = new URL(req.path, this.options.address);
+    for (const [key, value] of Object.entries(req.query ?? {})) url.searchParams.set(key, value);
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    const idempotent = req.idempotent ?? req.method !== 'POST';
+    const result = await this.withRetries(label, idempotent, async () => {
+      const token = await this.token();
+      const headers = { authorization: `Bearer ${token}`, accept: JSON_API, 'content-type': JSON_API };
+      return this.send(url, req.method, headers, body, [token]);
+    });
+    return { status: result.status, body: parseJson(result.text) };
+  }
+
+  /**
+   * PUTs bytes to a one-time archivist URL. No Authorization header: the URL itself is the secret
+   * (api-docs/index.mdx "Blob storage authentication"), so it is never logged either.
+   */
+  public async upload(uploadUrl: string, bytes: Buffer): Promise<void> {
+    const label = { method: 'PUT', path: '<upload-url>' };
+    const url = new URL(uploadUrl);
+    const headers = { 'content-type': 'application/octet-stream' };
+    const secrets = [uploadUrl, url.pathname];
+    await this.withRetries(label, true, () => this.send(url, 'PUT', headers, bytes, secrets));
+  }
+
+  private async token(): Promise<string> {
+    try {
+      const token = await this.options.token();
+      if (token === '') throw new TfcTokenUnavailableError('TFC token provider returned an empty token');
+      return token;
+    } catch (error) {
+      if (error instanceof TfcError) throw error;
+      throw new TfcTokenUnavailableError('TFC token provider failed', { cause: error });
+    }
+  }
+
+  private async send(
+    url: URL,
+    method: Method,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    secrets: readonly string[],
+  ): Promise<Attempt> {
+    try {
+      const timeout = this.options.requestTimeoutMs;
+      const res = await request(url, {
+        method,
+        headers,
+        body,
+        dispatcher: this.options.dispatcher,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const text = await res.body.text();
+      return { kind: 'response', status: res.statusCode, headers: res.headers, text };
+    } catch (error) {
+      return { kind: 'network', ...scrubbed(error, secrets) };
+    }
+  }
+
+  private async withRetries(
+    label: RequestLabel,
+    idempotent: boolean,
+    attemptOnce: () => Promise<Attempt>,
+  ): Promise<{ status: number; text: string }> {
+    const { maxAttempts } = this.options.retry;
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await attemptOnce();
+      if (outcome.kind === 'response' && outcome.status < 300) {
+        this.options.logger?.debug('TFC request', { ...label, status: outcome.status, attempt });
+        return outcome;
+      }
+      const delayMs = this.retryDelay(outcome, idempotent, attempt);
+      if (delayMs === undefined) throw finalError(label, outcome);
+      if (attempt >= maxAttempts) {
+        const lastStatus = outcome.kind === 'response' ? outcome.status : undefined;
+        throw new TfcRetriesExhaustedError(label, attempt, lastStatus, finalError(label, outcome));
+      }
+      this.options.logger?.warn('TFC request will be retried', {
+        ...label,
+        attempt,
+        delayMs,
+        ...(outcome.kind === 'response' ? { status: outcome.status } : { networkError: outcome.code }),
+      });
+      await this.options.sleep(delayMs);
+    }
+  }
+
+  /** Milliseconds to wait before retrying, or undefined when the failure is final. */
+  private retryDelay(outcome: Attempt, idempotent: boolean, attempt: number): number | undefined {
+    if (outcome.kind === 'network') {
+      const notSent = outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code);
+      return idempotent || notSent ? this.backoff(attempt) : undefined;
+    }
+    if (outcome.status === 429) return this.rateLimitDelay(outcome.headers, attempt);
+    if (outcome.status >= 500 && idempotent) return this.backoff(attempt);
+    return undefined;
+  }
+
+  /** Capped exponential backoff with "equal jitter": half the step fixed, half random. */
+  private backoff(attempt: number): number {
+    const { baseDelayMs, maxDelayMs } = this.options.retry;
+    const step = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(step / 2 + this.options.random() * (step / 2));
+  }
+
+  /**
+   * 429: wait for `X-RateLimit-Reset` seconds (fractional, as go-tfe parses it) plus jitter, so that
+   * parallel executions do not all come back at the same instant.
+   */
+  private rateLimitDelay(headers: Dispatcher.ResponseData['headers'], attempt: number): number {
+    const reset = Number.parseFloat(headerValue(headers, 'x-ratelimit-reset') ?? '');
+    if (!Number.isFinite(reset) || reset <= 0) return this.backoff(attempt);
+    return Math.round(reset * 1000 + this.options.random() * this.options.retry.baseDelayMs);
+  }
+}
+
+function finalError(label: RequestLabel, outcome: Attempt): TfcError {
+  if (outcome.kind === 'network') return new TfcNetworkError(label, outcome.code, outcome.error);
+  return apiError(label, outcome.status, parseJson(outcome.text));
+}
+
+/** A copy of a transport error whose message cannot leak a secret (some mocks echo headers and paths). */
+function scrubbed(error: unknown, secrets: readonly string[]): { error: Error; code: string | undefined } {
+  const source = error instanceof Error ? error : new Error(String(error));
+  const rawCode = (source as { code?: unknown }).code;
+  const code = typeof rawCode === 'string' ? rawCode : undefined;
+  const message = secrets
+    .filter((s) => s.length > 0)
+    .reduce((text, s) => text.split(s).join('[redacted]'), source.message);
+  const copy = new Error(message);
+  copy.name = source.name;
+  return { error: copy, code };
+}

@@ -1,0 +1,62 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { TfcTokenUnavailableError } from './errors';
+
+/** Produces the TFC API token on demand. Implementations cache; callers never store or log the value. */
+export type TokenProvider = () => Promise<string>;
+
+export interface SecretsManagerTokenOptions {
+  /** Name or ARN of the secret whose SecretString is the token. */
+  secretId: string;
+  /** Seconds a fetched token is reused before Secrets Manager is asked again. @default 300 */
+  maxAgeSeconds?: number;
+  /**
+   * The Powertools provider to read through (build it once with its own `awsSdkV3Client`).
+   * @default Powertools' shared provider, through `getSecret`
+   */
+  provider?: Pick<SecretsProvider, 'get'>;
+}
+
+export const DEFAULT_TOKEN_MAX_AGE_SECONDS = 300;
+
+/** Token from Secrets Manager, cached in memory for `maxAgeSeconds` by Powertools Parameters. */
+export function secretsManagerTokenProvider(options: SecretsManagerTokenOptions): TokenProvider {
+  const { secretId, provider } = options;
+  const maxAge = options.maxAgeSeconds ?? DEFAULT_TOKEN_MAX_AGE_SECONDS;
+  const read = provider ? () => provider.get(secretId, { maxAge }) : () => getSecret(secretId, { maxAge });
+  return async () => {
+    let value: unknown;
+    try {
+      value = await read();
+    } catch (error) {
+      throw new TfcTokenUnavailableError(`could not read the TFC token from secret '${secretId}'`, {
+        cause: error,
+      });
+    }
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new TfcTokenUnavailableError(`secret '${secretId}' does not hold a TFC token string`, {
+        retryable: false,
+      });
+    }
+    return value.trim();
+  };
+}
+
+/** A fixed token, for local runs and tests. */
+export function staticTokenProvider(token: string): TokenProvider {
+  if (token.trim() === '') throw new TfcTokenUnavailableError('the TFC token is empty', { retryable: false });
+  const value = token.trim();
+  return () => Promise.resolve(value);
+}
+
+/** A fixed token read once from an environment variable (`TFC_TOKEN` by default); names it when missing. */
+export function envTokenProvider(
+  env: NodeJS.ProcessEnv = process.env,
+  variable = 'TFC_TOKEN',
+): TokenProvider {
+  const token = env[variable];
+  if (token === undefined || token.trim() === '') {
+    throw new TfcTokenUnavailableError(`environment variable ${variable} is not set`, { retryable: false });
+  }
+  return staticTokenProvider(token);
+}

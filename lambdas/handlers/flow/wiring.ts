@@ -1,0 +1,93 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { lambdaClients } from '../../adapters/aws-clients';
+import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
+import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
+import { TfcTerraformBackend } from '../../adapters/tfc/backend';
+import { DEFAULT_TFC_ADDRESS, TfcClient } from '../../adapters/tfc/client';
+import { secretsManagerTokenProvider } from '../../adapters/tfc/token';
+import { isTransient, TransientError } from '../../core/errors';
+import { systemClock, type LifecycleNotifier } from '../../core/ports';
+import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
+import { logger, metrics, tracer, withLogContext } from '../../shared/observability';
+import { TenantFlow } from '../../use-cases/tenant-flow';
+
+const FlowEnv = {
+  TABLE_NAME: nonEmpty,
+  TFC_TOKEN_SECRET_ARN: nonEmpty,
+  TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
+  TFC_ORGANIZATION: nonEmpty,
+  ENVIRONMENT_NAME: nonEmpty,
+  POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(120),
+  POLL_BUDGET: z.coerce.number().int().min(1).default(90),
+  TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
+  TFC_AWS_RUN_ROLE_ARN: z.string().optional(),
+  TOPIC_ARN: z.string().optional(),
+};
+
+/** Builds the flow for one task Lambda from its environment; finalize also needs TOPIC_ARN. */
+export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow {
+  const env = loadEnv(FlowEnv);
+  if (task === 'finalize' && !env.TOPIC_ARN) throw new ConfigError('invalid configuration: TOPIC_ARN (is required)');
+  const clients = lambdaClients();
+  tracer.captureAWSv3Client(clients.dynamodb);
+  tracer.captureAWSv3Client(clients.sns);
+  tracer.captureAWSv3Client(clients.secretsManager);
+  const client = new TfcClient({
+    address: env.TFC_ADDRESS,
+    organization: env.TFC_ORGANIZATION,
+    token: secretsManagerTokenProvider({
+      secretId: env.TFC_TOKEN_SECRET_ARN,
+      provider: new SecretsProvider({ awsSdkV3Client: clients.secretsManager }),
+    }),
+    logger: {
+      debug: (message, attributes = {}) => logger.debug(message, attributes),
+      info: (message, attributes = {}) => logger.info(message, attributes),
+      warn: (message, attributes = {}) => logger.warn(message, attributes),
+    },
+  });
+  const notifier: LifecycleNotifier = env.TOPIC_ARN
+    ? new SnsLifecycleNotifier(clients.sns, env.TOPIC_ARN)
+    : { notify: () => Promise.reject(new Error('TOPIC_ARN is not configured for this function')) };
+  return new TenantFlow({
+    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME),
+    backend: new TfcTerraformBackend(client, {
+      address: env.TFC_ADDRESS,
+      organization: env.TFC_ORGANIZATION,
+      environment: env.ENVIRONMENT_NAME,
+      moduleDir: env.TF_MODULE_DIR,
+      ...(env.TFC_AWS_RUN_ROLE_ARN ? { runRoleArn: env.TFC_AWS_RUN_ROLE_ARN } : {}),
+    }),
+    notifier,
+    clock: systemClock,
+    pollIntervalSeconds: env.POLL_INTERVAL_SECONDS,
+    pollBudget: env.POLL_BUDGET,
+    onFinalized: (_tenant, event) => {
+      metrics.addMetric(event, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    },
+  });
+}
+
+/**
+ * A flow task as a Lambda handler: tenant code and flowId on every log line, and errors worth retrying
+ * renamed `TransientError`, the name the state machine's Retry matches.
+ */
+export function taskHandler<I extends { tenantCode: string; flowId: string }, O>(fn: (input: I) => Promise<O>) {
+  return async (input: I, context?: Context): Promise<O> => {
+    if (context) logger.addContext(context);
+    return withLogContext({ tenantCode: input.tenantCode, flowId: input.flowId }, async () => {
+      try {
+        return await fn(input);
+      } catch (error) {
+        logger.error('flow task failed', { error });
+        if (isTransient(error) && !(error instanceof TransientError)) {
+          throw new TransientError(error instanceof Error ? error.message : String(error), { cause: error });
+        }
+        throw error;
+      }
+    });
+  };
+}

@@ -1,0 +1,210 @@
+import { FlowSupersededError, isTransient } from '../core/errors';
+import { FAILURE_EVENT, FAILURE_STATUS, type FlowConstants } from '../core/flows';
+import type { TenantStatus } from '../core/lifecycle';
+import type { Clock, FlowCompletion, LifecycleNotifier, TenantRepository, TerraformBackend } from '../core/ports';
+import { classifyRunStatus, type RunOutcome } from '../core/run-status';
+import type { Tenant, TenantError } from '../core/tenant';
+import { parseTenantCode, type TenantCode } from '../core/tenant-code';
+
+/** What the flow carries between states in `$.run`. */
+export interface RunRef {
+  duplicate: boolean;
+  workspaceId?: string;
+  runId?: string;
+  runStatus?: string;
+  outcome: RunOutcome;
+  reason?: string;
+  waitSeconds: number;
+  pollsLeft: number;
+}
+
+export interface TriggerInput {
+  tenantCode: string;
+  flowId: string;
+  flow: FlowConstants;
+  executionId: string;
+}
+
+export interface CheckInput {
+  tenantCode: string;
+  flowId: string;
+  flow: FlowConstants;
+  run: RunRef;
+}
+
+/** The whole state at Finalize: `run` when Trigger succeeded, `error` when a task's Catch fired. */
+export interface FinalizeInput {
+  tenantCode: string;
+  flowId: string;
+  flow: FlowConstants;
+  run?: RunRef;
+  error?: { Error?: string; Cause?: string };
+}
+
+export interface FinalizeResult {
+  status: TenantStatus | 'superseded';
+  event?: string;
+}
+
+export interface TenantFlowDeps {
+  repository: TenantRepository;
+  backend: TerraformBackend;
+  notifier: LifecycleNotifier;
+  clock: Clock;
+  pollIntervalSeconds: number;
+  pollBudget: number;
+  /** Reports what finalize decided (metrics); optional. */
+  onFinalized?: (tenant: Tenant, event: string) => void;
+}
+
+/** Turns a Step Functions error (`Cause` is the Lambda's JSON error) into a reason a person can act on. */
+export function reasonFromTaskError(error: { Error?: string; Cause?: string }): TenantError['message'] {
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // A plain-text cause is already the message.
+  }
+  return message || (error.Error ?? 'the flow failed');
+}
+
+/**
+ * The three tasks of the shared flow definition. Each write is guarded by the flow's flowId, so a
+ * superseded or duplicated execution can never overwrite a newer flow's tenant.
+ */
+export class TenantFlow {
+  public constructor(private readonly deps: TenantFlowDeps) {}
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  public async trigger(input: TriggerInput): Promise<RunRef> {
+    const code = parseTenantCode(input.tenantCode);
+    const { claimed, tenant } = await this.deps.repository.claimFlow(code, input.flowId, input.executionId);
+    const base = { waitSeconds: this.deps.pollIntervalSeconds, pollsLeft: this.deps.pollBudget };
+    if (!claimed) return { duplicate: true, outcome: 'running', ...base };
+    if (tenant.runId) {
+      // This execution already started the run before a retry: carry on with it.
+      return {
+        duplicate: false,
+        workspaceId: tenant.workspaceId,
+        runId: tenant.runId,
+        runStatus: tenant.runStatus,
+        outcome: 'running',
+        ...base,
+      };
+    }
+    const started = await this.deps.backend.startRun({ tenant, flowId: input.flowId, destroy: input.flow.destroy });
+    await this.deps.repository.recordProgress(
+      code,
+      input.flowId,
+      { workspaceId: started.workspaceId, runId: started.runId, runStatus: started.status },
+      this.now(),
+    );
+    const outcome: RunOutcome = started.runId ? classifyRunStatus(started.status ?? 'pending') : 'succeeded';
+    return { duplicate: false, ...started, runStatus: started.status, outcome, ...base };
+  }
+
+  public async check(input: CheckInput): Promise<RunRef> {
+    const { run } = input;
+    const pollsLeft = run.pollsLeft - 1;
+    if (!run.runId) return { ...run, outcome: 'succeeded', pollsLeft };
+    const code = parseTenantCode(input.tenantCode);
+    const state = await this.deps.backend.getRun({ runId: run.runId, workspaceId: run.workspaceId, tenantCode: code });
+    if (state.status !== run.runStatus) {
+      await this.deps.repository.recordProgress(
+        code,
+        input.flowId,
+        { runStatus: state.status },
+        this.now(),
+      );
+    }
+    const outcome = classifyRunStatus(state.status);
+    return {
+      ...run,
+      runStatus: state.status,
+      outcome,
+      ...(outcome === 'failed' ? { reason: state.reason ?? `Terraform run ${state.id} ended ${state.status}` } : {}),
+      pollsLeft,
+      waitSeconds: this.deps.pollIntervalSeconds,
+    };
+  }
+
+  public async finalize(input: FinalizeInput): Promise<FinalizeResult> {
+    const code = parseTenantCode(input.tenantCode);
+    const completion = await this.decide(code, input);
+    let tenant: Tenant;
+    try {
+      tenant = await this.deps.repository.completeFlow(code, input.flowId, completion);
+    } catch (error) {
+      if (!(error instanceof FlowSupersededError)) throw error;
+      const current = await this.deps.repository.get(code);
+      // A retry after our own write already landed: publish again (at least once), write nothing.
+      if (current?.flowId !== input.flowId || current.status !== completion.status) return { status: 'superseded' };
+      tenant = current;
+    }
+    const failed = tenant.status === FAILURE_STATUS;
+    const event = failed ? FAILURE_EVENT : input.flow.successEvent;
+    await this.deps.notifier.notify({
+      event,
+      tenantCode: tenant.tenantCode,
+      flowId: tenant.flowId,
+      action: input.flow.action,
+      status: tenant.status,
+      at: tenant.updatedAt,
+      ...(failed ? {} : { outputs: tenant.outputs ?? {} }),
+      ...(tenant.lastError ? { error: tenant.lastError } : {}),
+    });
+    this.deps.onFinalized?.(tenant, event);
+    return { status: tenant.status, event };
+  }
+
+  /** Works out the terminal write; reads outputs or deletes the workspace on success. */
+  private async decide(code: TenantCode, input: FinalizeInput): Promise<FlowCompletion> {
+    const now = this.now();
+    const fail = (errorCode: string, message: string): FlowCompletion => ({
+      status: FAILURE_STATUS,
+      now,
+      ...(input.run?.runStatus ? { runStatus: input.run.runStatus } : {}),
+      lastError: { code: errorCode, message, at: now },
+    });
+    if (input.error) return fail(input.error.Error ?? 'FlowError', reasonFromTaskError(input.error));
+    const run = input.run;
+    if (!run) return fail('FlowError', 'the flow reached finalize without a run');
+    if (run.outcome === 'failed') {
+      return fail('RunFailed', run.reason ?? `Terraform run ${run.runId ?? ''} ended ${run.runStatus ?? ''}`);
+    }
+    if (run.outcome === 'running') {
+      return fail(
+        'PollBudgetExhausted',
+        `Terraform run ${run.runId ?? ''} was still ${run.runStatus ?? 'running'} after ${this.deps.pollBudget} checks ` +
+          `${this.deps.pollIntervalSeconds}s apart; look at the run, then retry with an update or a delete`,
+      );
+    }
+    try {
+      return await this.succeed(code, input.flow, run, now);
+    } catch (error) {
+      // Transient: let the state's Retry try again. Anything else needs a person: record why.
+      if (isTransient(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      return fail(error instanceof Error ? error.name : 'FinalizeError', message);
+    }
+  }
+
+  private async succeed(code: TenantCode, flow: FlowConstants, run: RunRef, now: string): Promise<FlowCompletion> {
+    if (flow.destroy) {
+      if (run.workspaceId) await this.deps.backend.deleteWorkspace(run.workspaceId, code);
+      return { status: flow.successStatus, now, ...(run.runStatus ? { runStatus: run.runStatus } : {}) };
+    }
+    const outputs = run.workspaceId ? await this.deps.backend.getOutputs(run.workspaceId) : undefined;
+    return {
+      status: flow.successStatus,
+      now,
+      ...(run.runStatus ? { runStatus: run.runStatus } : {}),
+      outputs: outputs?.values ?? {},
+      sensitiveOutputs: outputs?.sensitive ?? [],
+    };
+  }
+}

@@ -1,0 +1,200 @@
+import {
+  ConfigurationVersionMissingError,
+  TfcRetriesExhaustedError,
+} from '../../../../lambdas/adapters/tfc/errors';
+import { JSON_API_HEADERS, errorDoc, harness, outputResource, recordBody, runResource } from './fixtures';
+
+const WS_ID = 'ws-LLGHCr4SWy28wyGN';
+const RUN_ID = 'run-CZcmD7eagjhyX0vN';
+const OUTPUTS_PATH = `/api/v2/workspaces/${WS_ID}/current-state-version-outputs`;
+
+let h: ReturnType<typeof harness>;
+beforeEach(() => {
+  h = harness();
+});
+afterEach(async () => {
+  h.agent.assertNoPendingInterceptors();
+  await h.agent.close();
+});
+
+describe('TfcClient.createRun', () => {
+  it('queues an auto-applied run on the given configuration version', async () => {
+    const bodies: unknown[] = [];
+    h.api
+      .intercept({ path: '/api/v2/runs', method: 'POST' })
+      .reply(recordBody(bodies, 201, { data: runResource({ isDestroy: true, message: 'tcp flow f-1' }) }));
+
+    const run = await h.client.createRun(WS_ID, {
+      configurationVersionId: 'cv-n4XQPBa2QnecZJ4G',
+      isDestroy: true,
+      message: 'tcp flow f-1',
+    });
+
+    expect(bodies).toEqual([
+      {
+        data: {
+          type: 'runs',
+          attributes: { message: 'tcp flow f-1', 'is-destroy': true, 'auto-apply': true },
+          relationships: {
+            workspace: { data: { type: 'workspaces', id: WS_ID } },
+            'configuration-version': { data: { type: 'configuration-versions', id: 'cv-n4XQPBa2QnecZJ4G' } },
+          },
+        },
+      },
+    ]);
+    expect(run).toEqual({
+      id: RUN_ID,
+      status: 'pending',
+      message: 'tcp flow f-1',
+      isDestroy: true,
+      hasChanges: false,
+      createdAt: '2021-05-24T07:38:04.171Z',
+      statusTimestamps: { 'plan-queueable-at': '2021-05-24T07:38:04+00:00' },
+    });
+  });
+
+  it('maps 422 "Configuration version is missing" to ConfigurationVersionMissingError', async () => {
+    h.api
+      .intercept({ path: '/api/v2/runs', method: 'POST' })
+      .reply(422, errorDoc('422', 'invalid attribute', 'Configuration version is missing'), {
+        headers: JSON_API_HEADERS,
+      });
+
+    const promise = h.client.createRun(WS_ID, { isDestroy: false, message: 'm' });
+
+    await expect(promise).rejects.toThrow(ConfigurationVersionMissingError);
+    await expect(promise).rejects.toMatchObject({ status: 422, retryable: false });
+  });
+});
+
+describe('TfcClient.getRun', () => {
+  it('reads status, message, destroy flag, changes and timestamps', async () => {
+    h.api
+      .intercept({ path: `/api/v2/runs/${RUN_ID}`, method: 'GET' })
+      .reply(
+        200,
+        { data: runResource({ status: 'applied', hasChanges: true }) },
+        { headers: JSON_API_HEADERS },
+      );
+
+    await expect(h.client.getRun(RUN_ID)).resolves.toMatchObject({
+      id: RUN_ID,
+      status: 'applied',
+      isDestroy: false,
+      hasChanges: true,
+    });
+  });
+});
+
+describe('TfcClient.findRunByMessage', () => {
+  const listPath = `/api/v2/workspaces/${WS_ID}/runs`;
+
+  it('finds the newest run whose message contains the needle', async () => {
+    h.api.intercept({ path: listPath, method: 'GET', query: { 'search[basic]': 'flow-42' } }).reply(
+      200,
+      {
+        data: [
+          runResource({ id: 'run-other', message: 'Queued manually via the Terraform Enterprise API' }),
+          runResource({ id: 'run-mine', message: 'tenant-control-plane flow-42', status: 'planning' }),
+          runResource({ id: 'run-older', message: 'tenant-control-plane flow-42' }),
+        ],
+      },
+      { headers: JSON_API_HEADERS },
+    );
+
+    await expect(h.client.findRunByMessage(WS_ID, 'flow-42')).resolves.toMatchObject({
+      id: 'run-mine',
+      status: 'planning',
+    });
+  });
+
+  it('returns undefined when no run matches', async () => {
+    h.api
+      .intercept({ path: listPath, method: 'GET', query: { 'search[basic]': 'flow-43' } })
+      .reply(200, { data: [] }, { headers: JSON_API_HEADERS });
+
+    await expect(h.client.findRunByMessage(WS_ID, 'flow-43')).resolves.toBeUndefined();
+  });
+});
+
+describe('TfcClient.getCurrentOutputs', () => {
+  it('keeps non-sensitive values and only the names of sensitive outputs', async () => {
+    h.api.intercept({ path: OUTPUTS_PATH, method: 'GET' }).reply(
+      200,
+      {
+        data: [
+          outputResource('wsout-J2zM24JPFbfc7bE5', 'flavor', 'Peanut Butter', false),
+          outputResource('wsout-FLzM23Gcd5f37bE5', 'recipe', null, true),
+        ],
+      },
+      { headers: JSON_API_HEADERS },
+    );
+
+    await expect(h.client.getCurrentOutputs(WS_ID)).resolves.toEqual({
+      values: { flavor: 'Peanut Butter' },
+      sensitive: ['recipe'],
+    });
+  });
+
+  it('drops a sensitive value even if TFC sends one (as in the docs sample)', async () => {
+    h.api.intercept({ path: OUTPUTS_PATH, method: 'GET' }).reply(
+      200,
+      {
+        data: [outputResource('wsout-FLzM23Gcd5f37bE5', 'recipe', "Don Douglas' Peanut Butter Frenzy", true)],
+      },
+      { headers: JSON_API_HEADERS },
+    );
+
+    const outputs = await h.client.getCurrentOutputs(WS_ID);
+
+    expect(outputs).toEqual({ values: {}, sensitive: ['recipe'] });
+    expect(JSON.stringify(outputs)).not.toContain('Frenzy');
+    expect(JSON.stringify(h.logs)).not.toContain('Frenzy');
+  });
+
+  it('retries while outputs are still processing (503), then returns them', async () => {
+    h.api
+      .intercept({ path: OUTPUTS_PATH, method: 'GET' })
+      .reply(503, errorDoc('503', 'Service Unavailable', 'State version outputs are being processed'), {
+        headers: JSON_API_HEADERS,
+      })
+      .times(2);
+    h.api
+      .intercept({ path: OUTPUTS_PATH, method: 'GET' })
+      .reply(
+        200,
+        { data: [outputResource('wsout-1', 'bucket', 'acme-bucket', false)] },
+        { headers: JSON_API_HEADERS },
+      );
+
+    await expect(h.client.getCurrentOutputs(WS_ID)).resolves.toEqual({
+      values: { bucket: 'acme-bucket' },
+      sensitive: [],
+    });
+    expect(h.sleeps).toHaveLength(2);
+  });
+
+  it('gives up on outputs that stay unavailable with a retryable error', async () => {
+    h.api.intercept({ path: OUTPUTS_PATH, method: 'GET' }).reply(503, '').times(4);
+
+    const promise = h.client.getCurrentOutputs(WS_ID);
+
+    await expect(promise).rejects.toThrow(TfcRetriesExhaustedError);
+    await expect(promise).rejects.toMatchObject({ retryable: true, lastStatus: 503 });
+  });
+
+  it('keeps an output named like an Object prototype key as plain data', async () => {
+    h.api
+      .intercept({ path: OUTPUTS_PATH, method: 'GET' })
+      .reply(
+        200,
+        { data: [outputResource('wsout-2', '__proto__', 'x', false)] },
+        { headers: JSON_API_HEADERS },
+      );
+
+    const outputs = await h.client.getCurrentOutputs(WS_ID);
+
+    expect(Object.keys(outputs.values)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(outputs.values)).toBe(Object.prototype);
+  });
+});

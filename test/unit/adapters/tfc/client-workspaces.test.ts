@@ -1,0 +1,233 @@
+import {
+  TfcNotFoundError,
+  UnmanagedWorkspaceError,
+  WorkspaceNotSafeToDeleteError,
+} from '../../../../lambdas/adapters/tfc/errors';
+import {
+  JSON_API_HEADERS,
+  MANAGED_TAGS,
+  ORG,
+  errorDoc,
+  harness,
+  recordBody,
+  tagBindingsDoc,
+  workspaceDoc,
+} from './fixtures';
+
+const WS_ID = 'ws-6jrRyVDv1J8zQMB5';
+const CREATE_PATH = `/api/v2/organizations/${ORG}/workspaces`;
+const BY_NAME_PATH = `/api/v2/organizations/${ORG}/workspaces/tenant-acme`;
+const TAGS_PATH = `/api/v2/workspaces/${WS_ID}/tag-bindings`;
+const SAFE_DELETE_PATH = `/api/v2/workspaces/${WS_ID}/actions/safe-delete`;
+const NAME_TAKEN = errorDoc('422', 'invalid attribute', 'Name has already been taken');
+
+let h: ReturnType<typeof harness>;
+beforeEach(() => {
+  h = harness();
+});
+afterEach(async () => {
+  h.agent.assertNoPendingInterceptors();
+  await h.agent.close();
+});
+
+function replyExisting(tags: Record<string, string>): void {
+  h.api
+    .intercept({ path: BY_NAME_PATH, method: 'GET' })
+    .reply(200, workspaceDoc(), { headers: JSON_API_HEADERS });
+  h.api
+    .intercept({ path: TAGS_PATH, method: 'GET' })
+    .reply(200, tagBindingsDoc(WS_ID, tags), { headers: JSON_API_HEADERS });
+}
+
+describe('TfcClient.ensureWorkspace', () => {
+  it('creates an auto-apply workspace tagged as managed by the control plane and by tenant', async () => {
+    const bodies: unknown[] = [];
+    h.api.intercept({ path: CREATE_PATH, method: 'POST' }).reply(recordBody(bodies, 201, workspaceDoc()));
+
+    const ws = await h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme', tags: { tier: 'gold' } });
+
+    expect(bodies[0]).toEqual({
+      data: {
+        type: 'workspaces',
+        attributes: {
+          name: 'tenant-acme',
+          'auto-apply': true,
+          description: 'Managed by tenant-control-plane for tenant acme.',
+        },
+        relationships: {
+          'tag-bindings': {
+            data: [
+              { type: 'tag-bindings', attributes: { key: 'tier', value: 'gold' } },
+              { type: 'tag-bindings', attributes: { key: 'managed-by', value: 'tenant-control-plane' } },
+              { type: 'tag-bindings', attributes: { key: 'tenant', value: 'acme' } },
+            ],
+          },
+        },
+      },
+    });
+    expect(ws).toEqual({
+      id: WS_ID,
+      name: 'tenant-acme',
+      tags: { tier: 'gold', ...MANAGED_TAGS },
+      autoApply: true,
+      resourceCount: 0,
+      currentConfigurationVersionId: undefined,
+      created: true,
+    });
+  });
+
+  it('does not let caller tags override the managed-by and tenant tags', async () => {
+    const bodies: unknown[] = [];
+    h.api.intercept({ path: CREATE_PATH, method: 'POST' }).reply(recordBody(bodies, 201, workspaceDoc()));
+
+    const ws = await h.client.ensureWorkspace('tenant-acme', {
+      tenantCode: 'acme',
+      tags: { 'managed-by': 'someone-else', tenant: 'other' },
+    });
+
+    expect(ws.tags).toEqual(MANAGED_TAGS);
+  });
+
+  it('puts the workspace in the given project', async () => {
+    const bodies: Array<{ data: { relationships: Record<string, unknown> } }> = [];
+    h.api
+      .intercept({ path: CREATE_PATH, method: 'POST' })
+      .reply(recordBody(bodies as unknown[], 201, workspaceDoc()));
+
+    await h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme', projectId: 'prj-jT92VLSFpv8FwKtc' });
+
+    expect(bodies[0]?.data.relationships.project).toEqual({
+      data: { type: 'projects', id: 'prj-jT92VLSFpv8FwKtc' },
+    });
+  });
+
+  it('on 422 "Name has already been taken" fetches the existing managed workspace', async () => {
+    h.api
+      .intercept({ path: CREATE_PATH, method: 'POST' })
+      .reply(422, NAME_TAKEN, { headers: JSON_API_HEADERS });
+    replyExisting(MANAGED_TAGS);
+
+    const ws = await h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme' });
+
+    expect(ws).toMatchObject({ id: WS_ID, name: 'tenant-acme', tags: MANAGED_TAGS, created: false });
+  });
+
+  it('adds tags the existing workspace lacks, without removing any', async () => {
+    const patches: unknown[] = [];
+    h.api
+      .intercept({ path: CREATE_PATH, method: 'POST' })
+      .reply(422, NAME_TAKEN, { headers: JSON_API_HEADERS });
+    replyExisting({ ...MANAGED_TAGS, costcenter: '123', tier: 'silver' });
+    h.api
+      .intercept({ path: TAGS_PATH, method: 'PATCH' })
+      .reply(recordBody(patches, 200, tagBindingsDoc(WS_ID, { tier: 'gold' })));
+
+    const ws = await h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme', tags: { tier: 'gold' } });
+
+    expect(patches).toEqual([
+      { data: [{ type: 'tag-bindings', attributes: { key: 'tier', value: 'gold' } }] },
+    ]);
+    expect(ws.tags).toEqual({ ...MANAGED_TAGS, costcenter: '123', tier: 'gold' });
+  });
+
+  it('refuses an existing workspace without the managed-by tag', async () => {
+    h.api
+      .intercept({ path: CREATE_PATH, method: 'POST' })
+      .reply(422, NAME_TAKEN, { headers: JSON_API_HEADERS });
+    replyExisting({ costcenter: '123' });
+
+    await expect(h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme' })).rejects.toThrow(
+      UnmanagedWorkspaceError,
+    );
+  });
+
+  it('refuses an existing managed workspace of another tenant', async () => {
+    h.api
+      .intercept({ path: CREATE_PATH, method: 'POST' })
+      .reply(422, NAME_TAKEN, { headers: JSON_API_HEADERS });
+    replyExisting({ ...MANAGED_TAGS, tenant: 'globex' });
+
+    await expect(h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme' })).rejects.toThrow(
+      "tagged for tenant 'globex'",
+    );
+  });
+
+  it('reports 404 (valid token without permission to create) as not found or no permission', async () => {
+    h.api
+      .intercept({ path: CREATE_PATH, method: 'POST' })
+      .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
+
+    const promise = h.client.ensureWorkspace('tenant-acme', { tenantCode: 'acme' });
+
+    await expect(promise).rejects.toThrow(TfcNotFoundError);
+    await expect(promise).rejects.toThrow(`TFC POST ${CREATE_PATH}: not found or no permission`);
+  });
+});
+
+describe('TfcClient.safeDeleteWorkspace', () => {
+  it('refuses to delete a workspace without the managed-by tag and sends no delete', async () => {
+    h.api
+      .intercept({ path: `/api/v2/workspaces/${WS_ID}`, method: 'GET' })
+      .reply(200, workspaceDoc(), { headers: JSON_API_HEADERS });
+    h.api
+      .intercept({ path: TAGS_PATH, method: 'GET' })
+      .reply(200, tagBindingsDoc(WS_ID, { tenant: 'acme' }), { headers: JSON_API_HEADERS });
+
+    const promise = h.client.safeDeleteWorkspace({ id: WS_ID });
+
+    await expect(promise).rejects.toThrow(UnmanagedWorkspaceError);
+    await expect(promise).rejects.toMatchObject({ retryable: false, workspace: 'tenant-acme' });
+  });
+
+  it('safe-deletes a managed workspace found by id', async () => {
+    h.api
+      .intercept({ path: `/api/v2/workspaces/${WS_ID}`, method: 'GET' })
+      .reply(200, workspaceDoc(), { headers: JSON_API_HEADERS });
+    h.api
+      .intercept({ path: TAGS_PATH, method: 'GET' })
+      .reply(200, tagBindingsDoc(WS_ID, MANAGED_TAGS), { headers: JSON_API_HEADERS });
+    h.api.intercept({ path: SAFE_DELETE_PATH, method: 'POST' }).reply(204, '');
+
+    await expect(h.client.safeDeleteWorkspace({ id: WS_ID })).resolves.toBe('deleted');
+  });
+
+  it('safe-deletes a managed workspace found by name, checking the tenant tag', async () => {
+    replyExisting(MANAGED_TAGS);
+    h.api.intercept({ path: SAFE_DELETE_PATH, method: 'POST' }).reply(204, '');
+
+    await expect(h.client.safeDeleteWorkspace({ name: 'tenant-acme' }, { tenantCode: 'acme' })).resolves.toBe(
+      'deleted',
+    );
+  });
+
+  it('treats a workspace that cannot be found as already deleted', async () => {
+    h.api
+      .intercept({ path: BY_NAME_PATH, method: 'GET' })
+      .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
+
+    await expect(h.client.safeDeleteWorkspace({ name: 'tenant-acme' })).resolves.toBe('already-absent');
+  });
+
+  it('treats 404 on the delete itself as already deleted', async () => {
+    replyExisting(MANAGED_TAGS);
+    h.api
+      .intercept({ path: SAFE_DELETE_PATH, method: 'POST' })
+      .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
+
+    await expect(h.client.safeDeleteWorkspace({ name: 'tenant-acme' })).resolves.toBe('already-absent');
+  });
+
+  it('reports 409 (still managing resources) as a retryable WorkspaceNotSafeToDeleteError', async () => {
+    replyExisting(MANAGED_TAGS);
+    h.api
+      .intercept({ path: SAFE_DELETE_PATH, method: 'POST' })
+      .reply(409, errorDoc('409', 'conflict', 'Workspace is managing resources'), {
+        headers: JSON_API_HEADERS,
+      });
+
+    const promise = h.client.safeDeleteWorkspace({ name: 'tenant-acme' });
+
+    await expect(promise).rejects.toThrow(WorkspaceNotSafeToDeleteError);
+    await expect(promise).rejects.toMatchObject({ retryable: true, workspaceId: WS_ID });
+  });
+});
