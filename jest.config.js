@@ -1,7 +1,9 @@
 /** Separate projects so each suite can be run alone: `npx jest --selectProjects unit`. */
 const base = {
   testEnvironment: 'node',
+  testTimeout: 60_000,
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  setupFiles: ['<rootDir>/test/support/env.ts'],
 };
 
 /** @type {import('jest').Config} */

@@ -98,7 +98,11 @@ export class TransientError extends ControlPlaneError {
 export function isTransient(error: unknown): boolean {
   if (error instanceof TransientError) return true;
   if (typeof error !== 'object' || error === null) return false;
-  const flags = error as { retryable?: unknown; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const flags = error as {
+    retryable?: unknown;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   if (flags.retryable === true || flags.$retryable !== undefined) return true;
   return (flags.$metadata?.httpStatusCode ?? 0) >= 500;
 }

@@ -1,7 +1,13 @@
 import { FlowSupersededError, isTransient } from '../core/errors';
 import { FAILURE_EVENT, FAILURE_STATUS, type FlowConstants } from '../core/flows';
 import type { TenantStatus } from '../core/lifecycle';
-import type { Clock, FlowCompletion, LifecycleNotifier, TenantRepository, TerraformBackend } from '../core/ports';
+import type {
+  Clock,
+  FlowCompletion,
+  LifecycleNotifier,
+  TenantRepository,
+  TerraformBackend,
+} from '../core/ports';
 import { classifyRunStatus, type RunOutcome } from '../core/run-status';
 import type { Tenant, TenantError } from '../core/tenant';
 import { parseTenantCode, type TenantCode } from '../core/tenant-code';
@@ -96,7 +102,11 @@ export class TenantFlow {
         ...base,
       };
     }
-    const started = await this.deps.backend.startRun({ tenant, flowId: input.flowId, destroy: input.flow.destroy });
+    const started = await this.deps.backend.startRun({
+      tenant,
+      flowId: input.flowId,
+      destroy: input.flow.destroy,
+    });
     await this.deps.repository.recordProgress(
       code,
       input.flowId,
@@ -112,21 +122,22 @@ export class TenantFlow {
     const pollsLeft = run.pollsLeft - 1;
     if (!run.runId) return { ...run, outcome: 'succeeded', pollsLeft };
     const code = parseTenantCode(input.tenantCode);
-    const state = await this.deps.backend.getRun({ runId: run.runId, workspaceId: run.workspaceId, tenantCode: code });
+    const state = await this.deps.backend.getRun({
+      runId: run.runId,
+      workspaceId: run.workspaceId,
+      tenantCode: code,
+    });
     if (state.status !== run.runStatus) {
-      await this.deps.repository.recordProgress(
-        code,
-        input.flowId,
-        { runStatus: state.status },
-        this.now(),
-      );
+      await this.deps.repository.recordProgress(code, input.flowId, { runStatus: state.status }, this.now());
     }
     const outcome = classifyRunStatus(state.status);
     return {
       ...run,
       runStatus: state.status,
       outcome,
-      ...(outcome === 'failed' ? { reason: state.reason ?? `Terraform run ${state.id} ended ${state.status}` } : {}),
+      ...(outcome === 'failed'
+        ? { reason: state.reason ?? `Terraform run ${state.id} ended ${state.status}` }
+        : {}),
       pollsLeft,
       waitSeconds: this.deps.pollIntervalSeconds,
     };
@@ -142,7 +153,8 @@ export class TenantFlow {
       if (!(error instanceof FlowSupersededError)) throw error;
       const current = await this.deps.repository.get(code);
       // A retry after our own write already landed: publish again (at least once), write nothing.
-      if (current?.flowId !== input.flowId || current.status !== completion.status) return { status: 'superseded' };
+      if (current?.flowId !== input.flowId || current.status !== completion.status)
+        return { status: 'superseded' };
       tenant = current;
     }
     const failed = tenant.status === FAILURE_STATUS;
@@ -193,7 +205,12 @@ export class TenantFlow {
     }
   }
 
-  private async succeed(code: TenantCode, flow: FlowConstants, run: RunRef, now: string): Promise<FlowCompletion> {
+  private async succeed(
+    code: TenantCode,
+    flow: FlowConstants,
+    run: RunRef,
+    now: string,
+  ): Promise<FlowCompletion> {
     if (flow.destroy) {
       if (run.workspaceId) await this.deps.backend.deleteWorkspace(run.workspaceId, code);
       return { status: flow.successStatus, now, ...(run.runStatus ? { runStatus: run.runStatus } : {}) };

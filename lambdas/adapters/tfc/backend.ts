@@ -2,6 +2,7 @@ import type { StartedRun, RunState, TerraformBackend, TerraformOutputs } from '.
 import type { Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import type { TfcClient, VariableInput } from './client';
+import { TfcNotFoundError } from './errors';
 import { buildModuleArchive, type ModuleArchive } from './module-archive';
 
 export interface TfcBackendOptions {
@@ -30,7 +31,11 @@ export function workspaceVariables(tenant: Tenant, options: TfcBackendOptions): 
     { key: 'tenant_code', value: tenant.tenantCode, category: 'terraform' },
     { key: 'tier', value: tenant.tier, category: 'terraform' },
     { key: 'environment', value: options.environment, category: 'terraform' },
-    ...Object.entries(tenant.variables).map(([key, value]) => ({ key, value, category: 'terraform' as const })),
+    ...Object.entries(tenant.variables).map(([key, value]) => ({
+      key,
+      value,
+      category: 'terraform' as const,
+    })),
   ];
   if (options.runRoleArn) {
     vars.push(
@@ -61,9 +66,12 @@ export class TfcTerraformBackend implements TerraformBackend {
 
   public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
     const { tenant, flowId, destroy } = request;
-    const workspace = await this.client.ensureWorkspace(workspaceName(this.options.environment, tenant.tenantCode), {
-      tenantCode: tenant.tenantCode,
-    });
+    const workspace = await this.client.ensureWorkspace(
+      workspaceName(this.options.environment, tenant.tenantCode),
+      {
+        tenantCode: tenant.tenantCode,
+      },
+    );
     const existing = await this.client.findRunByMessage(workspace.id, flowId);
     if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
     if (destroy && workspace.created) {
@@ -97,8 +105,14 @@ export class TfcTerraformBackend implements TerraformBackend {
     };
   }
 
-  public getOutputs(workspaceId: string): Promise<TerraformOutputs> {
-    return this.client.getCurrentOutputs(workspaceId);
+  public async getOutputs(workspaceId: string): Promise<TerraformOutputs> {
+    try {
+      return await this.client.getCurrentOutputs(workspaceId);
+    } catch (error) {
+      // A workspace whose only run changed nothing has no state version yet, hence no outputs.
+      if (error instanceof TfcNotFoundError) return { values: {}, sensitive: [] };
+      throw error;
+    }
   }
 
   public async deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void> {

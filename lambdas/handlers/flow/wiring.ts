@@ -30,7 +30,8 @@ const FlowEnv = {
 /** Builds the flow for one task Lambda from its environment; finalize also needs TOPIC_ARN. */
 export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow {
   const env = loadEnv(FlowEnv);
-  if (task === 'finalize' && !env.TOPIC_ARN) throw new ConfigError('invalid configuration: TOPIC_ARN (is required)');
+  if (task === 'finalize' && !env.TOPIC_ARN)
+    throw new ConfigError('invalid configuration: TOPIC_ARN (is required)');
   const clients = lambdaClients();
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.sns);
@@ -75,7 +76,9 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
  * A flow task as a Lambda handler: tenant code and flowId on every log line, and errors worth retrying
  * renamed `TransientError`, the name the state machine's Retry matches.
  */
-export function taskHandler<I extends { tenantCode: string; flowId: string }, O>(fn: (input: I) => Promise<O>) {
+export function taskHandler<I extends { tenantCode: string; flowId: string }, O>(
+  fn: (input: I) => Promise<O>,
+) {
   return async (input: I, context?: Context): Promise<O> => {
     if (context) logger.addContext(context);
     return withLogContext({ tenantCode: input.tenantCode, flowId: input.flowId }, async () => {

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { FlowInput } from '../core/flows';
+import type {
+  CheckInput,
+  FinalizeInput,
+  FinalizeResult,
+  RunRef,
+  TriggerInput,
+} from '../use-cases/tenant-flow';
+
+// aws-local-stepfunctions uses Promise.withResolvers (Node 22+); Node 20 needs it provided.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+  Object.assign(Promise, {
+    withResolvers<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+type JSONValue = Parameters<StateMachine['run']>[0];
+type Execution = ReturnType<StateMachine['run']>;
+/** One entry of an execution's event log (state entered/exited/retried/caught, execution ended). */
+export type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+export const DEFINITION_PATH = join(__dirname, '..', '..', 'statemachines', 'tenant-flow.asl.json');
+
+/** The placeholders of the shared definition; the CDK fills them with function ARNs. */
+export const DEFINITION_PLACEHOLDERS = [
+  'TriggerFunctionArn',
+  'CheckFunctionArn',
+  'FinalizeFunctionArn',
+] as const;
+
+/** The shared definition with its placeholders replaced, as `definitionSubstitutions` does in AWS. */
+export function loadDefinition(substitutions?: Record<string, string>): StateMachineDefinition {
+  let text = readFileSync(DEFINITION_PATH, 'utf8');
+  for (const name of DEFINITION_PLACEHOLDERS) {
+    const value = substitutions?.[name] ?? `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`;
+    text = text.replaceAll(`\${${name}}`, value);
+  }
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
+export interface FlowTasks {
+  trigger(input: TriggerInput): Promise<RunRef>;
+  check(input: CheckInput): Promise<RunRef>;
+  finalize(input: FinalizeInput): Promise<FinalizeResult>;
+}
+
+export interface LocalExecutionOptions {
+  executionId: string;
+  /** Milliseconds each Wait state lasts instead of its SecondsPath. */
+  waitMs: number;
+  /** Milliseconds between retries instead of the definition's backoff. @default 50 */
+  retryMs?: number;
+}
+
+export interface LocalExecution {
+  /** `succeeded` or `failed` as Step Functions would report the execution. */
+  status: 'succeeded' | 'failed';
+  output: JSONValue | undefined;
+  error?: string;
+  events: EventLog[];
+}
+
+/**
+ * Executes the real shared ASL file in-process with `aws-local-stepfunctions`, its Task states served by
+ * the given flow tasks: the same definition, Retry, Catch and Choice logic as in AWS.
+ */
+export async function executeFlow(
+  input: FlowInput,
+  tasks: FlowTasks,
+  options: LocalExecutionOptions,
+): Promise<LocalExecution> {
+  const { StateMachine } = await import('aws-local-stepfunctions');
+  const machine = new StateMachine(loadDefinition(), { validationOptions: { checkArn: true } });
+  const retryMs = options.retryMs ?? 50;
+  const execution = machine.run(input as unknown as JSONValue, {
+    context: { Execution: { Id: options.executionId } },
+    overrides: {
+      taskResourceLocalHandlers: {
+        Trigger: (i) => tasks.trigger(i as unknown as TriggerInput) as unknown as Promise<JSONValue>,
+        Check: (i) => tasks.check(i as unknown as CheckInput) as unknown as Promise<JSONValue>,
+        Finalize: (i) =>
+          tasks.finalize((i as unknown as { input: FinalizeInput }).input) as unknown as Promise<JSONValue>,
+      },
+      waitTimeOverrides: { Wait: options.waitMs },
+      retryIntervalOverrides: { Trigger: retryMs, Check: retryMs, Finalize: retryMs },
+    },
+  });
+  const events: EventLog[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) events.push(event);
+  })();
+  try {
+    const output = await execution.result;
+    await collecting;
+    return { status: 'succeeded', output, events };
+  } catch (error) {
+    await collecting.catch(() => undefined);
+    return {
+      status: 'failed',
+      output: undefined,
+      error: error instanceof Error ? error.message : String(error),
+      events,
+    };
+  }
+}

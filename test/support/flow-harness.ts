@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { TfcTerraformBackend } from '../../lambdas/adapters/tfc/backend';
+import { TfcClient } from '../../lambdas/adapters/tfc/client';
+import { staticTokenProvider } from '../../lambdas/adapters/tfc/token';
+import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
+import { flowInput, type Action, type TenantRequestDetail } from '../../lambdas/core/flows';
+import { systemClock, type LifecycleEvent, type LifecycleNotifier } from '../../lambdas/core/ports';
+import { taskHandler } from '../../lambdas/handlers/flow/wiring';
+import { executeFlow, type FlowTasks } from '../../lambdas/local/state-machine';
+import { TenantFlow, type FinalizeInput } from '../../lambdas/use-cases/tenant-flow';
+import { TenantRequests } from '../../lambdas/use-cases/tenant-requests';
+import type { TestTables } from './dynamodb';
+import { RecordingPublisher } from './api';
+import type { TfcFake } from './tfc-fake/server';
+
+export class RecordingNotifier implements LifecycleNotifier {
+  public readonly events: LifecycleEvent[] = [];
+  public async notify(event: LifecycleEvent): Promise<void> {
+    await Promise.resolve();
+    this.events.push(event);
+  }
+}
+
+export const MODULE_DIR = 'terraform-module/local';
+export const ENVIRONMENT = 'test';
+
+/**
+ * The real flow over real adapters: DynamoDB Local, the TFC client over HTTP to the TFC fake, and the
+ * real ASL file executed by aws-local-stepfunctions. Only the SNS notifier and bus are recorded.
+ */
+export function flowHarness(tables: TestTables, fake: TfcFake, options: { pollBudget?: number } = {}) {
+  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  const client = new TfcClient({
+    address: fake.url,
+    organization: fake.organization,
+    token: staticTokenProvider(fake.token),
+    retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 50 },
+    configurationVersionPoll: { attempts: 50, intervalMs: 10 },
+  });
+  const backend = new TfcTerraformBackend(client, {
+    address: fake.url,
+    organization: fake.organization,
+    environment: ENVIRONMENT,
+    moduleDir: MODULE_DIR,
+  });
+  const notifier = new RecordingNotifier();
+  const publisher = new RecordingPublisher();
+  const flow = new TenantFlow({
+    repository,
+    backend,
+    notifier,
+    clock: systemClock,
+    pollIntervalSeconds: 1,
+    pollBudget: options.pollBudget ?? 200,
+  });
+  const tasks: FlowTasks = {
+    trigger: taskHandler((i) => flow.trigger(i)),
+    check: taskHandler((i) => flow.check(i)),
+    finalize: taskHandler((i: FinalizeInput) => flow.finalize(i)),
+  };
+  const requests = new TenantRequests({ repository, publisher, clock: systemClock });
+
+  /** Runs one execution for a published request event, as the bus rule would start it. */
+  const execute = (action: Action, detail: TenantRequestDetail, executionId = `exec-${randomUUID()}`) =>
+    executeFlow(flowInput(action, detail), tasks, { executionId, waitMs: 20, retryMs: 20 });
+
+  /** Runs the execution of the last published event. */
+  const executeLast = () => {
+    const last = publisher.events.at(-1);
+    if (!last) throw new Error('no event was published');
+    return execute(last.action, last.detail);
+  };
+
+  return { repository, client, backend, notifier, publisher, flow, tasks, requests, execute, executeLast };
+}

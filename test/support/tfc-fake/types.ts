@@ -1,0 +1,237 @@
+/**
+ * Public types of the in-process Terraform Cloud (HCP Terraform) fake.
+ *
+ * Every shape the fake serves is copied from hashicorp/terraform-docs-common
+ * `website/docs/cloud-docs/api-docs/*.mdx` and cross-checked against hashicorp/go-tfe; the options and
+ * views below are the fake's own test-facing surface.
+ */
+
+/** Injectable time source in epoch milliseconds: a bare function or an object with `now()`. */
+export type FakeClock = (() => number) | { now(): number };
+
+/** Terminal run statuses a test can ask for (run.mdx, "Run States"). */
+export type RunOutcomeStatus =
+  | 'applied'
+  | 'planned_and_finished'
+  | 'errored'
+  | 'canceled'
+  | 'force_canceled'
+  | 'discarded'
+  | 'policy_soft_failed';
+
+/** Every run status the fake can show (a subset of run.mdx "Run States"). */
+export type FakeRunStatus = RunOutcomeStatus | 'pending' | 'planning' | 'planned' | 'applying';
+
+/** What `runOutcome` may return; `phase` says where an `errored` run fails (default `plan`). */
+export interface RunOutcomeSpec {
+  status: RunOutcomeStatus;
+  /** Written to the failing plan's or apply's log (readable through its `log-read-url`). */
+  message?: string;
+  phase?: 'plan' | 'apply';
+}
+
+/** One Terraform output a fake apply produces. `type` is inferred from `value` when omitted. */
+export interface FakeOutputSpec {
+  name: string;
+  value: unknown;
+  sensitive?: boolean;
+  type?: string;
+}
+
+/** What the configuration-version processing decides about an uploaded tarball. */
+export type UploadOutcome = 'uploaded' | { status: 'errored'; message: string };
+
+/** A request pattern: `"POST /api/v2/runs"`, `"/api/v2/runs/:id"`, a RegExp on the path, or an object. */
+export type RequestPattern = string | RegExp | { method?: string; path: string | RegExp };
+
+/** Answer the next `times` requests matching `method` + `path` with `status` (fault injection). */
+export interface FaultRule {
+  /** HTTP method, case-insensitive; any method when omitted. */
+  method?: string;
+  /** `/api/v2/workspaces/:id/vars` (`:x` = one segment, `*` = the rest) or a RegExp on the path. */
+  path: string | RegExp;
+  status: number;
+  /** How many matching requests to answer (default 1; `Infinity` for a permanent outage). */
+  times?: number;
+  /** Response body; a JSON:API error document for `status` when omitted. */
+  body?: unknown;
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** What a fault hook answers instead of the real endpoint. */
+export interface FaultReply {
+  status: number;
+  body?: unknown;
+  headers?: Readonly<Record<string, string>>;
+}
+
+export interface FakeRequestInfo {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** One entry of `fake.requests`. `at` is the injected clock's time. */
+export interface FakeRequestLogEntry {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  at: number;
+  /** `fault` when a fault rule or hook answered, `rate-limit` for a 429 of the limiter. */
+  answeredBy: 'api' | 'fault' | 'rate-limit';
+}
+
+export interface FakeVariableView {
+  id: string;
+  key: string;
+  /** The real value, also for sensitive variables (the API hides it; the view does not). */
+  value: string;
+  description: string | null;
+  category: 'terraform' | 'env';
+  hcl: boolean;
+  sensitive: boolean;
+}
+
+export interface FakeOutputView {
+  id: string;
+  name: string;
+  sensitive: boolean;
+  type: string;
+  value: unknown;
+}
+
+export interface FakeTagBindingView {
+  key: string;
+  value: string;
+}
+
+export interface FakeWorkspaceView {
+  id: string;
+  name: string;
+  autoApply: boolean;
+  description: string | null;
+  tagNames: readonly string[];
+  tagBindings: readonly FakeTagBindingView[];
+  resourceCount: number;
+  locked: boolean;
+  variables: readonly FakeVariableView[];
+  /** Outputs of the current state version; empty when there is none. */
+  outputs: readonly FakeOutputView[];
+  currentStateVersionId: string | null;
+  currentConfigurationVersionId: string | null;
+  latestRunId: string | null;
+  createdAt: number;
+}
+
+export interface FakeRunView {
+  id: string;
+  workspaceId: string;
+  workspaceName: string;
+  configurationVersionId: string;
+  status: FakeRunStatus;
+  isDestroy: boolean;
+  autoApply: boolean;
+  planOnly: boolean;
+  message: string;
+  source: string;
+  /** Decided when the run starts planning; undefined while it waits in `pending`. */
+  outcome: Readonly<RunOutcomeSpec> | undefined;
+  /** The failure message of an errored run (kept here, and in the plan/apply log, as TFC does). */
+  errorMessage: string | undefined;
+  /** Terraform-category variables as the run saw them when it was queued. */
+  variables: Readonly<Record<string, string>>;
+  createdAt: number;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
+}
+
+export interface FakeConfigurationVersionView {
+  id: string;
+  workspaceId: string;
+  status: 'pending' | 'uploaded' | 'errored';
+  autoQueueRuns: boolean;
+  speculative: boolean;
+  uploadUrl: string;
+  /** The uploaded tarball, once PUT. */
+  upload: Buffer | undefined;
+  createdAt: number;
+}
+
+/** Context handed to the `outputs` option besides the workspace name and variables. */
+export interface OutputsContext {
+  workspace: FakeWorkspaceView;
+  run: FakeRunView;
+  /** Environment-category variables (the `variables` argument holds the Terraform ones). */
+  envVariables: Readonly<Record<string, string>>;
+}
+
+export interface TfcFakeOptions {
+  /** The one organization that exists; any other organization answers 404 (TFC's "no permission"). */
+  organization: string;
+  /** The one valid bearer token; anything else answers 401. */
+  token: string;
+  /** Requests per second per token (per client address when unauthenticated). Default 30 (index.mdx). */
+  rateLimitPerSecond?: number;
+  /** Time source of the rate limiter; real time by default so frozen simulated time cannot stall it. */
+  rateLimitClock?: FakeClock;
+  /** Time source of runs, uploads and output processing. Default `Date.now`. */
+  clock?: FakeClock;
+  /** How long a run takes from planning to its terminal status. Default 50 ms. */
+  runDurationMs?: number | ((run: FakeRunView) => number);
+  /** How an apply ends; called when the run starts planning. `undefined` keeps the default. */
+  runOutcome?: (
+    workspace: FakeWorkspaceView,
+    run: FakeRunView,
+  ) => RunOutcomeSpec | RunOutcomeStatus | undefined;
+  /** Outputs the state holds after a successful non-destroy apply. Default: none. */
+  outputs?: (
+    workspaceName: string,
+    variables: Readonly<Record<string, string>>,
+    context: OutputsContext,
+  ) => readonly FakeOutputSpec[];
+  /** After an apply, current outputs answer 503 (and safe-delete 409) for this long. Default 0. */
+  outputsProcessingMs?: number;
+  /** A configuration version stays `pending` this long after its upload. Default 0. */
+  uploadProcessingMs?: number;
+  /** Decides whether an uploaded tarball processes into `uploaded` or `errored`. */
+  uploadOutcome?: (upload: Buffer) => UploadOutcome;
+  /** Fault queue: each rule answers its next `times` matching requests. */
+  faults?: readonly FaultRule[];
+  /** Called for every request before the rules; return a reply to answer instead of the API. */
+  faultHook?: (request: FakeRequestInfo) => FaultReply | undefined;
+  /** Seed of the id generator (ids are deterministic for a given sequence of requests). */
+  seed?: number;
+  /** The `terraform-version` workspaces report. Default `1.11.4`. */
+  terraformVersion?: string;
+}
+
+/** A running fake. Views are snapshots taken at the time of the call. */
+export interface TfcFake {
+  /** Base address to configure a client with, e.g. `http://127.0.0.1:41234` (API under `/api/v2`). */
+  readonly url: string;
+  readonly port: number;
+  readonly organization: string;
+  readonly token: string;
+  /** Every request received, in order. */
+  readonly requests: readonly FakeRequestLogEntry[];
+  readonly workspaces: readonly FakeWorkspaceView[];
+  readonly runs: readonly FakeRunView[];
+  readonly configurationVersions: readonly FakeConfigurationVersionView[];
+  /** How many logged requests match the pattern (e.g. `fake.countBy('POST /api/v2/runs')`). */
+  countBy(pattern: RequestPattern): number;
+  /** Adds fault rules at the back of the queue. */
+  injectFault(...rules: readonly FaultRule[]): void;
+  /** Drops every pending fault rule. */
+  clearFaults(): void;
+  /** Fault rules that still have answers left. */
+  readonly pendingFaults: number;
+  /** Empties the request log (e.g. between benchmark phases). */
+  clearRequests(): void;
+  /** A workspace view by name, or undefined. */
+  workspace(name: string): FakeWorkspaceView | undefined;
+  /** A run view by id, or undefined. */
+  run(id: string): FakeRunView | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import validator from 'asl-validator';
+import { DEFINITION_PATH, DEFINITION_PLACEHOLDERS } from '../../../lambdas/local/state-machine';
+import { classifyRunStatus } from '../../../lambdas/core/run-status';
+
+const text = readFileSync(DEFINITION_PATH, 'utf8');
+const definition = JSON.parse(text) as { States: Record<string, Record<string, unknown>> };
+const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+
+describe('statemachines/tenant-flow.asl.json', () => {
+  it('passes asl-validator', () => {
+    // The validator annotates what it is given (QueryLanguage): hand it a copy.
+    const result = validator(structuredClone(definition), { checkArn: true, checkPaths: true });
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('uses placeholders only as whole Resource values', () => {
+    const placeholders = [...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]);
+    expect(new Set(placeholders)).toEqual(new Set(DEFINITION_PLACEHOLDERS));
+    const resources = tasks.map(([, s]) => s.Resource);
+    expect(resources.sort()).toEqual(DEFINITION_PLACEHOLDERS.map((p) => `\${${p}}`).sort());
+  });
+
+  it('has no branch on the action: flows differ by input only', () => {
+    expect(text).not.toMatch(/\$\.flow\.action/);
+  });
+
+  it.each(tasks.map(([name, s]) => [name, s] as const))(
+    'task %s retries transient errors',
+    (_name, state) => {
+      const retry = state.Retry as Array<{ ErrorEquals: string[]; MaxAttempts: number }>;
+      expect(retry.length).toBeGreaterThan(0);
+      expect(
+        retry.flatMap((r) => r.ErrorEquals).some((e) => e === 'TransientError' || e === 'States.ALL'),
+      ).toBe(true);
+      expect(retry.every((r) => r.MaxAttempts > 0)).toBe(true);
+    },
+  );
+
+  it.each(tasks.filter(([name]) => name !== 'Finalize').map(([name, s]) => [name, s] as const))(
+    'task %s catches everything into Finalize',
+    (_name, state) => {
+      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Finalize' }]);
+    },
+  );
+
+  it('waits for the time the tasks return, not a constant', () => {
+    expect(definition.States.Wait).toEqual({ Type: 'Wait', SecondsPath: '$.run.waitSeconds', Next: 'Check' });
+  });
+});
+
+describe('classifyRunStatus', () => {
+  it.each([
+    ['applied', 'succeeded'],
+    ['planned_and_finished', 'succeeded'],
+    ['errored', 'failed'],
+    ['canceled', 'failed'],
+    ['force_canceled', 'failed'],
+    ['discarded', 'failed'],
+    ['policy_soft_failed', 'failed'],
+    ['planning', 'running'],
+    ['applying', 'running'],
+    ['pending', 'running'],
+    ['some_status_added_later', 'running'],
+  ])('%s → %s', (status, outcome) => {
+    expect(classifyRunStatus(status)).toBe(outcome);
+  });
+});
