@@ -1,13 +1,14 @@
 /** Separate projects so each suite can be run alone: `npx jest --selectProjects unit`. */
 const base = {
   testEnvironment: 'node',
-  testTimeout: 60_000,
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
   setupFiles: ['<rootDir>/test/support/env.ts'],
 };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Suites talk to DynamoDB Local, terraform and child processes: seconds, not milliseconds.
+  testTimeout: 60_000,
   // One DynamoDB Local for the whole run, on a free loopback port; suites create their own tables.
   globalSetup: '<rootDir>/test/support/dynamodb-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.ts',

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
 
 /**
  * Every AWS SDK client the runtime uses, built in one place. Handlers build them once at module scope
@@ -14,6 +15,7 @@ export interface AwsClients {
   eventBridge: EventBridgeClient;
   sns: SNSClient;
   secretsManager: SecretsManagerClient;
+  sfn: SFNClient;
 }
 
 export interface AwsClientOptions {
@@ -44,6 +46,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     eventBridge: new EventBridgeClient(base),
     sns: new SNSClient(base),
     secretsManager: new SecretsManagerClient(base),
+    sfn: new SFNClient(base),
   };
 }
 

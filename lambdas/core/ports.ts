@@ -1,4 +1,4 @@
-import type { Action, LifecycleEventName, TenantRequestDetail } from './flows';
+import type { Action, FlowDefinition, LifecycleEventName, TenantRequestDetail } from './flows';
 import type { TenantStatus } from './lifecycle';
 import type { Tenant, TenantError } from './tenant';
 import type { TenantCode } from './tenant-code';
@@ -66,8 +66,38 @@ export interface TenantRepository {
   recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void>;
   /** Writes the terminal status; throws FlowSupersededError unless the row still carries `flowId`. */
   completeFlow(code: TenantCode, flowId: string, completion: FlowCompletion): Promise<Tenant>;
-  /** Tenants whose decommission date is on or before `date`, read through the sparse date index. */
-  listDueForDecommission(date: string, nextToken?: string): Promise<Page<Tenant>>;
+  /**
+   * Tenants whose decommission date is on or before `date`, read through the sparse date index, at most
+   * `limit` per page. `scannedCount` is how many items the query read to answer the page.
+   */
+  listDueForDecommission(
+    date: string,
+    nextToken?: string,
+    limit?: number,
+  ): Promise<Page<Tenant> & { scannedCount?: number }>;
+  /**
+   * Tenants in one in-progress status, read through the status index, each with the execution that
+   * claimed its flowId (absent when no execution has picked the flow up).
+   */
+  listInProgress(
+    status: FlowDefinition['inProgressStatus'],
+    page?: { nextToken?: string; limit?: number },
+  ): Promise<Page<{ tenant: Tenant; claimedBy?: string }>>;
+  /**
+   * Frees the flowId for a new execution: removes the claim, provided the row is still in progress under
+   * `flowId` and claimed by `claimedBy` (unclaimed when undefined). False when the row has moved on.
+   */
+  releaseClaim(code: TenantCode, flowId: string, claimedBy: string | undefined): Promise<boolean>;
+  /**
+   * Marks a flow no execution will finish as failed, under the same guard as {@link releaseClaim}.
+   * Undefined when the row has moved on.
+   */
+  failLostFlow(
+    code: TenantCode,
+    flowId: string,
+    claimedBy: string | undefined,
+    error: TenantError,
+  ): Promise<Tenant | undefined>;
 }
 
 export interface EventPublisher {

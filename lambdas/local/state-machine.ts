@@ -61,11 +61,13 @@ export interface LocalExecutionOptions {
   waitMs: number;
   /** Milliseconds between retries instead of the definition's backoff. @default 50 */
   retryMs?: number;
+  /** Stops the execution where it is (a shutdown); it ends `aborted`. */
+  signal?: AbortSignal;
 }
 
 export interface LocalExecution {
-  /** `succeeded` or `failed` as Step Functions would report the execution. */
-  status: 'succeeded' | 'failed';
+  /** As Step Functions would report the execution. */
+  status: 'succeeded' | 'failed' | 'aborted';
   output: JSONValue | undefined;
   error?: string;
   events: EventLog[];
@@ -96,6 +98,8 @@ export async function executeFlow(
       retryIntervalOverrides: { Trigger: retryMs, Check: retryMs, Finalize: retryMs },
     },
   });
+  const onAbort = () => execution.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   const events: EventLog[] = [];
   const collecting = (async () => {
     for await (const event of execution.eventLogs) events.push(event);
@@ -106,11 +110,14 @@ export async function executeFlow(
     return { status: 'succeeded', output, events };
   } catch (error) {
     await collecting.catch(() => undefined);
+    if (options.signal?.aborted) return { status: 'aborted', output: undefined, events };
     return {
       status: 'failed',
       output: undefined,
       error: error instanceof Error ? error.message : String(error),
       events,
     };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -14,7 +14,7 @@ import {
   TenantNotFoundError,
   ValidationError,
 } from '../../core/errors';
-import { FLOWS } from '../../core/flows';
+import { FAILURE_STATUS, FLOWS, type FlowDefinition } from '../../core/flows';
 import { ALLOWED_FROM, IN_PROGRESS_STATUSES, type TenantStatus } from '../../core/lifecycle';
 import type {
   FlowCompletion,
@@ -24,7 +24,7 @@ import type {
   TransitionRequest,
   TransitionResult,
 } from '../../core/ports';
-import { DEFAULT_TIER, type Tenant } from '../../core/tenant';
+import { DEFAULT_TIER, type Tenant, type TenantError } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import { DECOMMISSION_BUCKET, TENANT_TABLE } from './table-schema';
 
@@ -345,7 +345,11 @@ export class DynamoDbTenantRepository implements TenantRepository {
     }
   }
 
-  public async listDueForDecommission(date: string, nextToken?: string): Promise<Page<Tenant>> {
+  public async listDueForDecommission(
+    date: string,
+    nextToken?: string,
+    limit?: number,
+  ): Promise<Page<Tenant> & { scannedCount?: number }> {
     const { indexName, partitionKey, sortKey } = TENANT_TABLE.byDecommissionDate;
     const out = await this.client.send(
       new QueryCommand({
@@ -355,8 +359,115 @@ export class DynamoDbTenantRepository implements TenantRepository {
         ExpressionAttributeNames: { '#b': partitionKey, '#d': sortKey },
         ExpressionAttributeValues: { ':b': DECOMMISSION_BUCKET, ':d': date },
         ExclusiveStartKey: decodeToken(nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
+        ...(limit === undefined ? {} : { Limit: limit }),
       }),
     );
-    return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
+    return {
+      items: (out.Items ?? []).map(toTenant),
+      nextToken: encodeToken(out.LastEvaluatedKey),
+      scannedCount: out.ScannedCount ?? out.Items?.length ?? 0,
+    };
+  }
+
+  public async listInProgress(
+    status: FlowDefinition['inProgressStatus'],
+    page: { nextToken?: string; limit?: number } = {},
+  ): Promise<Page<{ tenant: Tenant; claimedBy?: string }>> {
+    const { indexName, partitionKey, sortKey } = TENANT_TABLE.byStatus;
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: '#s = :s',
+        ExpressionAttributeNames: { '#s': partitionKey },
+        ExpressionAttributeValues: { ':s': status },
+        ExclusiveStartKey: decodeToken(page.nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
+        ...(page.limit === undefined ? {} : { Limit: page.limit }),
+      }),
+    );
+    return {
+      items: (out.Items ?? []).map((item) => ({
+        tenant: toTenant(item),
+        ...(typeof item.claimedBy === 'string' ? { claimedBy: item.claimedBy } : {}),
+      })),
+      nextToken: encodeToken(out.LastEvaluatedKey),
+    };
+  }
+
+  public async releaseClaim(
+    code: TenantCode,
+    flowId: string,
+    claimedBy: string | undefined,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantCode: code },
+          UpdateExpression: 'REMOVE #claimedBy',
+          ...this.lostFlowGuard(flowId, claimedBy),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  public async failLostFlow(
+    code: TenantCode,
+    flowId: string,
+    claimedBy: string | undefined,
+    lastError: TenantError,
+  ): Promise<Tenant | undefined> {
+    const guard = this.lostFlowGuard(flowId, claimedBy);
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantCode: code },
+          UpdateExpression:
+            'SET #status = :failed, #lastError = :lastError, #updatedAt = :at, #version = #version + :one',
+          ConditionExpression: guard.ConditionExpression,
+          ExpressionAttributeNames: {
+            ...guard.ExpressionAttributeNames,
+            '#lastError': 'lastError',
+            '#updatedAt': 'updatedAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ...guard.ExpressionAttributeValues,
+            ':failed': FAILURE_STATUS,
+            ':lastError': lastError,
+            ':at': lastError.at,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toTenant(out.Attributes ?? {});
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** The row is still in progress under `flowId`, claimed by `claimedBy` (or by no execution). */
+  private lostFlowGuard(flowId: string, claimedBy: string | undefined) {
+    const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
+    return {
+      ConditionExpression: [
+        '#flowId = :flowId',
+        `#status IN (${inProgress.map(([k]) => k).join(', ')})`,
+        claimedBy === undefined ? 'attribute_not_exists(#claimedBy)' : '#claimedBy = :claimedBy',
+      ].join(' AND '),
+      ExpressionAttributeNames: { '#flowId': 'flowId', '#status': 'status', '#claimedBy': 'claimedBy' },
+      ExpressionAttributeValues: {
+        ':flowId': flowId,
+        ...Object.fromEntries(inProgress),
+        ...(claimedBy === undefined ? {} : { ':claimedBy': claimedBy }),
+      } as Item,
+    };
   }
 }

@@ -1,0 +1,245 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { ACTIONS } from '../core/flows';
+import { TENANT_STATUSES, type TenantStatus } from '../core/lifecycle';
+import { TIERS, type TenantView } from '../core/tenant';
+import type { TenantCode } from '../core/tenant-code';
+import type { Command } from './args';
+import { ApiAnswerError, ConnectionError } from './errors';
+import type { Signer } from './sigv4';
+import { endpointText, stagePath, type Target } from './target';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface RetryOptions {
+  /** Attempts per request, the first included. @default 3 */
+  maxAttempts: number;
+  /** Wait before the first retry, doubled for each further one. @default 250 */
+  baseDelayMs: number;
+}
+
+export interface ApiClientOptions {
+  target: Target;
+  /** undici dispatcher: a keep-alive {@link Agent} in use, a `MockAgent` in tests. */
+  dispatcher: Dispatcher;
+  signer: Signer;
+  /** Sent with every write, so retrying one (here or by rerunning the command) cannot start two flows. */
+  idempotencyKey: string;
+  sleep: (ms: number) => Promise<void>;
+  retry?: RetryOptions;
+  /** @default 30000 */
+  requestTimeoutMs?: number;
+}
+
+export type CreateBody = Extract<Command, { kind: 'create' }>['body'] & { tenantCode: TenantCode };
+export type UpdateBody = Extract<Command, { kind: 'update' }>['changes'];
+
+export interface ListQuery {
+  status?: TenantStatus;
+  limit?: number;
+  nextToken?: string;
+}
+
+export interface TenantPage {
+  items: TenantView[];
+  nextToken?: string;
+}
+
+const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, baseDelayMs: 250 };
+/** API Gateway and the local server answer these when the backend is briefly unavailable. */
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
+/** The fields the CLI reads; the rest passes through untouched, so `--json` shows the whole answer. */
+export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
+  tenantCode: z.string(),
+  status: z.enum(TENANT_STATUSES),
+  flowId: z.string(),
+  version: z.number(),
+  action: z.enum(ACTIONS),
+  tier: z.enum(TIERS),
+  variables: z.record(z.string(), z.string()),
+  decommissionDate: z.string().nullable(),
+  workspaceId: z.string().nullable(),
+  run: z.object({ id: z.string(), status: z.string().nullable() }).nullable(),
+  outputs: z.record(z.string(), z.unknown()),
+  sensitiveOutputs: z.array(z.string()),
+  lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  requestedBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const PageSchema = z.object({ items: z.array(TenantViewSchema), nextToken: z.string().optional() });
+
+const ErrorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+/** What API Gateway itself answers (missing or bad signature, throttling): `{ "message": … }`. */
+const GatewayErrorSchema = z.union([
+  z.object({ message: z.string() }),
+  z.object({ Message: z.string() }).transform((b) => ({ message: b.Message })),
+]);
+
+type Attempt = { kind: 'answer'; status: number; text: string } | { kind: 'network'; error: unknown };
+
+/** A keep-alive connection pool with a short connect timeout (a private API is either there or not). */
+export function defaultDispatcher(): Agent {
+  return new Agent({ keepAliveTimeout: 10_000, connections: 4, connect: { timeout: 5_000 } });
+}
+
+/** The tenant API over HTTP: JSON in and out, signed when the target says so, a few retries. */
+export class TenantApiClient {
+  private readonly retry: RetryOptions;
+
+  public constructor(private readonly options: ApiClientOptions) {
+    this.retry = options.retry ?? DEFAULT_RETRY;
+  }
+
+  /** The endpoint as the operator knows it, for messages. */
+  public get endpoint(): string {
+    return endpointText(this.options.target);
+  }
+
+  public create(body: CreateBody): Promise<TenantView> {
+    return this.tenant('POST', '/tenants', body);
+  }
+
+  public get(code: TenantCode): Promise<TenantView> {
+    return this.tenant('GET', `/tenants/${code}`);
+  }
+
+  public update(code: TenantCode, changes: UpdateBody): Promise<TenantView> {
+    return this.tenant('PATCH', `/tenants/${code}`, changes);
+  }
+
+  public delete(code: TenantCode): Promise<TenantView> {
+    return this.tenant('DELETE', `/tenants/${code}`);
+  }
+
+  public async list(query: ListQuery): Promise<TenantPage> {
+    const params = {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.limit === undefined ? {} : { limit: String(query.limit) }),
+      ...(query.nextToken ? { nextToken: query.nextToken } : {}),
+    };
+    const answer = await this.send('GET', '/tenants', params);
+    return parseAnswer(answer, PageSchema, 'a page of tenants');
+  }
+
+  private async tenant(method: Method, path: string, body?: unknown): Promise<TenantView> {
+    const answer = await this.send(method, path, {}, body);
+    return parseAnswer(answer, TenantViewSchema, 'a tenant');
+  }
+
+  private async send(
+    method: Method,
+    path: string,
+    query: Record<string, string>,
+    body?: unknown,
+  ): Promise<{ status: number; text: string }> {
+    const url = this.url(path, query);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers = this.headers(method, url, payload);
+    for (let attempt = 1; ; attempt += 1) {
+      const outcome = await this.attempt(method, url, headers, payload);
+      if (attempt >= this.retry.maxAttempts || !isRetryable(outcome)) return this.settle(outcome);
+      await this.options.sleep(this.retry.baseDelayMs * 2 ** (attempt - 1));
+    }
+  }
+
+  private url(path: string, query: Record<string, string>): URL {
+    const url = new URL(this.options.target.baseUrl);
+    url.pathname = `${stagePath(this.options.target)}${path}`;
+    url.search = Object.entries(query)
+      .map(([key, value]) => `${rfc3986(key)}=${rfc3986(value)}`)
+      .join('&');
+    return url;
+  }
+
+  private headers(method: Method, url: URL, payload: string | undefined): Record<string, string> {
+    return {
+      host: this.options.target.hostHeader ?? url.host,
+      accept: 'application/json',
+      'user-agent': 'tenantctl',
+      ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(method === 'GET' ? {} : { 'idempotency-key': this.options.idempotencyKey }),
+    };
+  }
+
+  /** One try; signed afresh each time, since a signature carries its time. */
+  private async attempt(
+    method: Method,
+    url: URL,
+    headers: Record<string, string>,
+    payload: string | undefined,
+  ): Promise<Attempt> {
+    const signed = await this.options.signer({ method, url, headers, ...(payload ? { body: payload } : {}) });
+    const timeout = this.options.requestTimeoutMs ?? 30_000;
+    try {
+      const res = await request(url, {
+        method,
+        headers: signed,
+        body: payload,
+        dispatcher: this.options.dispatcher,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      return { kind: 'answer', status: res.statusCode, text: await res.body.text() };
+    } catch (error) {
+      return { kind: 'network', error };
+    }
+  }
+
+  private settle(outcome: Attempt): { status: number; text: string } {
+    if (outcome.kind === 'network') {
+      throw new ConnectionError(this.endpoint, this.options.target.loopback, { cause: outcome.error });
+    }
+    if (outcome.status >= 200 && outcome.status < 300) return outcome;
+    throw errorAnswer(outcome.status, outcome.text);
+  }
+}
+
+function isRetryable(outcome: Attempt): boolean {
+  return outcome.kind === 'network' || RETRY_STATUSES.has(outcome.status);
+}
+
+/** Percent-encoding as SigV4 canonicalizes it, so the query sent is the query signed. */
+function rfc3986(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseAnswer<T>(answer: { status: number; text: string }, schema: z.ZodType<T>, what: string): T {
+  const parsed = schema.safeParse(parseJson(answer.text));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue ? `${issue.path.join('.') || '(body)'}: ${issue.message}` : 'not JSON';
+  throw new ApiAnswerError(
+    answer.status,
+    'UNEXPECTED_RESPONSE',
+    `the API answered ${answer.status} but not with ${what} (${where})`,
+  );
+}
+
+/** The typed error for a non-2xx answer, whichever layer (API or gateway) produced it. */
+export function errorAnswer(status: number, text: string): ApiAnswerError {
+  const body = parseJson(text);
+  const api = ErrorBodySchema.safeParse(body);
+  if (api.success) {
+    const { code, message, details } = api.data.error;
+    return new ApiAnswerError(status, code, message, details);
+  }
+  const gateway = GatewayErrorSchema.safeParse(body);
+  const message = gateway.success ? gateway.data.message : text.trim().slice(0, 200) || 'no message';
+  return new ApiAnswerError(status, `HTTP_${status}`, message);
+}

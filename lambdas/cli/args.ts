@@ -1,0 +1,312 @@
+import { parseArgs } from 'node:util';
+import type { z } from 'zod';
+import { VariablesSchema } from '../core/api-schema';
+import { TENANT_STATUSES, type TenantStatus } from '../core/lifecycle';
+import { TIERS, type Tier } from '../core/tenant';
+import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
+import { UsageError } from './errors';
+
+export const COMMANDS = ['create', 'get', 'list', 'update', 'delete'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Every flag of every command; which command accepts which is {@link ALLOWED}. */
+const OPTIONS = {
+  endpoint: { type: 'string' },
+  'host-header': { type: 'string' },
+  region: { type: 'string' },
+  sigv4: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  tier: { type: 'string' },
+  var: { type: 'string', multiple: true },
+  'decommission-date': { type: 'string' },
+  wait: { type: 'boolean' },
+  timeout: { type: 'string' },
+  interval: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  'next-token': { type: 'string' },
+  yes: { type: 'boolean', short: 'y' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+const GLOBAL_OPTIONS: readonly OptionName[] = ['endpoint', 'host-header', 'region', 'sigv4', 'json', 'help'];
+const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout', 'interval'];
+const ALLOWED: { readonly [C in CommandName]: readonly OptionName[] } = {
+  create: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
+  get: [],
+  list: ['status', 'limit', 'all', 'next-token'],
+  update: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
+  delete: ['yes', ...WAIT_OPTIONS],
+};
+
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+export const DEFAULT_INTERVAL_SECONDS = 1;
+const MAX_LIST_LIMIT = 100;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Where to send requests and how; resolved against the environment by `resolveTarget`. */
+export interface GlobalOptions {
+  endpoint?: string;
+  hostHeader?: string;
+  region?: string;
+  sigv4: boolean;
+  json: boolean;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  intervalMs: number;
+}
+
+export type Variables = z.infer<typeof VariablesSchema>;
+
+export type Command =
+  | { kind: 'help'; topic?: CommandName }
+  | {
+      kind: 'create';
+      tenantCode: TenantCode;
+      body: { tier?: Tier; variables?: Variables; decommissionDate?: string };
+      wait?: WaitOptions;
+    }
+  | { kind: 'get'; tenantCode: TenantCode }
+  | { kind: 'list'; status?: TenantStatus; limit?: number; all: boolean; nextToken?: string }
+  | {
+      kind: 'update';
+      tenantCode: TenantCode;
+      changes: { tier?: Tier; variables?: Variables; decommissionDate?: string | null };
+      wait?: WaitOptions;
+    }
+  | { kind: 'delete'; tenantCode: TenantCode; yes: boolean; wait?: WaitOptions };
+
+export interface ParsedArgs {
+  command: Command;
+  global: GlobalOptions;
+}
+
+/** Parses a command line into a typed command; anything wrong is a {@link UsageError} (exit 2). */
+export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  const { values, positionals } = parseStrict(argv, argv.find(isCommandName));
+  const global = globalOptions(values);
+  const [first, ...rest] = positionals;
+  if (first === 'help') return { command: helpFor(rest[0]), global };
+  if (first === undefined) {
+    if (values.help) return { command: { kind: 'help' }, global };
+    throw new UsageError('missing command');
+  }
+  if (!isCommandName(first)) throw new UsageError(`unknown command '${first}'`);
+  if (values.help) return { command: { kind: 'help', topic: first }, global };
+  rejectForeignOptions(first, values);
+  return { command: COMMAND_PARSERS[first](rest, values), global };
+}
+
+function parseStrict(argv: readonly string[], command: CommandName | undefined) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // Node's messages go on about `--`; the first sentence is the useful part.
+    throw new UsageError(firstSentence(message), command);
+  }
+}
+
+function firstSentence(message: string): string {
+  const end = message.indexOf('. ');
+  return end === -1 ? message : message.slice(0, end);
+}
+
+function globalOptions(values: Values): GlobalOptions {
+  return {
+    ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
+    ...(values['host-header'] === undefined ? {} : { hostHeader: values['host-header'] }),
+    ...(values.region === undefined ? {} : { region: values.region }),
+    sigv4: values.sigv4 ?? false,
+    json: values.json ?? false,
+  };
+}
+
+function isCommandName(value: string): value is CommandName {
+  return (COMMANDS as readonly string[]).includes(value);
+}
+
+function helpFor(topic: string | undefined): Command {
+  if (topic === undefined) return { kind: 'help' };
+  if (!isCommandName(topic)) throw new UsageError(`unknown command '${topic}'`);
+  return { kind: 'help', topic };
+}
+
+function rejectForeignOptions(command: CommandName, values: Values): void {
+  const allowed = new Set<string>([...GLOBAL_OPTIONS, ...ALLOWED[command]]);
+  const foreign = Object.keys(values).filter((name) => !allowed.has(name));
+  if (foreign.length > 0) {
+    const names = foreign.map((name) => `--${name}`).join(', ');
+    throw new UsageError(`${command} does not take ${names}`, command);
+  }
+}
+
+const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: Values) => Command } = {
+  create: (args, values) => {
+    const body = {
+      ...optional('tier', tierOption(values.tier, 'create')),
+      ...optional('variables', variablesOption(values.var, 'create')),
+      ...optional('decommissionDate', dateOption(values['decommission-date'], 'create')),
+    };
+    return {
+      kind: 'create',
+      tenantCode: onlyTenantCode(args, 'create'),
+      body,
+      ...waitOption(values, 'create'),
+    };
+  },
+  get: (args) => ({ kind: 'get', tenantCode: onlyTenantCode(args, 'get') }),
+  list: (args, values) => {
+    noArguments(args, 'list');
+    return {
+      kind: 'list',
+      all: values.all ?? false,
+      ...optional('status', statusOption(values.status)),
+      ...optional('limit', limitOption(values.limit)),
+      ...optional('nextToken', values['next-token']),
+    };
+  },
+  update: (args, values) => {
+    const tenantCode = onlyTenantCode(args, 'update');
+    const changes = {
+      ...optional('tier', tierOption(values.tier, 'update')),
+      ...optional('variables', variablesOption(values.var, 'update')),
+      ...optional('decommissionDate', clearableDateOption(values['decommission-date'])),
+    };
+    if (Object.keys(changes).length === 0) {
+      throw new UsageError('update needs at least one of --tier, --var, --decommission-date', 'update');
+    }
+    return { kind: 'update', tenantCode, changes, ...waitOption(values, 'update') };
+  },
+  delete: (args, values) => ({
+    kind: 'delete',
+    tenantCode: onlyTenantCode(args, 'delete'),
+    yes: values.yes ?? false,
+    ...waitOption(values, 'delete'),
+  }),
+};
+
+/** `{ [key]: value }`, or nothing when the value is absent, so optional fields stay absent. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}
+
+function isTenantCode(value: string): value is TenantCode {
+  return TENANT_CODE_PATTERN.test(value);
+}
+
+function onlyTenantCode(args: string[], command: CommandName): TenantCode {
+  const [code, ...extra] = args;
+  if (code === undefined) throw new UsageError(`${command} needs a tenant code`, command);
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra.join(' ')}'`, command);
+  if (!isTenantCode(code)) {
+    throw new UsageError(
+      `invalid tenant code '${code}': must be 3-32 lowercase letters, digits or hyphens, starting with a letter`,
+      command,
+    );
+  }
+  return code;
+}
+
+function noArguments(args: string[], command: CommandName): void {
+  if (args.length > 0) throw new UsageError(`unexpected argument '${args.join(' ')}'`, command);
+}
+
+function tierOption(raw: string | undefined, command: CommandName): Tier | undefined {
+  if (raw === undefined) return undefined;
+  const tier = TIERS.find((t) => t === raw);
+  if (!tier) throw new UsageError(`invalid --tier '${raw}': use one of ${TIERS.join(', ')}`, command);
+  return tier;
+}
+
+function statusOption(raw: string | undefined): TenantStatus | undefined {
+  if (raw === undefined) return undefined;
+  const status = TENANT_STATUSES.find((s) => s === raw);
+  if (!status) {
+    throw new UsageError(`invalid --status '${raw}': use one of ${TENANT_STATUSES.join(', ')}`, 'list');
+  }
+  return status;
+}
+
+function limitOption(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) {
+    throw new UsageError(`invalid --limit '${raw}': use a whole number from 1 to ${MAX_LIST_LIMIT}`, 'list');
+  }
+  return limit;
+}
+
+function variablesOption(raw: string[] | undefined, command: CommandName): Variables | undefined {
+  if (raw === undefined) return undefined;
+  const variables: Record<string, string> = {};
+  for (const pair of raw) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid --var '${pair}': use --var name=value`, command);
+    const name = pair.slice(0, eq);
+    if (name in variables) throw new UsageError(`--var ${name} is given twice`, command);
+    variables[name] = pair.slice(eq + 1);
+  }
+  const result = VariablesSchema.safeParse(variables);
+  if (!result.success) throw new UsageError(`invalid --var: ${describeIssue(result.error.issues)}`, command);
+  return result.data;
+}
+
+function describeIssue(issues: readonly z.core.$ZodIssue[]): string {
+  const issue = issues[0];
+  if (!issue) return 'invalid';
+  const where = issue.path.map(String).join('.');
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return where ? `${where} ${message}` : message;
+}
+
+function isCalendarDate(value: string): boolean {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return ISO_DATE.test(value) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(value);
+}
+
+/** Format only: whether the date is in the future is the API's call (its clock, its time zone). */
+function dateOption(raw: string | undefined, command: CommandName): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!isCalendarDate(raw)) {
+    throw new UsageError(`invalid --decommission-date '${raw}': use a date as YYYY-MM-DD`, command);
+  }
+  return raw;
+}
+
+/** `none` clears the date. */
+function clearableDateOption(raw: string | undefined): string | null | undefined {
+  return raw === 'none' ? null : dateOption(raw, 'update');
+}
+
+function secondsOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  command: CommandName,
+): number {
+  if (raw === undefined) return fallback * 1000;
+  const seconds = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(seconds > 0)) throw new UsageError(`invalid --${name} '${raw}': use a number of seconds`, command);
+  return Math.round(seconds * 1000);
+}
+
+function waitOption(values: Values, command: CommandName): { wait?: WaitOptions } {
+  if (!values.wait) {
+    const stray = (['timeout', 'interval'] as const).find((name) => values[name] !== undefined);
+    if (stray) throw new UsageError(`--${stray} only applies with --wait`, command);
+    return {};
+  }
+  return {
+    wait: {
+      timeoutMs: secondsOption('timeout', values.timeout, DEFAULT_TIMEOUT_SECONDS, command),
+      intervalMs: secondsOption('interval', values.interval, DEFAULT_INTERVAL_SECONDS, command),
+    },
+  };
+}

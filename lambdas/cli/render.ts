@@ -1,0 +1,199 @@
+import type { TenantError, TenantView } from '../core/tenant';
+import { REDACTED } from '../core/tenant';
+import type { TenantPage } from './api-client';
+import type { ApiAnswerError, ConnectionError, CredentialsError } from './errors';
+
+/** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
+export function table(rows: readonly (readonly string[])[], indent = ''): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map(
+      (row) =>
+        indent +
+        row
+          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatElapsed(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+function runText(run: TenantView['run']): string {
+  return run ? `${run.id} (${run.status ?? 'unknown'})` : '-';
+}
+
+function outputText(name: string, value: unknown, sensitive: readonly string[]): string {
+  if (sensitive.includes(name)) return REDACTED;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return (text ?? 'null').replace(/\r?\n/g, '\\n');
+}
+
+function variablesText(variables: Record<string, string>): string {
+  const pairs = Object.entries(variables).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? pairs.join(' ') : '-';
+}
+
+export function lastErrorText(error: TenantError): string {
+  return `${error.code}: ${error.message} (at ${error.at})`;
+}
+
+function outputsSection(t: TenantView): string {
+  const names = Object.keys(t.outputs);
+  for (const name of t.sensitiveOutputs) if (!names.includes(name)) names.push(name);
+  if (names.length === 0) return 'Outputs: none';
+  const rows = names.sort().map((name) => [name, outputText(name, t.outputs[name], t.sensitiveOutputs)]);
+  return `Outputs:\n${table([['NAME', 'VALUE'], ...rows], '  ')}`;
+}
+
+/** A readable summary of one tenant: status, tier, run, variables, outputs, last error. */
+export function renderTenant(t: TenantView): string {
+  const facts = table(
+    [
+      ['tier', t.tier],
+      ['run', runText(t.run)],
+      ['workspace', t.workspaceId ?? '-'],
+      ['decommission', t.decommissionDate ?? '-'],
+      ['variables', variablesText(t.variables)],
+      ['last action', `${t.action} by ${t.requestedBy}`],
+      ['created', t.createdAt],
+      ['updated', t.updatedAt],
+    ],
+    '  ',
+  );
+  const sections = [`${t.tenantCode}  ${t.status}\n${facts}`, outputsSection(t)];
+  if (t.lastError) sections.push(`Last error:\n  ${lastErrorText(t.lastError)}`);
+  return `${sections.join('\n\n')}\n`;
+}
+
+/** One row per tenant, and how to get the next page when there is one. */
+export function renderList(page: TenantPage): string {
+  if (page.items.length === 0 && !page.nextToken) return 'No tenants.\n';
+  const header = ['CODE', 'STATUS', 'TIER', 'RUN', 'DECOMMISSION', 'UPDATED'];
+  const rows = page.items.map((t) => [
+    t.tenantCode,
+    t.status,
+    t.tier,
+    runText(t.run),
+    t.decommissionDate ?? '-',
+    t.updatedAt,
+  ]);
+  const more = page.nextToken ? `\nMore tenants: add --all, or --next-token ${page.nextToken}\n` : '';
+  return `${table([header, ...rows])}\n${more}`;
+}
+
+function detailsText(details: unknown): string[] {
+  if (details === undefined) return [];
+  if (Array.isArray(details)) {
+    return details.map((d) => {
+      const issue = d as { path?: unknown; message?: unknown };
+      return typeof issue.message === 'string'
+        ? `  - ${typeof issue.path === 'string' && issue.path ? `${issue.path}: ` : ''}${issue.message}`
+        : `  - ${JSON.stringify(d)}`;
+    });
+  }
+  if (typeof details === 'object' && details !== null) {
+    return Object.entries(details).map(
+      ([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+    );
+  }
+  return [`  ${JSON.stringify(details)}`];
+}
+
+export function renderApiError(error: ApiAnswerError): string {
+  return [`error: ${error.code}: ${error.message} (HTTP ${error.status})`, ...detailsText(error.details)]
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+/** The first `code` found on the error, its cause or the errors it aggregates (ECONNREFUSED…). */
+export function networkCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') return code;
+  return networkCode(cause) ?? (Array.isArray(errors) ? networkCode(errors[0]) : undefined);
+}
+
+export function renderConnectionError(error: ConnectionError): string {
+  const code = networkCode(error.cause);
+  const hint = error.loopback
+    ? 'is `npm start` running? (or point elsewhere with --endpoint / TENANTCTL_ENDPOINT)'
+    : "check the endpoint and that this host can reach the API's VPC endpoint (run from the admin host)";
+  return `error: ${error.message}${code ? ` (${code})` : ''}\nhint: ${hint}\n`;
+}
+
+export function renderCredentialsError(error: CredentialsError): string {
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  return (
+    `error: ${error.message}${cause}\n` +
+    'hint: on the admin host the instance role provides them; elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID\n'
+  );
+}
+
+/** Reports a tenant's progress while `--wait` polls it. */
+export interface Progress {
+  update(tenant: TenantView): void;
+  /** Leaves the output clean for whatever is printed next. */
+  finish(tenant: TenantView): void;
+}
+
+export interface ProgressOptions {
+  write: (text: string) => void;
+  now: () => number;
+  startedAt: number;
+  /** One line redrawn in place with a spinner; otherwise a plain line per change. */
+  isTTY: boolean;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const SPINNER_MS = 100;
+const CLEAR_LINE = '\r\x1b[2K';
+
+function progressText(t: TenantView): string {
+  return `${t.tenantCode}: ${t.status}, ${t.run ? `run ${t.run.status ?? 'unknown'}` : 'no run yet'}`;
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  return options.isTTY ? ttyProgress(options) : lineProgress(options);
+}
+
+/** Non-terminal output (CI logs, pipes): a line only when the status or the run changes. */
+function lineProgress({ write, now, startedAt }: ProgressOptions): Progress {
+  let last: string | undefined;
+  const update = (t: TenantView) => {
+    const text = progressText(t);
+    if (text === last) return;
+    last = text;
+    write(`[${formatElapsed(now() - startedAt)}] ${text}\n`);
+  };
+  return { update, finish: update };
+}
+
+/** A terminal: one line with a spinner and the elapsed time, animated between polls. */
+function ttyProgress({ write, now, startedAt }: ProgressOptions): Progress {
+  let frame = 0;
+  let current: TenantView | undefined;
+  const draw = () => {
+    if (!current) return;
+    const spinner = SPINNER[frame++ % SPINNER.length] ?? '';
+    write(`${CLEAR_LINE}${spinner} ${progressText(current)} · ${formatElapsed(now() - startedAt)}`);
+  };
+  const timer = setInterval(draw, SPINNER_MS);
+  timer.unref();
+  return {
+    update: (t) => {
+      current = t;
+      draw();
+    },
+    finish: (t) => {
+      clearInterval(timer);
+      write(`${CLEAR_LINE}${progressText(t)} after ${formatElapsed(now() - startedAt)}\n`);
+    },
+  };
+}

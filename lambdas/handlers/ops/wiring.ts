@@ -1,0 +1,143 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { lambdaClients, type AwsClients } from '../../adapters/aws-clients';
+import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
+import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
+import { StepFunctionsExecutionInspector } from '../../adapters/sfn/execution-inspector';
+import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
+import { ValidationError } from '../../core/errors';
+import { ACTIONS, FAILURE_EVENT, type Action } from '../../core/flows';
+import { systemClock, type Clock } from '../../core/ports';
+import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
+import { logger, metrics, tracer } from '../../shared/observability';
+import { Decommission, type DecommissionSummary, type OpsLog } from '../../use-cases/decommission';
+import {
+  DEFAULT_FAIL_AFTER_SECONDS,
+  DEFAULT_REPUBLISH_AFTER_SECONDS,
+  Reconciler,
+  type ReconcileSummary,
+} from '../../use-cases/reconciler';
+import { TenantRequests } from '../../use-cases/tenant-requests';
+import { BUS_ENV } from '../api/wiring';
+
+/** What the operations functions are built from; tests hand in local clients, an environment, a clock. */
+export interface OpsWiring {
+  clients?: AwsClients;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+}
+
+/** The use cases' log lines go to the Powertools logger. */
+export const opsLog: OpsLog = {
+  info: (message, attributes = {}) => logger.info(message, attributes),
+  warn: (message, attributes = {}) => logger.warn(message, attributes),
+};
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Builds the decommission sweep from its environment: the tenant table and the delete bus. */
+export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
+  const env = loadEnv({ TABLE_NAME: nonEmpty, [BUS_ENV.delete]: nonEmpty }, wiring.env) as {
+    TABLE_NAME: string;
+  } & Record<string, string>;
+  const clients = wiring.clients ?? lambdaClients();
+  tracer.captureAWSv3Client(clients.dynamodb);
+  tracer.captureAWSv3Client(clients.eventBridge);
+  const clock = wiring.clock ?? systemClock;
+  const repository = new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME);
+  return new Decommission({
+    repository,
+    requests: new TenantRequests({
+      repository,
+      publisher: new EventBridgePublisher(clients.eventBridge, { delete: env[BUS_ENV.delete] }),
+      clock,
+      onFlowStartFailure: (tenant, error) =>
+        logger.error('could not publish the decommission delete; the transition was undone', {
+          tenantCode: tenant.tenantCode,
+          error,
+        }),
+    }),
+    clock,
+    log: opsLog,
+  });
+}
+
+/** Builds the reconciler from its environment: the table, every action's bus, its two age thresholds. */
+export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
+  const env = loadEnv(
+    {
+      TABLE_NAME: nonEmpty,
+      ...Object.fromEntries(ACTIONS.map((action) => [BUS_ENV[action], nonEmpty])),
+      RECONCILE_REPUBLISH_AFTER_SECONDS: seconds(DEFAULT_REPUBLISH_AFTER_SECONDS),
+      RECONCILE_FAIL_AFTER_SECONDS: seconds(DEFAULT_FAIL_AFTER_SECONDS),
+      TOPIC_ARN: z.string().min(1).optional(),
+    },
+    wiring.env,
+  ) as Record<string, string> & {
+    TABLE_NAME: string;
+    RECONCILE_REPUBLISH_AFTER_SECONDS: number;
+    RECONCILE_FAIL_AFTER_SECONDS: number;
+    TOPIC_ARN?: string;
+  };
+  if (env.RECONCILE_FAIL_AFTER_SECONDS <= env.RECONCILE_REPUBLISH_AFTER_SECONDS) {
+    throw new ConfigError(
+      'invalid configuration: RECONCILE_FAIL_AFTER_SECONDS (must be larger than RECONCILE_REPUBLISH_AFTER_SECONDS)',
+    );
+  }
+  const clients = wiring.clients ?? lambdaClients();
+  tracer.captureAWSv3Client(clients.dynamodb);
+  tracer.captureAWSv3Client(clients.eventBridge);
+  tracer.captureAWSv3Client(clients.sfn);
+  const busNames = Object.fromEntries(ACTIONS.map((action) => [action, env[BUS_ENV[action]]])) as Record<
+    Action,
+    string
+  >;
+  return new Reconciler({
+    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME),
+    publisher: new EventBridgePublisher(clients.eventBridge, busNames),
+    inspector: new StepFunctionsExecutionInspector(clients.sfn),
+    clock: wiring.clock ?? systemClock,
+    ...(env.TOPIC_ARN ? { notifier: new SnsLifecycleNotifier(clients.sns, env.TOPIC_ARN) } : {}),
+    log: opsLog,
+    republishAfterSeconds: env.RECONCILE_REPUBLISH_AFTER_SECONDS,
+    failAfterSeconds: env.RECONCILE_FAIL_AFTER_SECONDS,
+  });
+}
+
+/**
+ * The sweep's input: the schedule's event (whose fields are ignored) or, for an on-demand run,
+ * `{ "dryRun": true }`. A `dryRun` that is not a boolean is refused rather than read as a real run.
+ */
+export const DecommissionEventSchema = z.object({ dryRun: z.boolean().default(false) });
+
+export function decommissionHandler(sweep: Decommission) {
+  return async (event: unknown, context?: Context): Promise<DecommissionSummary> => {
+    if (context) logger.addContext(context);
+    const parsed = DecommissionEventSchema.safeParse(event ?? {});
+    if (!parsed.success) {
+      throw new ValidationError('the decommission event may only carry { "dryRun": true | false }', [
+        { path: 'dryRun', message: 'must be a boolean' },
+      ]);
+    }
+    const summary = await sweep.run({ dryRun: parsed.data.dryRun });
+    if (!summary.dryRun) {
+      metrics.addMetric('DecommissionsStarted', MetricUnit.Count, summary.started.length);
+      metrics.addMetric('DecommissionsFailed', MetricUnit.Count, summary.failed.length);
+      metrics.publishStoredMetrics();
+    }
+    return summary;
+  };
+}
+
+export function reconcilerHandler(reconciler: Reconciler) {
+  return async (_event: unknown, context?: Context): Promise<ReconcileSummary> => {
+    if (context) logger.addContext(context);
+    const summary = await reconciler.run();
+    metrics.addMetric('FlowsRepublished', MetricUnit.Count, summary.republished.length);
+    // Counted like finalize's failures, so the failed-tenants alarm sees lost flows too.
+    if (summary.failed.length) metrics.addMetric(FAILURE_EVENT, MetricUnit.Count, summary.failed.length);
+    metrics.publishStoredMetrics();
+    return summary;
+  };
+}

@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TFC_ADDRESS } from '../adapters/tfc/client';
+import { ConfigError, loadEnv } from '../shared/config';
+import type { LocalConfig } from './control-plane';
+
+/** The local control plane's environment, read once; see the README's configuration table. */
+export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalConfig {
+  const e = loadEnv(
+    {
+      PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+      HOST: z.string().default('127.0.0.1'),
+      LOCAL_DATA_DIR: z.string().default('.local'),
+      TF_MODULE_DIR: z.string().default('terraform-module/local'),
+      ENVIRONMENT_NAME: z
+        .string()
+        .regex(/^[a-z0-9]{2,12}$/, '2-12 lowercase letters or digits')
+        .default('local'),
+      LOCAL_WAIT_SECONDS: z.coerce.number().min(0.05).optional(),
+      POLL_BUDGET: z.coerce.number().int().min(1).default(600),
+      TFC_ADDRESS: z.url().optional(),
+      TFC_TOKEN: z.string().min(1).optional(),
+      TFC_ORGANIZATION: z.string().min(1).optional(),
+      WEBHOOK_URL: z.url().optional(),
+    },
+    env,
+  );
+  const tfcSet = [e.TFC_TOKEN, e.TFC_ORGANIZATION].filter(Boolean).length;
+  if (tfcSet === 1) {
+    throw new ConfigError(
+      'invalid configuration: set both TFC_TOKEN and TFC_ORGANIZATION (and optionally TFC_ADDRESS)',
+    );
+  }
+  const tfc =
+    e.TFC_TOKEN && e.TFC_ORGANIZATION
+      ? {
+          address: e.TFC_ADDRESS ?? DEFAULT_TFC_ADDRESS,
+          token: e.TFC_TOKEN,
+          organization: e.TFC_ORGANIZATION,
+        }
+      : undefined;
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: resolve(e.LOCAL_DATA_DIR),
+    moduleDir: resolve(e.TF_MODULE_DIR),
+    environment: e.ENVIRONMENT_NAME,
+    // Terraform Cloud counts every poll against its rate limit; the local CLI costs nothing to ask.
+    waitSeconds: e.LOCAL_WAIT_SECONDS ?? (tfc ? 10 : 1),
+    pollBudget: e.POLL_BUDGET,
+    ...(tfc ? { tfc } : {}),
+    ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
+  };
+}

@@ -1,0 +1,144 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { createAwsClients } from '../adapters/aws-clients';
+import { idempotencyTableDefinition, tenantTableDefinition } from '../adapters/dynamodb/table-schema';
+import { DynamoDbTenantRepository } from '../adapters/dynamodb/tenant-repository';
+import { TfcTerraformBackend } from '../adapters/tfc/backend';
+import { TfcClient } from '../adapters/tfc/client';
+import { staticTokenProvider } from '../adapters/tfc/token';
+import { systemClock, type TerraformBackend } from '../core/ports';
+import { makeTenantApi } from '../handlers/api/tenant-api';
+import { taskHandler } from '../handlers/flow/wiring';
+import { TenantFlow, type FinalizeInput } from '../use-cases/tenant-flow';
+import { TenantRequests } from '../use-cases/tenant-requests';
+import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
+import { LocalBus } from './event-bus';
+import { startApiServer } from './http-server';
+import { LocalNotifier } from './notifier';
+import { LocalTerraformBackend } from './terraform-runner';
+
+export interface LocalConfig {
+  host: string;
+  port: number;
+  /** Everything the control plane keeps between restarts: DynamoDB files, workspaces, the journal. */
+  dataDir: string;
+  moduleDir: string;
+  environment: string;
+  /** Seconds each Wait state lasts (AWS default: 120). */
+  waitSeconds: number;
+  pollBudget: number;
+  /** Terraform Cloud / Enterprise instead of the local CLI. */
+  tfc?: { address: string; token: string; organization: string };
+  webhookUrl?: string;
+}
+
+export interface LocalIo {
+  /** One line of output (lifecycle events, status lines). */
+  out: (line: string) => void;
+  warn: (line: string) => void;
+}
+
+export interface RunningControlPlane {
+  url: string;
+  dynamoDbEndpoint: string;
+  backendName: string;
+  resumed: { executions: number; runs: number };
+  bus: LocalBus;
+  stop(): Promise<void>;
+}
+
+export const TABLES = { tenants: 'tenants', idempotency: 'idempotency' } as const;
+
+/**
+ * The whole control plane on one machine: the same API routes, repository, flow tasks and ASL file as in
+ * AWS, with DynamoDB Local, a journal-backed local bus and the local Terraform CLI (or TFC) as adapters.
+ */
+export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): Promise<RunningControlPlane> {
+  await mkdir(join(config.dataDir, 'dynamodb'), { recursive: true });
+  const dynamo = await startDynamoDbLocal({ dataDir: join(config.dataDir, 'dynamodb') });
+  const clients = createAwsClients({ ...LOCAL_AWS, dynamoDbEndpoint: dynamo.endpoint });
+  await ensureTable(clients.dynamodb, tenantTableDefinition(TABLES.tenants));
+  await ensureTable(clients.dynamodb, idempotencyTableDefinition(TABLES.idempotency));
+
+  const repository = new DynamoDbTenantRepository(clients.doc, TABLES.tenants);
+  let backend: TerraformBackend;
+  let localRunner: LocalTerraformBackend | undefined;
+  let backendName: string;
+  if (config.tfc) {
+    const client = new TfcClient({
+      address: config.tfc.address,
+      organization: config.tfc.organization,
+      token: staticTokenProvider(config.tfc.token),
+    });
+    backend = new TfcTerraformBackend(client, {
+      ...config.tfc,
+      environment: config.environment,
+      moduleDir: config.moduleDir,
+    });
+    backendName = `Terraform Cloud at ${config.tfc.address} (organization ${config.tfc.organization})`;
+  } else {
+    localRunner = new LocalTerraformBackend({
+      dataDir: join(config.dataDir, 'workspaces'),
+      moduleDir: config.moduleDir,
+      environment: config.environment,
+    });
+    backend = localRunner;
+    backendName = 'local terraform CLI';
+  }
+
+  const flow = new TenantFlow({
+    repository,
+    backend,
+    notifier: new LocalNotifier(io.out, config.webhookUrl, io.warn),
+    clock: systemClock,
+    pollIntervalSeconds: config.waitSeconds,
+    pollBudget: config.pollBudget,
+  });
+  const bus = new LocalBus({
+    journalPath: join(config.dataDir, 'executions.jsonl'),
+    waitMs: config.waitSeconds * 1000,
+    tasks: {
+      trigger: taskHandler((i) => flow.trigger(i)),
+      check: taskHandler((i) => flow.check(i)),
+      finalize: taskHandler((i: FinalizeInput) => flow.finalize(i)),
+    },
+    onError: (record, error) =>
+      io.warn(`execution ${record.executionId} crashed: ${(error as Error).message}`),
+  });
+  const requests = new TenantRequests({ repository, publisher: bus, clock: systemClock });
+  const api = makeTenantApi({
+    requests,
+    clock: systemClock,
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: TABLES.idempotency,
+      awsSdkV3Client: clients.dynamodb,
+    }),
+  });
+  // The local server's request timeout stands in for a Lambda's remaining time.
+  api.registerContext({ getRemainingTimeInMillis: () => 30_000 } as Context);
+
+  const runs = (await localRunner?.resume()) ?? 0;
+  const executions = bus.resume();
+  const server = await startApiServer(api, { host: config.host, port: config.port });
+
+  return {
+    url: server.url,
+    dynamoDbEndpoint: dynamo.endpoint,
+    backendName,
+    resumed: { executions, runs },
+    bus,
+    stop: async () => {
+      // Abort flows and mark runs as interrupted first, synchronously: on Ctrl-C the terminal signals
+      // DynamoDB Local and terraform too, and nothing that fails from here on may be recorded as ended.
+      const flowsStopped = bus.stop();
+      const runsStopped = localRunner?.stop();
+      await server.close();
+      await flowsStopped;
+      await runsStopped;
+      await dynamo.stop();
+      clients.dynamodb.destroy();
+    },
+  };
+}

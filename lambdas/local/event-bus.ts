@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { flowInput, type Action, type TenantRequestDetail } from '../core/flows';
+import type { EventPublisher } from '../core/ports';
+import { executeFlow, type FlowTasks, type LocalExecution } from './state-machine';
+
+export interface ExecutionRecord {
+  executionId: string;
+  action: Action;
+  detail: TenantRequestDetail;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  endedAt?: string;
+  error?: string;
+}
+
+export interface LocalBusOptions {
+  /** Append-only journal of executions, replayed at start so no flow is dropped by a restart. */
+  journalPath: string;
+  tasks: FlowTasks;
+  /** How long each Wait state lasts locally, in milliseconds. */
+  waitMs: number;
+  onExecutionEnd?: (record: ExecutionRecord, execution: LocalExecution) => void;
+  onError?: (record: ExecutionRecord, error: unknown) => void;
+}
+
+/**
+ * The three buses and their rules, locally: publishing a request event records an execution in the
+ * journal, then runs the shared flow with `flowInput(action, detail)`, the same input the CDK rules'
+ * input transformers build.
+ */
+export class LocalBus implements EventPublisher {
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+
+  public constructor(private readonly options: LocalBusOptions) {}
+
+  public async publish(action: Action, detail: TenantRequestDetail): Promise<void> {
+    if (this.abort.signal.aborted) throw new Error('the local control plane is shutting down');
+    const record: ExecutionRecord = {
+      executionId: `local:${action}:${detail.tenantCode}:${randomUUID()}`,
+      action,
+      detail,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+    };
+    // Journal first: once publish returns, the flow survives a restart.
+    await this.journal(record);
+    this.start(record);
+  }
+
+  /** Restarts every execution the journal shows as still running; returns how many. */
+  public resume(): number {
+    if (!existsSync(this.options.journalPath)) return 0;
+    for (const line of readFileSync(this.options.journalPath, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const record = JSON.parse(line) as ExecutionRecord;
+      this.executions.set(record.executionId, record);
+    }
+    const unfinished = [...this.executions.values()].filter((r) => r.status === 'running');
+    for (const record of unfinished) this.start(record);
+    return unfinished.length;
+  }
+
+  public list(): ExecutionRecord[] {
+    return [...this.executions.values()];
+  }
+
+  /** Waits for every running execution to end (tests, benchmarks). */
+  public async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running.values());
+  }
+
+  /** Stops running executions where they are; the journal keeps them for the next start. */
+  public async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.running.values());
+  }
+
+  private start(record: ExecutionRecord): void {
+    this.executions.set(record.executionId, record);
+    const done = executeFlow(flowInput(record.action, record.detail), this.options.tasks, {
+      executionId: record.executionId,
+      waitMs: this.options.waitMs,
+      signal: this.abort.signal,
+    }).then(async (execution) => {
+      if (execution.status === 'aborted') return;
+      const ended: ExecutionRecord = {
+        ...record,
+        status: execution.status,
+        endedAt: new Date().toISOString(),
+        ...(execution.error ? { error: execution.error } : {}),
+      };
+      this.executions.set(record.executionId, ended);
+      await this.journal(ended);
+      this.options.onExecutionEnd?.(ended, execution);
+    });
+    const tracked = done
+      .catch((error: unknown) => this.options.onError?.(record, error))
+      .finally(() => this.running.delete(record.executionId));
+    this.running.set(record.executionId, tracked);
+  }
+
+  private async journal(record: ExecutionRecord): Promise<void> {
+    await mkdir(dirname(this.options.journalPath), { recursive: true });
+    await appendFile(this.options.journalPath, `${JSON.stringify(record)}\n`);
+  }
+}

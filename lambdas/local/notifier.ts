@@ -1,0 +1,33 @@
+import { request } from 'undici';
+import type { LifecycleEvent, LifecycleNotifier } from '../core/ports';
+
+/**
+ * Lifecycle events locally: one JSON line each on the given writer and, when a webhook is configured,
+ * POSTed there. A webhook that fails is reported, not retried forever: the event is already printed.
+ */
+export class LocalNotifier implements LifecycleNotifier {
+  public constructor(
+    private readonly write: (line: string) => void,
+    private readonly webhookUrl?: string,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {}
+
+  public async notify(event: LifecycleEvent): Promise<void> {
+    this.write(JSON.stringify({ lifecycleEvent: event }));
+    if (!this.webhookUrl) return;
+    try {
+      const res = await request(this.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+        headersTimeout: 5000,
+        bodyTimeout: 5000,
+      });
+      await res.body.dump();
+      if (res.statusCode >= 300)
+        this.warn(`webhook answered ${res.statusCode} for ${event.event} ${event.tenantCode}`);
+    } catch (error) {
+      this.warn(`webhook failed for ${event.event} ${event.tenantCode}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,242 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunState, StartedRun, TerraformBackend, TerraformOutputs } from '../core/ports';
+import type { Tenant } from '../core/tenant';
+import type { TenantCode } from '../core/tenant-code';
+
+/** Marks a working directory as created by the control plane; nothing without it is ever deleted. */
+const MARKER = '.tenant-control-plane.json';
+const TERMINAL = new Set(['applied', 'errored']);
+
+export interface LocalRun {
+  id: string;
+  flowId: string;
+  destroy: boolean;
+  status: 'pending' | 'planning' | 'applying' | 'applied' | 'errored';
+  reason?: string;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface LocalTerraformOptions {
+  /** Where each tenant's working directory, state and run records live. */
+  dataDir: string;
+  /** The module applied for every tenant. */
+  moduleDir: string;
+  environment: string;
+  /** @default 'terraform' from the PATH */
+  terraformBinary?: string;
+  /** Receives one line per run status change. */
+  log?: (message: string, attributes: Record<string, unknown>) => void;
+}
+
+/**
+ * Runs Terraform with the local CLI, behind the same interface as Terraform Cloud: each tenant gets a
+ * working directory (its "workspace") with local state; a run is `terraform init` + `apply` (or
+ * `apply -destroy`) in the background, recorded on disk so the flow can poll it and a restart can resume
+ * it.
+ */
+export class LocalTerraformBackend implements TerraformBackend {
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly children = new Set<ChildProcess>();
+  private stopping = false;
+
+  public constructor(private readonly options: LocalTerraformOptions) {}
+
+  private workspaceDir(workspaceId: string): string {
+    return join(this.options.dataDir, workspaceId);
+  }
+
+  private runPath(workspaceId: string, runId: string): string {
+    return join(this.workspaceDir(workspaceId), 'runs', `${runId}.json`);
+  }
+
+  public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
+    const { tenant, flowId, destroy } = request;
+    const workspaceId = `ws-local-${tenant.tenantCode}`;
+    const dir = this.workspaceDir(workspaceId);
+    const existing = (await this.runs(workspaceId)).find((r) => r.flowId === flowId);
+    if (existing) return { workspaceId, runId: existing.id, status: existing.status };
+    if (destroy && !existsSync(join(dir, 'terraform.tfstate'))) {
+      // Nothing was ever applied: there is nothing to destroy.
+      return existsSync(dir) ? { workspaceId } : {};
+    }
+    await mkdir(join(dir, 'runs'), { recursive: true });
+    await writeFile(
+      join(dir, MARKER),
+      JSON.stringify({ managedBy: 'tenant-control-plane', tenantCode: tenant.tenantCode }),
+    );
+    await writeJson(join(dir, 'tenant.auto.tfvars.json'), {
+      ...tenant.variables,
+      tenant_code: tenant.tenantCode,
+      tier: tenant.tier,
+      environment: this.options.environment,
+    });
+    const run: LocalRun = {
+      id: `run-${randomBytes(8).toString('hex')}`,
+      flowId,
+      destroy,
+      status: 'pending',
+      createdAt: new Date().toISOString(),
+    };
+    await writeJson(this.runPath(workspaceId, run.id), run);
+    this.enqueue(workspaceId, run);
+    return { workspaceId, runId: run.id, status: run.status };
+  }
+
+  public async getRun(run: { runId: string; workspaceId?: string }): Promise<RunState> {
+    if (!run.workspaceId) throw new Error(`run ${run.runId} has no workspace`);
+    const record = await readJson<LocalRun>(this.runPath(run.workspaceId, run.runId));
+    return { id: record.id, status: record.status, ...(record.reason ? { reason: record.reason } : {}) };
+  }
+
+  public async getOutputs(workspaceId: string): Promise<TerraformOutputs> {
+    const { stdout } = await this.terraform(this.workspaceDir(workspaceId), ['output', '-json', '-no-color']);
+    const parsed = JSON.parse(stdout || '{}') as Record<string, { sensitive: boolean; value: unknown }>;
+    const values: Record<string, unknown> = {};
+    const sensitive: string[] = [];
+    for (const [name, output] of Object.entries(parsed)) {
+      if (output.sensitive) sensitive.push(name);
+      else values[name] = output.value;
+    }
+    return { values, sensitive };
+  }
+
+  public async deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void> {
+    const dir = this.workspaceDir(workspaceId);
+    if (!existsSync(dir)) return;
+    type Marker = { managedBy?: string; tenantCode?: string };
+    const marker = await readJson<Marker>(join(dir, MARKER)).catch((): Marker => ({}));
+    if (marker.managedBy !== 'tenant-control-plane' || marker.tenantCode !== tenantCode) {
+      throw new Error(
+        `refusing to delete ${dir}: it is not a workspace this control plane manages for '${tenantCode}'`,
+      );
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Restarts every run a previous process left unfinished (same run id, so the flow keeps polling it). */
+  public async resume(): Promise<number> {
+    if (!existsSync(this.options.dataDir)) return 0;
+    let resumed = 0;
+    for (const workspaceId of await readdir(this.options.dataDir)) {
+      for (const run of await this.runs(workspaceId)) {
+        if (TERMINAL.has(run.status)) continue;
+        this.enqueue(workspaceId, run);
+        resumed++;
+      }
+    }
+    return resumed;
+  }
+
+  /** Interrupts running Terraform processes gracefully (SIGINT lets Terraform save its state). */
+  public async stop(): Promise<void> {
+    this.stopping = true;
+    const exits = [...this.children].map(
+      (child) =>
+        new Promise<void>((resolve) =>
+          child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
+        ),
+    );
+    for (const child of this.children) child.kill('SIGINT');
+    await Promise.all(exits);
+  }
+
+  private async runs(workspaceId: string): Promise<LocalRun[]> {
+    const dir = join(this.workspaceDir(workspaceId), 'runs');
+    if (!existsSync(dir)) return [];
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    return Promise.all(files.map((f) => readJson<LocalRun>(join(dir, f))));
+  }
+
+  /** One run at a time per workspace, as in Terraform Cloud. */
+  private enqueue(workspaceId: string, run: LocalRun): void {
+    const previous = this.queues.get(workspaceId) ?? Promise.resolve();
+    const next = previous.then(() => this.execute(workspaceId, run)).catch(() => undefined);
+    this.queues.set(workspaceId, next);
+  }
+
+  private async execute(workspaceId: string, run: LocalRun): Promise<void> {
+    if (this.stopping) return;
+    const dir = this.workspaceDir(workspaceId);
+    const update = async (patch: Partial<LocalRun>) => {
+      Object.assign(run, patch);
+      await writeJson(this.runPath(workspaceId, run.id), run);
+      this.options.log?.('terraform run', { workspaceId, runId: run.id, status: run.status });
+    };
+    try {
+      await this.copyModule(dir);
+      await update({ status: 'planning' });
+      await this.terraform(dir, ['init', '-input=false', '-no-color']);
+      await update({ status: 'applying' });
+      await this.terraform(dir, [
+        'apply',
+        '-auto-approve',
+        '-input=false',
+        '-no-color',
+        ...(run.destroy ? ['-destroy'] : []),
+      ]);
+      await update({ status: 'applied', finishedAt: new Date().toISOString() });
+    } catch (error) {
+      // Interrupted by a shutdown: leave the run unfinished so the next start resumes it.
+      if (this.stopping) return;
+      const reason = error instanceof Error ? error.message : String(error);
+      await update({ status: 'errored', reason, finishedAt: new Date().toISOString() });
+    }
+  }
+
+  /** Replaces the workspace's Terraform files with the module's, keeping state and variables. */
+  private async copyModule(dir: string): Promise<void> {
+    for (const file of await readdir(dir)) {
+      if (file.endsWith('.tf')) await rm(join(dir, file));
+    }
+    for (const file of await readdir(this.options.moduleDir)) {
+      if (file.endsWith('.tf')) await copyFile(join(this.options.moduleDir, file), join(dir, file));
+    }
+  }
+
+  private terraform(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.options.terraformBinary ?? 'terraform', args, {
+        cwd,
+        env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_INPUT: '0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      this.children.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', (error) => {
+        this.children.delete(child);
+        reject(new Error(`could not run terraform (${error.message}); is it installed and on the PATH?`));
+      });
+      child.on('close', (code) => {
+        this.children.delete(child);
+        if (code === 0) resolve({ stdout, stderr });
+        else reject(new Error(`terraform ${args[0]} failed: ${errorSummary(stderr || stdout)}`));
+      });
+    });
+  }
+}
+
+/** The `Error:` block Terraform prints, flattened to one line a person can act on. */
+export function errorSummary(output: string): string {
+  const start = output.indexOf('Error:');
+  const text = (start >= 0 ? output.slice(start) : output).replace(/[│╷╵]/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > 1000 ? `${text.slice(0, 1000)}…` : text || 'no output';
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** Writes through a temporary file so a crash never leaves half a record. */
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2));
+  await rename(tmp, path);
+}
