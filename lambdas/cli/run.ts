@@ -114,10 +114,14 @@ async function withSession<T>(
   }
 }
 
+/** Ctrl+C or Ctrl+D at the question count as "no". */
 async function terminalPrompt(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return await rl.question(question);
+  } catch {
+    process.stderr.write('\n');
+    return '';
   } finally {
     rl.close();
   }

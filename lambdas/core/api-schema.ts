@@ -52,17 +52,14 @@ export function createTenantSchema(today: () => string) {
   });
 }
 
+/** Every field is optional: `{}` re-runs Terraform with the current values (how a failed tenant is retried). */
 export function updateTenantSchema(today: () => string) {
-  return z
-    .strictObject({
-      tier: TierSchema.optional(),
-      variables: VariablesSchema.optional(),
-      /** `null` clears the date. */
-      decommissionDate: futureDateSchema(today).nullable().optional(),
-    })
-    .refine((b) => Object.keys(b).length > 0, {
-      message: 'give at least one of tier, variables, decommissionDate',
-    });
+  return z.strictObject({
+    tier: TierSchema.optional(),
+    variables: VariablesSchema.optional(),
+    /** `null` clears the date. */
+    decommissionDate: futureDateSchema(today).nullable().optional(),
+  });
 }
 
 export const ListTenantsQuerySchema = z.strictObject({

@@ -13,6 +13,8 @@ import { makeTenantApi } from '../handlers/api/tenant-api';
 import { taskHandler } from '../handlers/flow/wiring';
 import { TenantFlow, type FinalizeInput } from '../use-cases/tenant-flow';
 import { TenantRequests } from '../use-cases/tenant-requests';
+import { Decommission } from '../use-cases/decommission';
+import { Reconciler } from '../use-cases/reconciler';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
 import { LocalBus } from './event-bus';
 import { startApiServer } from './http-server';
@@ -47,6 +49,18 @@ export interface RunningControlPlane {
   resumed: { executions: number; runs: number };
   bus: LocalBus;
   stop(): Promise<void>;
+}
+
+/** Runs `task` every `intervalMs` (and at once if asked); returns a starter giving back a stopper. */
+function schedule(intervalMs: number, runNow: boolean, task: () => Promise<void>) {
+  return (warn: (line: string) => void) => {
+    const run = () =>
+      void task().catch((error: unknown) => warn(`scheduled sweep failed: ${(error as Error).message}`));
+    if (runNow) setImmediate(run);
+    const timer = setInterval(run, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  };
 }
 
 export const TABLES = { tenants: 'tenants', idempotency: 'idempotency' } as const;
@@ -121,6 +135,21 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
 
   const runs = (await localRunner?.resume()) ?? 0;
   const executions = bus.resume();
+  const log = { info: () => undefined, warn: (message: string) => io.warn(message) };
+  const decommission = new Decommission({ repository, requests, clock: systemClock, log });
+  const reconciler = new Reconciler({ repository, publisher: bus, inspector: bus, clock: systemClock, log });
+  const sweeps = [
+    // Same schedules as in AWS: the decommission sweep daily (and once at start), the reconciler often.
+    schedule(24 * 3600_000, true, async () => {
+      const s = await decommission.run();
+      if (s.started.length || s.failed.length) io.out(JSON.stringify({ decommission: s }));
+    }),
+    schedule(60_000, false, async () => {
+      const s = await reconciler.run();
+      if (s.republished.length || s.failed.length) io.out(JSON.stringify({ reconciler: s }));
+    }),
+  ].map((start) => start(io.warn));
+
   const server = await startApiServer(api, { host: config.host, port: config.port });
 
   return {
@@ -132,6 +161,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
     stop: async () => {
       // Abort flows and mark runs as interrupted first, synchronously: on Ctrl-C the terminal signals
       // DynamoDB Local and terraform too, and nothing that fails from here on may be recorded as ended.
+      for (const stopSweep of sweeps) stopSweep();
       const flowsStopped = bus.stop();
       const runsStopped = localRunner?.stop();
       await server.close();

@@ -4,6 +4,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { flowInput, type Action, type TenantRequestDetail } from '../core/flows';
 import type { EventPublisher } from '../core/ports';
+import type { ExecutionInspector, ExecutionStatus } from '../use-cases/reconciler';
 import { executeFlow, type FlowTasks, type LocalExecution } from './state-machine';
 
 export interface ExecutionRecord {
@@ -31,7 +32,7 @@ export interface LocalBusOptions {
  * journal, then runs the shared flow with `flowInput(action, detail)`, the same input the CDK rules'
  * input transformers build.
  */
-export class LocalBus implements EventPublisher {
+export class LocalBus implements EventPublisher, ExecutionInspector {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
@@ -60,9 +61,20 @@ export class LocalBus implements EventPublisher {
       const record = JSON.parse(line) as ExecutionRecord;
       this.executions.set(record.executionId, record);
     }
-    const unfinished = [...this.executions.values()].filter((r) => r.status === 'running');
+    const unfinished = [...this.executions.values()].filter(
+      (r) => r.status === 'running' && !this.running.has(r.executionId),
+    );
     for (const record of unfinished) this.start(record);
     return unfinished.length;
+  }
+
+  /** What the reconciler asks of Step Functions in AWS, answered from the journal. */
+  public describe(executionId: string): Promise<ExecutionStatus> {
+    const record = this.executions.get(executionId);
+    if (!record) return Promise.resolve('UNKNOWN');
+    if (record.status === 'running')
+      return Promise.resolve(this.running.has(executionId) ? 'RUNNING' : 'ABORTED');
+    return Promise.resolve(record.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED');
   }
 
   public list(): ExecutionRecord[] {

@@ -187,7 +187,8 @@ const cases: Case[] = [
     event: patch({ tier: 'small' }, 'BAD CODE'),
     field: 'code',
   },
-  { name: 'update: empty object', route: 'update', event: patch({}), field: '' },
+  { name: 'update: no body', route: 'update', event: event({ code: EXISTING }), field: '' },
+  { name: 'update: variables null', route: 'update', event: patch({ variables: null }), field: 'variables' },
   {
     name: 'update: tenantCode in body',
     route: 'update',

@@ -155,6 +155,24 @@ describe('tenant API', () => {
       expect(api.publisher.events.map((e) => e.action)).toEqual(['create', 'update']);
     });
 
+    it('an empty update retries a failed tenant with its current values', async () => {
+      const api = apiOver(tables, clock);
+      const tenantCode = code();
+      const created = await api.api.create(event({ body: { tenantCode, variables: { a: '1' } } }));
+      const { flowId } = bodyOf(created) as unknown as Tenant;
+      await api.repository.completeFlow(parseTenantCode(tenantCode), flowId, {
+        status: 'failed',
+        now: clock.now().toISOString(),
+        lastError: { code: 'RunFailed', message: 'boom', at: clock.now().toISOString() },
+      });
+
+      const retried = await api.api.update(event({ code: tenantCode, body: {} }));
+
+      expect(retried.statusCode).toBe(202);
+      expect(bodyOf(retried)).toMatchObject({ status: 'updating', variables: { a: '1' }, lastError: null });
+      expect(api.publisher.events.at(-1)?.action).toBe('update');
+    });
+
     it('delete answers 202 deleting and publishes to the delete bus', async () => {
       const api = apiOver(tables, clock);
       const tenantCode = code();
