@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,50 @@ describe('local control plane over HTTP', () => {
     expect(bad.body.error).toMatchObject({ code: 'VALIDATION_ERROR' });
     expect((await http(plane.url, 'GET', '/tenants/nobody-home')).status).toBe(404);
     expect((await http(plane.url, 'GET', '/nowhere')).status).toBe(404);
+  });
+});
+
+function tenantctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'tenantctl.js'), ...args, '--endpoint', plane.url],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('tenantctl against the local control plane', () => {
+  it('create --wait reaches ready and shows the outputs; --json prints the tenant', async () => {
+    const created = await tenantctl(['create', 'e2e-cli', '--var', 'owner=data-team', '--wait']);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('ready');
+    expect(created.stdout).toContain('notebook_url');
+
+    const got = await tenantctl(['get', 'e2e-cli', '--json']);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      tenantCode: 'e2e-cli',
+      status: 'ready',
+      variables: { owner: 'data-team' },
+    });
+  });
+
+  it('a failing module exits 1 with the error; delete --yes --wait exits 0', async () => {
+    const failed = await tenantctl(['create', 'e2e-cli-bad', '--var', 'fail=true', '--wait']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('RunFailed');
+
+    const deleted = await tenantctl(['delete', 'e2e-cli-bad', '--yes', '--wait', '--json']);
+    expect(deleted.code).toBe(0);
+    expect(JSON.parse(deleted.stdout)).toMatchObject({ status: 'deleted' });
+  });
+
+  it('API errors exit 3 and usage errors exit 2, changing nothing', async () => {
+    expect((await tenantctl(['create', 'e2e-cli'])).code).toBe(3);
+    expect((await tenantctl(['create', 'BAD'])).code).toBe(2);
+    expect((await tenantctl(['get', 'nobody-home'])).code).toBe(3);
   });
 });
 
