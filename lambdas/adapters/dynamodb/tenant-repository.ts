@@ -2,7 +2,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
-  PutCommand,
   QueryCommand,
   ScanCommand,
   UpdateCommand,
@@ -248,11 +247,26 @@ export class DynamoDbTenantRepository implements TenantRepository {
         );
         return;
       }
-      const item: Item = { ...before, version: after.version + 1 };
+      // An UpdateItem, not a PutItem: whoever may make the transition may undo it with the same permission.
+      const restored: Item = { ...before, version: after.version + 1 };
+      delete restored.tenantCode;
       if (before.decommissionDate && before.status !== 'deleted') {
-        item[TENANT_TABLE.byDecommissionDate.partitionKey] = DECOMMISSION_BUCKET;
+        restored[TENANT_TABLE.byDecommissionDate.partitionKey] = DECOMMISSION_BUCKET;
       }
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ...guard }));
+      const stale = [...Object.keys(after), ...INTERNAL_ATTRIBUTES].filter(
+        (k) => k !== 'tenantCode' && !(k in restored),
+      );
+      const update = buildUpdate({ set: restored, remove: [...new Set(stale)] });
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { tenantCode: after.tenantCode },
+          UpdateExpression: update.expression,
+          ConditionExpression: '#guardFlowId = :guardFlowId',
+          ExpressionAttributeNames: { ...update.names, '#guardFlowId': 'flowId' },
+          ExpressionAttributeValues: { ...update.values, ':guardFlowId': after.flowId },
+        }),
+      );
     } catch (error) {
       // Another writer already moved the row on: it is no longer ours to restore.
       if (!isConditionFailure(error)) throw error;

@@ -1,0 +1,185 @@
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../lambdas/use-cases/reconciler';
+import type { TenantControlPlaneStackProps } from './tenant-control-plane-stack';
+
+/** The app's configuration, read from `cdk.json` context or `-c key=value`, validated. */
+export interface ControlPlaneConfig {
+  readonly environmentName: string;
+  readonly tfcAddress: string;
+  readonly tfcOrganization: string;
+  readonly pollIntervalSeconds: number;
+  readonly pollBudget: number;
+  readonly logRetentionDays: RetentionDays;
+  readonly vpcId?: string;
+  readonly executeApiVpcEndpointId?: string;
+  readonly ssmVpcEndpoints: boolean;
+  readonly adminHost: boolean;
+  readonly alarmEmail?: string;
+  readonly alarmTopicArn?: string;
+  readonly tfcAwsRunRoleArn?: string;
+  readonly reconcileRepublishAfterSeconds: number;
+  readonly reconcileFailAfterSeconds: number;
+  readonly apiThrottleRateLimit: number;
+  readonly apiThrottleBurstLimit: number;
+  readonly apiGatewayCloudWatchRole: boolean;
+}
+
+/** One or more context values are missing or malformed; the message names each. */
+export class ContextConfigError extends Error {
+  public constructor(public readonly problems: string[]) {
+    super(`invalid cdk context:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ContextConfigError';
+  }
+}
+
+const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+
+/**
+ * Reads and validates every context key at once, so one synth reports all problems. Values from `cdk.json`
+ * are JSON (numbers, booleans); values from `-c key=value` are strings: both are accepted.
+ */
+export function readControlPlaneConfig(get: (key: string) => unknown): ControlPlaneConfig {
+  const problems: string[] = [];
+  const raw = (key: string): string | undefined => {
+    const value = get(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return typeof value === 'string' ? value.trim() : JSON.stringify(value);
+  };
+  const text = (key: string, pattern: RegExp, hint: string, required: boolean): string | undefined => {
+    const value = raw(key);
+    if (value === undefined) {
+      if (required) problems.push(`${key} is required (${hint})`);
+      return undefined;
+    }
+    if (!pattern.test(value)) problems.push(`${key} must be ${hint}, got '${value}'`);
+    return value;
+  };
+  const integer = (key: string, min: number, max: number, fallback: number): number => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}, got '${value}'`);
+    }
+    return n;
+  };
+  const flag = (key: string, fallback: boolean): boolean => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    if (value !== 'true' && value !== 'false') problems.push(`${key} must be true or false, got '${value}'`);
+    return value === 'true';
+  };
+
+  const environmentName = text(
+    'environmentName',
+    /^[a-z][a-z0-9-]{1,15}$/,
+    '2-16 lowercase letters, digits or hyphens, starting with a letter',
+    true,
+  );
+  const tfcAddress =
+    text('tfcAddress', /^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'an https:// URL', false) ??
+    'https://app.terraform.io';
+  const tfcOrganization = text(
+    'tfcOrganization',
+    /^[A-Za-z0-9_-]{1,64}$/,
+    'a Terraform Cloud organization name (letters, digits, - and _)',
+    true,
+  );
+  const pollIntervalSeconds = integer('pollIntervalSeconds', 5, 3600, 120);
+  const pollBudget = integer('pollBudget', 1, 10000, 90);
+  const logRetentionDays = integer('logRetentionDays', 1, 9999, 30);
+  if (!RETENTION_DAYS.includes(logRetentionDays)) {
+    problems.push(`logRetentionDays must be one of CloudWatch Logs' values: ${RETENTION_DAYS.join(', ')}`);
+  }
+  const vpcId = text('vpcId', /^vpc-[0-9a-f]{8,17}$/, 'a VPC id (vpc-…)', false);
+  const executeApiVpcEndpointId = text(
+    'executeApiVpcEndpointId',
+    /^vpce-[0-9a-f]{8,17}$/,
+    'a VPC endpoint id (vpce-…)',
+    false,
+  );
+  if (executeApiVpcEndpointId && !vpcId) problems.push('executeApiVpcEndpointId needs vpcId (its VPC)');
+  const alarmEmail = text('alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address', false);
+  const alarmTopicArn = text(
+    'alarmTopicArn',
+    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$/,
+    'an SNS topic ARN',
+    false,
+  );
+  const tfcAwsRunRoleArn = text(
+    'tfcAwsRunRoleArn',
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+    'an IAM role ARN',
+    false,
+  );
+  const reconcileRepublishAfterSeconds = integer(
+    'reconcileRepublishAfterSeconds',
+    60,
+    86400,
+    DEFAULT_REPUBLISH_AFTER_SECONDS,
+  );
+  const reconcileFailAfterSeconds = integer(
+    'reconcileFailAfterSeconds',
+    300,
+    7 * 86400,
+    DEFAULT_FAIL_AFTER_SECONDS,
+  );
+  if (reconcileFailAfterSeconds <= reconcileRepublishAfterSeconds) {
+    problems.push('reconcileFailAfterSeconds must be larger than reconcileRepublishAfterSeconds');
+  }
+  const apiThrottleRateLimit = integer('apiThrottleRateLimit', 1, 10000, 50);
+  const apiThrottleBurstLimit = integer('apiThrottleBurstLimit', 1, 5000, 100);
+  const ssmVpcEndpoints = flag('ssmVpcEndpoints', true);
+  const adminHost = flag('adminHost', true);
+  const apiGatewayCloudWatchRole = flag('apiGatewayCloudWatchRole', true);
+
+  if (problems.length > 0 || !environmentName || !tfcOrganization) {
+    throw new ContextConfigError(problems);
+  }
+  return {
+    environmentName,
+    tfcAddress,
+    tfcOrganization,
+    pollIntervalSeconds,
+    pollBudget,
+    logRetentionDays,
+    ssmVpcEndpoints,
+    adminHost,
+    reconcileRepublishAfterSeconds,
+    reconcileFailAfterSeconds,
+    apiThrottleRateLimit,
+    apiThrottleBurstLimit,
+    apiGatewayCloudWatchRole,
+    ...(vpcId ? { vpcId } : {}),
+    ...(executeApiVpcEndpointId ? { executeApiVpcEndpointId } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
+    ...(alarmTopicArn ? { alarmTopicArn } : {}),
+    ...(tfcAwsRunRoleArn ? { tfcAwsRunRoleArn } : {}),
+  };
+}
+
+/** The stack's properties for a validated configuration. */
+export function controlPlaneStackProps(config: ControlPlaneConfig): TenantControlPlaneStackProps {
+  return {
+    environmentName: config.environmentName,
+    tfc: {
+      address: config.tfcAddress,
+      organization: config.tfcOrganization,
+      ...(config.tfcAwsRunRoleArn ? { awsRunRoleArn: config.tfcAwsRunRoleArn } : {}),
+    },
+    pollInterval: Duration.seconds(config.pollIntervalSeconds),
+    pollBudget: config.pollBudget,
+    logRetention: config.logRetentionDays,
+    ssmEndpoints: config.ssmVpcEndpoints,
+    adminHost: config.adminHost,
+    apiThrottling: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
+    apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
+    reconcileRepublishAfter: Duration.seconds(config.reconcileRepublishAfterSeconds),
+    reconcileFailAfter: Duration.seconds(config.reconcileFailAfterSeconds),
+    ...(config.vpcId ? { vpcId: config.vpcId } : {}),
+    ...(config.executeApiVpcEndpointId ? { executeApiVpcEndpointId: config.executeApiVpcEndpointId } : {}),
+    ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    ...(config.alarmTopicArn ? { alarmTopicArn: config.alarmTopicArn } : {}),
+  };
+}

@@ -1,0 +1,275 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnTable, type TableBase } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import {
+  type IGrantable,
+  type IPrincipal,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ITopic, TopicGrants } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { acknowledge, wildcardActionFinding, wildcardResourceFinding } from '../nag';
+import { PROJECT_ROOT, projectPath } from '../paths';
+
+/** Powertools service name and metrics namespace, the same values `lambdas/shared/observability.ts` uses. */
+export const SERVICE_NAME = 'tenant-control-plane';
+export const METRICS_NAMESPACE = 'TenantControlPlane';
+
+/**
+ * The Lambda runtime of every function: the newest Node.js runtime aws-cdk-lib offers that AWS has not
+ * deprecated (nodejs20.x is). Pinned rather than `NODEJS_LATEST` so an aws-cdk-lib upgrade never changes
+ * the runtime silently.
+ */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+
+/** A directory of the project copied into a function's bundle, next to `index.js`. */
+export interface BundledDirectory {
+  /** Directory relative to the project root, e.g. `terraform-module/aws`. */
+  readonly source: string;
+  /** Directory name inside the bundle, e.g. `terraform-module`. */
+  readonly target: string;
+  /**
+   * Entries of `source` left out of the bundle (top-level names).
+   * @default - none
+   */
+  readonly exclude?: string[];
+}
+
+export interface ControlPlaneFunctionProps {
+  /** Handler file relative to the project root, e.g. `lambdas/handlers/api/get-tenant.ts`; exports `handler`. */
+  readonly entry: string;
+  /** What the function does, shown in the Lambda console. */
+  readonly description: string;
+  /**
+   * Maximum run time of one invocation.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MB (CPU scales with it).
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Environment variables that imply no permission. Variables that do (table, bus, topic, secret) are set
+   * by the `bind*` methods, which grant what they imply.
+   * @default - only the defaults (source maps, Powertools)
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Retention of the function's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Project directories shipped inside the bundle (copied by an esbuild `afterBundling` hook).
+   * @default - none
+   */
+  readonly bundledDirectories?: BundledDirectory[];
+}
+
+/** How a function may use a table. */
+export interface TableBinding {
+  /** `read`: Get/Query/Scan on the table and its indexes. `readWrite`: also Put/Update/Delete/Batch writes. */
+  readonly access: 'read' | 'readWrite';
+  /**
+   * Environment variable holding the table name.
+   * @default 'TABLE_NAME'
+   */
+  readonly envVar?: string;
+  /**
+   * Single write actions granted on top of `read`, e.g. `['dynamodb:UpdateItem']`.
+   * @default - none
+   */
+  readonly alsoAllow?: string[];
+}
+
+/**
+ * The one Lambda construct of the control plane. It carries every default — Node.js 24 on ARM64, active
+ * tracing, source maps, Powertools settings, a log group with retention, esbuild bundling (minified, with
+ * source maps, AWS SDK bundled so the tested SDK version runs) — so each function's definition says only
+ * what is special about it.
+ *
+ * Each function gets its own role: logs to its own log group, X-Ray, and what its `bind*` calls grant.
+ * A `bind*` method sets the environment variable and grants the permission it implies, in one place.
+ *
+ * When the stack is synthesized without bundling (`aws:cdk:bundling-stacks` excludes it, as in the infra
+ * tests), the code is a placeholder, like CDK's own skipped assets: the template is not deployable then
+ * anyway, and handler sources need not exist or compile.
+ */
+export class ControlPlaneFunction extends Construct implements IGrantable {
+  public readonly function: NodejsFunction;
+  public readonly role: Role;
+  public readonly logGroup: LogGroup;
+  /** Absolute path of the handler file. */
+  public readonly entry: string;
+
+  public constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
+    super(scope, id);
+    this.entry = projectPath(props.entry);
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    // Its own role instead of AWSLambdaBasicExecutionRole: logs only to its own log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const bundle = Stack.of(this).bundlingRequired
+      ? {
+          entry: this.entry,
+          projectRoot: PROJECT_ROOT,
+          depsLockFilePath: projectPath('package-lock.json'),
+          bundling: {
+            format: OutputFormat.CJS,
+            // Runs on the Lambda runtime and on Node 20, where the handlers are also tested and run locally.
+            target: 'node20',
+            minify: true,
+            sourceMap: true,
+            sourcesContent: false,
+            bundleAwsSDK: true,
+            ...(props.bundledDirectories?.length
+              ? { commandHooks: copyDirectoriesHook(props.bundledDirectories) }
+              : {}),
+          },
+        }
+      : { code: Code.fromInline('exports.handler = async () => { throw new Error("not bundled"); };') };
+
+    this.function = new NodejsFunction(this, 'Function', {
+      ...bundle,
+      handler: 'index.handler',
+      description: props.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+    });
+
+    acknowledge(this.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; every other statement of this role names its resources.',
+    });
+  }
+
+  public get grantPrincipal(): IPrincipal {
+    return this.role;
+  }
+
+  /** Sets an environment variable that implies no permission. */
+  public addEnvironment(name: string, value: string): this {
+    this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  /** Sets the table's name in `envVar` and grants the access it names (and the table key's use). */
+  public bindTable(table: TableBase, binding: TableBinding): this {
+    this.addEnvironment(binding.envVar ?? 'TABLE_NAME', table.tableName);
+    if (binding.access === 'readWrite') table.grants.readWriteData(this);
+    else table.grants.readData(this);
+    if (binding.alsoAllow?.length) {
+      table.grants.actions(this, ...binding.alsoAllow);
+      table.encryptionKey?.grantEncryptDecrypt(this);
+    }
+    if (hasSecondaryIndexes(table)) {
+      acknowledge(this.role, {
+        id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
+        reason: `Query on the secondary indexes of table ${table.node.id}: the grant covers that table's own indexes (table/index/*), no other table.`,
+      });
+    }
+    if (table.encryptionKey && (binding.access === 'readWrite' || binding.alsoAllow?.length)) {
+      acknowledge(
+        this.role,
+        ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((action) => ({
+          id: wildcardActionFinding(action),
+          reason: `Writes to table ${table.node.id} need its customer-managed key for data keys (GenerateDataKey*, ReEncrypt*), granted on that one key only.`,
+        })),
+      );
+    }
+    return this;
+  }
+
+  /** Sets the bus name in `envVar` and grants events:PutEvents on that bus only. */
+  public bindEventBus(bus: IEventBus, envVar: string): this {
+    this.addEnvironment(envVar, bus.eventBusName);
+    bus.grantPutEventsTo(this);
+    return this;
+  }
+
+  /** Sets the topic ARN in `envVar` and grants sns:Publish on that topic only (and its key's use). */
+  public bindTopic(topic: ITopic, envVar = 'TOPIC_ARN'): this {
+    this.addEnvironment(envVar, topic.topicArn);
+    TopicGrants.fromTopic(topic).publish(this);
+    if (topic.masterKey) {
+      acknowledge(this.role, {
+        id: wildcardActionFinding('kms:GenerateDataKey*'),
+        reason: `Publishing to the encrypted topic ${topic.node.id} needs a data key from its customer-managed key, granted on that one key only.`,
+      });
+    }
+    return this;
+  }
+
+  /**
+   * Sets the secret's ARN in `envVar` and grants secretsmanager:GetSecretValue on that secret only, plus
+   * kms:Decrypt on its key when called through Secrets Manager.
+   */
+  public bindSecret(secret: ISecret, envVar: string): this {
+    this.addEnvironment(envVar, secret.secretArn);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    if (secret.encryptionKey) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [secret.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+    return this;
+  }
+}
+
+/** Whether the table has indexes, for which CDK's grants add `<table arn>/index/*`. */
+function hasSecondaryIndexes(table: TableBase): boolean {
+  const cfn = table.node.defaultChild;
+  if (!(cfn instanceof CfnTable)) return false;
+  const stack = Stack.of(table);
+  const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+  return (
+    count(stack.resolve(cfn.globalSecondaryIndexes)) + count(stack.resolve(cfn.localSecondaryIndexes)) > 0
+  );
+}
+
+/** An esbuild `afterBundling` hook copying project directories into the bundle. */
+function copyDirectoriesHook(directories: BundledDirectory[]) {
+  return {
+    beforeBundling: (): string[] => [],
+    beforeInstall: (): string[] => [],
+    afterBundling: (inputDir: string, outputDir: string): string[] =>
+      directories.flatMap((d) => [
+        `cp -R "${inputDir}/${d.source}" "${outputDir}/${d.target}"`,
+        ...(d.exclude ?? []).map((name) => `rm -rf "${outputDir}/${d.target}/${name}"`),
+      ]),
+  };
+}

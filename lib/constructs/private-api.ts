@@ -1,0 +1,314 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  type IModel,
+  type JsonSchema,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type MethodOptions,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
+import type { IInterfaceVpcEndpoint } from 'aws-cdk-lib/aws-ec2';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import {
+  AccountRootPrincipal,
+  AnyPrincipal,
+  Effect,
+  PolicyDocument,
+  PolicyStatement,
+} from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { createTenantSchema, updateTenantSchema } from '../../lambdas/core/api-schema';
+import type { Action } from '../../lambdas/core/flows';
+import { acknowledge, managedPolicyFinding } from '../nag';
+import { ControlPlaneFunction } from './control-plane-function';
+
+/** Environment variable naming each action's bus, as `lambdas/handlers/api/wiring.ts` reads it. */
+export const BUS_ENV_VARS: Readonly<Record<Action, string>> = {
+  create: 'CREATE_BUS_NAME',
+  update: 'UPDATE_BUS_NAME',
+  delete: 'DELETE_BUS_NAME',
+};
+
+/** The API's routes, one function each. */
+export const API_ROUTES = ['create', 'list', 'get', 'update', 'delete'] as const;
+export type ApiRoute = (typeof API_ROUTES)[number];
+
+/** Stage-wide request rate limits. */
+export interface ApiThrottling {
+  /**
+   * Steady-state requests per second.
+   * @default 50
+   */
+  readonly rateLimit?: number;
+  /**
+   * Burst of requests above the steady rate.
+   * @default 100
+   */
+  readonly burstLimit?: number;
+}
+
+export interface PrivateApiProps {
+  /** The `execute-api` interface endpoint: the only way in. */
+  readonly endpoint: IInterfaceVpcEndpoint;
+  /** The tenant table. */
+  readonly table: TableBase;
+  /** Idempotency-Key records of the write routes. */
+  readonly idempotencyTable: TableBase;
+  /** Each action's request bus; a write route may publish to its own bus only. */
+  readonly buses: Readonly<Record<Action, IEventBus>>;
+  /**
+   * Stage throttling.
+   * @default - 50 requests/s, bursts of 100
+   */
+  readonly throttling?: ApiThrottling;
+  /**
+   * Retention of the access logs and the functions' logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Whether to create the account-wide role API Gateway needs to write logs
+   * (`AWS::ApiGateway::Account`). Turn off when the account already has it.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+  /**
+   * Name of the stage, part of every URL.
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+}
+
+/**
+ * The tenant API: a private REST API reachable only through the `execute-api` VPC endpoint (resource policy:
+ * allow from that endpoint, deny anything else), IAM (SigV4) auth on every method, request validation
+ * against the same schemas the handlers use, access logs, tracing and throttling. Gateway errors use the
+ * handlers' error body, `{ "error": { "code", "message" } }`.
+ */
+export class PrivateApi extends Construct {
+  public readonly api: RestApi;
+  public readonly functions: Readonly<Record<ApiRoute, ControlPlaneFunction>>;
+
+  public constructor(scope: Construct, id: string, props: PrivateApiProps) {
+    super(scope, id);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const vpce = props.endpoint.vpcEndpointId;
+    const handler = (file: string, description: string) =>
+      new ControlPlaneFunction(this, constructId(file), {
+        entry: `lambdas/handlers/api/${file}`,
+        description,
+        // API Gateway gives up after 29 s.
+        timeout: Duration.seconds(25),
+        logRetention,
+      });
+    const writer = (action: Action, file: string, description: string) =>
+      handler(file, description)
+        .bindTable(props.table, { access: 'readWrite' })
+        .bindTable(props.idempotencyTable, { access: 'readWrite', envVar: 'IDEMPOTENCY_TABLE_NAME' })
+        .bindEventBus(props.buses[action], BUS_ENV_VARS[action]);
+    const reader = (file: string, description: string) =>
+      handler(file, description).bindTable(props.table, { access: 'read' });
+
+    this.functions = {
+      create: writer(
+        'create',
+        'create-tenant.ts',
+        'POST /tenants: registers a tenant and starts its create flow',
+      ),
+      list: reader('list-tenants.ts', 'GET /tenants: lists tenants, by status'),
+      get: reader('get-tenant.ts', 'GET /tenants/{code}: reads one tenant'),
+      update: writer(
+        'update',
+        'update-tenant.ts',
+        'PATCH /tenants/{code}: changes a tenant, re-runs Terraform',
+      ),
+      delete: writer('delete', 'delete-tenant.ts', 'DELETE /tenants/{code}: starts the delete flow'),
+    };
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.api = new RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-tenants`,
+      description: 'Tenant control plane API (private, IAM auth)',
+      endpointConfiguration: { types: [EndpointType.PRIVATE], vpcEndpoints: [props.endpoint] },
+      policy: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: 'AllowFromControlPlaneEndpoint',
+            effect: Effect.ALLOW,
+            principals: [new AccountRootPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+            conditions: { StringEquals: { 'aws:SourceVpce': vpce } },
+          }),
+          new PolicyStatement({
+            sid: 'DenyFromAnywhereElse',
+            effect: Effect.DENY,
+            principals: [new AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+            conditions: { StringNotEquals: { 'aws:SourceVpce': vpce } },
+          }),
+        ],
+      }),
+      defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
+      cloudWatchRole: props.cloudWatchRole ?? true,
+      deployOptions: {
+        stageName: props.stageName ?? 'v1',
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        // Request and response bodies carry tenant variables: never in execution logs.
+        dataTraceEnabled: false,
+        throttlingRateLimit: props.throttling?.rateLimit ?? 50,
+        throttlingBurstLimit: props.throttling?.burstLimit ?? 100,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+    });
+
+    const validator = this.api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const model = (modelId: string, schema: JsonSchema): IModel =>
+      this.api.addModel(modelId, { contentType: 'application/json', schema });
+    const idempotencyKey = { 'method.request.header.Idempotency-Key': false };
+    const tenantCode = { 'method.request.path.code': true };
+    const route = (fn: ControlPlaneFunction, options: MethodOptions): [LambdaIntegration, MethodOptions] => [
+      new LambdaIntegration(fn.function, { allowTestInvoke: false }),
+      { requestValidator: validator, ...options },
+    ];
+
+    const tenants = this.api.root.addResource('tenants');
+    tenants.addMethod(
+      'POST',
+      ...route(this.functions.create, {
+        requestParameters: idempotencyKey,
+        requestModels: {
+          'application/json': model('CreateTenantRequest', requestSchema(createTenantSchema(noToday))),
+        },
+      }),
+    );
+    tenants.addMethod(
+      'GET',
+      ...route(this.functions.list, {
+        requestParameters: {
+          'method.request.querystring.status': false,
+          'method.request.querystring.limit': false,
+          'method.request.querystring.nextToken': false,
+        },
+      }),
+    );
+    const tenant = tenants.addResource('{code}');
+    tenant.addMethod('GET', ...route(this.functions.get, { requestParameters: tenantCode }));
+    tenant.addMethod(
+      'PATCH',
+      ...route(this.functions.update, {
+        requestParameters: { ...tenantCode, ...idempotencyKey },
+        requestModels: {
+          'application/json': model('UpdateTenantRequest', requestSchema(updateTenantSchema(noToday))),
+        },
+      }),
+    );
+    tenant.addMethod(
+      'DELETE',
+      ...route(this.functions.delete, { requestParameters: { ...tenantCode, ...idempotencyKey } }),
+    );
+
+    // Gateway-made errors in the handlers' error body. messageString is already a quoted JSON string;
+    // gateway response templates only substitute variables (no VTL), so nothing else is interpolated.
+    const errorBody = (code: string) => ({
+      'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
+    });
+    this.api.addGatewayResponse('BadRequestBody', {
+      type: ResponseType.BAD_REQUEST_BODY,
+      templates: errorBody('VALIDATION_ERROR'),
+    });
+    this.api.addGatewayResponse('BadRequestParameters', {
+      type: ResponseType.BAD_REQUEST_PARAMETERS,
+      templates: errorBody('VALIDATION_ERROR'),
+    });
+    this.api.addGatewayResponse('Default4xx', {
+      type: ResponseType.DEFAULT_4XX,
+      templates: errorBody('$context.error.responseType'),
+    });
+    this.api.addGatewayResponse('Default5xx', {
+      type: ResponseType.DEFAULT_5XX,
+      templates: errorBody('$context.error.responseType'),
+    });
+
+    acknowledge(
+      this.api,
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'The API is private: only reachable through the control plane VPC endpoint, with SigV4 on every method; there is no internet-facing surface for a WAF web ACL to filter.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason:
+          'Callers are internal services and operators with AWS credentials, authorized by IAM (SigV4), not end users of a Cognito user pool.',
+      },
+      {
+        id: managedPolicyFinding('service-role/AmazonAPIGatewayPushToCloudWatchLogs'),
+        reason:
+          'The account-wide role API Gateway uses to write access and execution logs; AWS maintains this policy for exactly that purpose.',
+      },
+    );
+  }
+
+  /** `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}/`, resolvable inside the VPC. */
+  public get url(): string {
+    return this.api.url;
+  }
+}
+
+/** `list-tenants.ts` → `ListTenants`. */
+function constructId(file: string): string {
+  return file
+    .replace(/\.ts$/, '')
+    .split('-')
+    .map((part) => `${part[0]?.toUpperCase() ?? ''}${part.slice(1)}`)
+    .join('');
+}
+
+/** The calendar refinements (future date) never reach the JSON schema: the handler checks them. */
+const noToday = (): string => '0000-00-00';
+
+/**
+ * The request body's JSON Schema (draft 4, API Gateway's dialect) derived from the handler's zod schema,
+ * so the gateway and the handler accept the same shapes. Refinements (dates in the future, reserved
+ * variable names) are left to the handler, which answers them with field-level details.
+ */
+export function requestSchema(schema: z.ZodType): JsonSchema {
+  const json: Record<string, unknown> = z.toJSONSchema(schema, {
+    target: 'draft-04',
+    io: 'input',
+    unrepresentable: 'any',
+  });
+  // zod emits the same keywords and type names as CDK's JsonSchema; only the dialect key differs.
+  delete json.$schema;
+  return { ...json, schema: JsonSchemaVersion.DRAFT4 };
+}

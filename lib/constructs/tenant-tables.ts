@@ -1,0 +1,65 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { IDEMPOTENCY_TABLE, TENANT_TABLE } from '../../lambdas/adapters/dynamodb/table-schema';
+
+export interface TenantTablesProps {
+  /**
+   * Customer-managed key encrypting both tables. A customer-managed key (rather than the AWS owned or
+   * AWS managed one) because the tenant table holds Terraform variables and outputs: every decrypt is
+   * visible in CloudTrail, the key policy decides who may read, and disabling the key cuts all access.
+   */
+  readonly encryptionKey: IKey;
+}
+
+/**
+ * The tenant table and the API's idempotency table, built from the key and index contract in
+ * `lambdas/adapters/dynamodb/table-schema.ts` that the local control plane and the tests use too.
+ */
+export class TenantTables extends Construct {
+  /**
+   * One row per tenant, keyed by tenant code; indexes `byStatus` (list by status) and the sparse
+   * `byDecommissionDate` (the daily sweep). Point-in-time recovery, deletion protection, retained when the
+   * stack goes away.
+   */
+  public readonly tenants: Table;
+  /**
+   * Idempotency-Key records (Powertools layout), expiring by TTL. Destroyed with the stack: it only holds
+   * records of the last hour, and losing them cannot start a second flow (every transition is a
+   * conditional write on the tenant row).
+   */
+  public readonly idempotency: Table;
+
+  public constructor(scope: Construct, id: string, props: TenantTablesProps) {
+    super(scope, id);
+    const common = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    };
+
+    this.tenants = new Table(this, 'Tenants', {
+      ...common,
+      partitionKey: { name: TENANT_TABLE.partitionKey, type: AttributeType.STRING },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of [TENANT_TABLE.byStatus, TENANT_TABLE.byDecommissionDate]) {
+      this.tenants.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        projectionType: ProjectionType.ALL,
+      });
+    }
+
+    this.idempotency = new Table(this, 'Idempotency', {
+      ...common,
+      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: IDEMPOTENCY_TABLE.ttlAttribute,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+}

@@ -1,0 +1,214 @@
+import { Duration } from 'aws-cdk-lib';
+import type { Schedule } from 'aws-cdk-lib/aws-events';
+import type { IInterfaceVpcEndpoint, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ACTIONS } from '../lambdas/core/flows';
+import { AdminHost } from './constructs/admin-host';
+import { type AlarmNotificationOptions, ControlPlaneAlarms } from './constructs/control-plane-alarms';
+import type { ControlPlaneFunction } from './constructs/control-plane-function';
+import { LifecycleTopic } from './constructs/lifecycle-topic';
+import { ControlPlaneNetwork } from './constructs/network';
+import { type ApiThrottling, PrivateApi } from './constructs/private-api';
+import { type DeliveryRetryOptions, RequestBuses } from './constructs/request-buses';
+import { TenantFlows, type TfcSettings } from './constructs/tenant-flows';
+import { TenantOperations } from './constructs/tenant-operations';
+import { TenantTables } from './constructs/tenant-tables';
+import { TfcTokenSecret } from './constructs/tfc-token-secret';
+
+/** Everything a platform team sets to run the control plane in its account. */
+export interface TenantControlPlaneProps extends AlarmNotificationOptions {
+  /** Deployment environment (`dev`, `prod`): passed to every tenant's Terraform run. */
+  readonly environmentName: string;
+  /** Terraform Cloud / Terraform Enterprise organization and address. */
+  readonly tfc: TfcSettings;
+  /**
+   * Wait between two checks of a Terraform run.
+   * @default Duration.seconds(120)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * Checks per run before the flow gives up and fails the tenant.
+   * @default 90
+   */
+  readonly pollBudget?: number;
+  /**
+   * Retention of every log group (functions, state machines, API access logs, VPC flow logs).
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * An existing VPC for the API endpoint and the admin host.
+   * @default - a new VPC with private isolated subnets only
+   */
+  readonly vpc?: IVpc;
+  /**
+   * Subnets of the endpoints and the admin host.
+   * @default - the VPC's private subnets
+   */
+  readonly subnets?: SubnetSelection;
+  /**
+   * An existing `execute-api` interface endpoint (a VPC holds one endpoint with private DNS per service).
+   * @default - a new endpoint
+   */
+  readonly executeApiEndpoint?: IInterfaceVpcEndpoint;
+  /**
+   * Whether to create the Session Manager endpoints (ssm, ssmmessages, ec2messages).
+   * @default true
+   */
+  readonly ssmEndpoints?: boolean;
+  /**
+   * Whether to run the admin host.
+   * @default true
+   */
+  readonly adminHost?: boolean;
+  /**
+   * Customer-managed key for the tables, the topics and the token secret.
+   * @default - a new key with yearly rotation
+   */
+  readonly encryptionKey?: IKey;
+  /**
+   * Stage throttling of the API.
+   * @default - 50 requests/s, bursts of 100
+   */
+  readonly apiThrottling?: ApiThrottling;
+  /**
+   * Whether to create API Gateway's account-wide logging role (off when the account already has one).
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * How EventBridge retries starting a flow.
+   * @default - 10 attempts within 2 hours
+   */
+  readonly flowDelivery?: DeliveryRetryOptions;
+  /**
+   * When the decommission sweep runs.
+   * @default - daily at 03:00 UTC
+   */
+  readonly decommissionSchedule?: Schedule;
+  /**
+   * Age of an in-progress tenant without a running execution at which the reconciler republishes its event.
+   * @default Duration.minutes(10)
+   */
+  readonly reconcileRepublishAfter?: Duration;
+  /**
+   * Age of an in-progress tenant at which the reconciler fails it.
+   * @default Duration.hours(24)
+   */
+  readonly reconcileFailAfter?: Duration;
+}
+
+/**
+ * The tenant control plane: private API ► per-action buses ► one shared flow definition in three state
+ * machines ► Terraform Cloud, plus the daily decommission sweep, the reconciler, the admin host and alarms.
+ * Embed it in any stack; {@link TenantControlPlaneStack} is the ready-made one.
+ */
+export class TenantControlPlane extends Construct {
+  public readonly encryptionKey: IKey;
+  public readonly network: ControlPlaneNetwork;
+  public readonly tables: TenantTables;
+  public readonly lifecycleTopic: LifecycleTopic;
+  public readonly tfcToken: TfcTokenSecret;
+  public readonly flows: TenantFlows;
+  public readonly buses: RequestBuses;
+  public readonly api: PrivateApi;
+  public readonly operations: TenantOperations;
+  public readonly adminHost?: AdminHost;
+  public readonly alarms: ControlPlaneAlarms;
+
+  public constructor(scope: Construct, id: string, props: TenantControlPlaneProps) {
+    super(scope, id);
+    const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.encryptionKey =
+      props.encryptionKey ??
+      new Key(this, 'Key', {
+        description: 'Tenant control plane: tenant table, idempotency table, topics, TFC token secret',
+        enableKeyRotation: true,
+      });
+    this.network = new ControlPlaneNetwork(this, 'Network', {
+      ...(props.vpc ? { vpc: props.vpc } : {}),
+      ...(props.subnets ? { subnets: props.subnets } : {}),
+      ...(props.executeApiEndpoint ? { executeApiEndpoint: props.executeApiEndpoint } : {}),
+      ...(props.ssmEndpoints === undefined ? {} : { ssmEndpoints: props.ssmEndpoints }),
+      logRetention,
+    });
+    this.tables = new TenantTables(this, 'Tables', { encryptionKey: this.encryptionKey });
+    this.lifecycleTopic = new LifecycleTopic(this, 'Lifecycle', { encryptionKey: this.encryptionKey });
+    this.tfcToken = new TfcTokenSecret(this, 'TfcToken', { encryptionKey: this.encryptionKey });
+
+    this.flows = new TenantFlows(this, 'Flows', {
+      table: this.tables.tenants,
+      tokenSecret: this.tfcToken.secret,
+      lifecycleTopic: this.lifecycleTopic.topic,
+      tfc: props.tfc,
+      environmentName: props.environmentName,
+      pollInterval: props.pollInterval ?? Duration.seconds(120),
+      pollBudget: props.pollBudget ?? 90,
+      logRetention,
+    });
+    this.buses = new RequestBuses(this, 'Buses', {
+      stateMachines: this.flows.stateMachines,
+      ...props.flowDelivery,
+    });
+    this.api = new PrivateApi(this, 'Api', {
+      endpoint: this.network.executeApiEndpoint,
+      table: this.tables.tenants,
+      idempotencyTable: this.tables.idempotency,
+      buses: this.buses.buses,
+      logRetention,
+      ...(props.apiThrottling ? { throttling: props.apiThrottling } : {}),
+      ...(props.apiGatewayCloudWatchRole === undefined
+        ? {}
+        : { cloudWatchRole: props.apiGatewayCloudWatchRole }),
+    });
+    this.operations = new TenantOperations(this, 'Operations', {
+      table: this.tables.tenants,
+      buses: this.buses.buses,
+      stateMachines: this.flows.stateMachines,
+      lifecycleTopic: this.lifecycleTopic.topic,
+      logRetention,
+      ...(props.decommissionSchedule ? { decommissionSchedule: props.decommissionSchedule } : {}),
+      ...(props.reconcileRepublishAfter ? { reconcileRepublishAfter: props.reconcileRepublishAfter } : {}),
+      ...(props.reconcileFailAfter ? { reconcileFailAfter: props.reconcileFailAfter } : {}),
+    });
+    if (props.adminHost ?? true) {
+      this.adminHost = new AdminHost(this, 'AdminHost', {
+        vpc: this.network.vpc,
+        subnets: this.network.subnets,
+        api: this.api.api,
+      });
+    }
+
+    this.alarms = new ControlPlaneAlarms(this, 'Alarms', {
+      stateMachines: Object.fromEntries(ACTIONS.map((a) => [a, this.flows.stateMachines[a]])),
+      functions: this.functions,
+      deadLetterQueues: {
+        ...Object.fromEntries(ACTIONS.map((a) => [`${a}Flow`, this.buses.deadLetterQueues[a].queue])),
+        ...Object.fromEntries(this.operations.deadLetterQueues.map((q) => [q.node.id, q.queue])),
+      },
+      api: this.api.api,
+      encryptionKey: this.encryptionKey,
+      ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
+      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+  }
+
+  /** Every function of the control plane, by name. */
+  public get functions(): Readonly<Record<string, ControlPlaneFunction>> {
+    return {
+      createTenant: this.api.functions.create,
+      listTenants: this.api.functions.list,
+      getTenant: this.api.functions.get,
+      updateTenant: this.api.functions.update,
+      deleteTenant: this.api.functions.delete,
+      trigger: this.flows.trigger,
+      check: this.flows.check,
+      finalize: this.flows.finalize,
+      decommission: this.operations.decommission,
+      reconciler: this.operations.reconciler,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ContextConfigError, controlPlaneStackProps, readControlPlaneConfig } from '../../lib';
+
+const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+const from = (context: Record<string, unknown>) => readControlPlaneConfig((key) => context[key]);
+const problemsOf = (context: Record<string, unknown>): string[] => {
+  try {
+    from(context);
+  } catch (error) {
+    if (error instanceof ContextConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ContextConfigError');
+};
+
+describe('app configuration from cdk context', () => {
+  it('accepts cdk.json as committed, with defaults for the optional keys', () => {
+    const config = from(cdkJson.context);
+
+    expect(config).toEqual({
+      environmentName: 'dev',
+      tfcAddress: 'https://app.terraform.io',
+      tfcOrganization: 'my-organization',
+      pollIntervalSeconds: 120,
+      pollBudget: 90,
+      logRetentionDays: RetentionDays.ONE_MONTH,
+      ssmVpcEndpoints: true,
+      adminHost: true,
+      reconcileRepublishAfterSeconds: 600,
+      reconcileFailAfterSeconds: 86400,
+      apiThrottleRateLimit: 50,
+      apiThrottleBurstLimit: 100,
+      apiGatewayCloudWatchRole: true,
+    });
+    expect(controlPlaneStackProps(config)).toMatchObject({
+      environmentName: 'dev',
+      tfc: { address: 'https://app.terraform.io', organization: 'my-organization' },
+      pollInterval: Duration.seconds(120),
+      pollBudget: 90,
+      logRetention: RetentionDays.ONE_MONTH,
+    });
+  });
+
+  it('needs only environmentName and tfcOrganization', () => {
+    expect(from({ environmentName: 'prod', tfcOrganization: 'acme' })).toMatchObject({
+      tfcAddress: 'https://app.terraform.io',
+      pollIntervalSeconds: 120,
+      pollBudget: 90,
+      logRetentionDays: 30,
+    });
+  });
+
+  it('accepts -c key=value strings and passes the optional keys through', () => {
+    const config = from({
+      ...cdkJson.context,
+      pollIntervalSeconds: '60',
+      logRetentionDays: '365',
+      ssmVpcEndpoints: 'false',
+      vpcId: 'vpc-0123456789abcdef0',
+      executeApiVpcEndpointId: 'vpce-0123456789abcdef0',
+      alarmEmail: 'oncall@example.com',
+      tfcAwsRunRoleArn: 'arn:aws:iam::123456789012:role/tfc-runs',
+    });
+
+    expect(config).toMatchObject({ pollIntervalSeconds: 60, logRetentionDays: 365, ssmVpcEndpoints: false });
+    expect(controlPlaneStackProps(config)).toMatchObject({
+      vpcId: 'vpc-0123456789abcdef0',
+      executeApiVpcEndpointId: 'vpce-0123456789abcdef0',
+      alarmEmail: 'oncall@example.com',
+      ssmEndpoints: false,
+      tfc: { awsRunRoleArn: 'arn:aws:iam::123456789012:role/tfc-runs' },
+    });
+  });
+
+  it('reports every problem at once, naming each key', () => {
+    const problems = problemsOf({
+      tfcAddress: 'http://app.terraform.io',
+      tfcOrganization: 'my org',
+      pollIntervalSeconds: 120,
+      pollBudget: 'ninety',
+      logRetentionDays: 31,
+      ssmVpcEndpoints: 'yes',
+    });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^environmentName is required/),
+      expect.stringMatching(/^tfcAddress must be an https:\/\/ URL/),
+      expect.stringMatching(/^tfcOrganization must be/),
+      expect.stringMatching(/^pollBudget must be an integer/),
+      expect.stringMatching(/^logRetentionDays must be one of/),
+      expect.stringMatching(/^ssmVpcEndpoints must be true or false/),
+    ]);
+    expect(() => from({})).toThrow(/invalid cdk context:\n {2}- environmentName is required/);
+  });
+
+  it('refuses combinations that cannot work', () => {
+    expect(problemsOf({ ...cdkJson.context, executeApiVpcEndpointId: 'vpce-0123456789abcdef0' })).toEqual([
+      'executeApiVpcEndpointId needs vpcId (its VPC)',
+    ]);
+    expect(
+      problemsOf({
+        ...cdkJson.context,
+        reconcileRepublishAfterSeconds: 3600,
+        reconcileFailAfterSeconds: 1800,
+      }),
+    ).toEqual(['reconcileFailAfterSeconds must be larger than reconcileRepublishAfterSeconds']);
+  });
+});

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { ACTIONS } from '../../lambdas/core/flows';
+import { FLOW_DEFINITION_FILE, FLOW_SUBSTITUTIONS, TenantControlPlane } from '../../lib';
+import {
+  BASE_PROPS,
+  actionsOf,
+  arnOf,
+  logicalId,
+  ref,
+  resource,
+  resourcesFor,
+  resourcesOfType,
+  roleStatements,
+  synthStack,
+  testApp,
+} from './support';
+
+const { stack, template } = synthStack({
+  tfc: { organization: 'acme', awsRunRoleArn: 'arn:aws:iam::123456789012:role/tfc' },
+});
+const cp = stack.controlPlane;
+const machines = ACTIONS.map((action) =>
+  resource(template, 'AWS::StepFunctions::StateMachine', logicalId(cp.flows.stateMachines[action])),
+);
+const definitionFile = readFileSync(join(__dirname, '../..', FLOW_DEFINITION_FILE), 'utf8');
+
+describe('tenant flows', () => {
+  it('builds the three state machines from the one definition file, unchanged', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    for (const machine of machines) {
+      expect(machine.Properties.DefinitionString).toBe(definitionFile);
+    }
+    expect(new Set(machines.map((m) => JSON.stringify(m.Properties.DefinitionString))).size).toBe(1);
+  });
+
+  it('substitutes the same three functions, the definition’s only placeholders, into all three', () => {
+    const placeholders = [...new Set([...definitionFile.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))].sort();
+    expect(placeholders).toEqual([...FLOW_SUBSTITUTIONS].sort());
+    for (const machine of machines) {
+      expect(machine.Properties.DefinitionSubstitutions).toEqual({
+        TriggerFunctionArn: arnOf(cp.flows.trigger.function),
+        CheckFunctionArn: arnOf(cp.flows.check.function),
+        FinalizeFunctionArn: arnOf(cp.flows.finalize.function),
+      });
+    }
+  });
+
+  it('logs ALL events without execution data to a log group with retention, and traces', () => {
+    for (const machine of machines) {
+      expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      const logging = machine.Properties.LoggingConfiguration as {
+        Level: string;
+        IncludeExecutionData: boolean;
+        Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string, string] } } }[];
+      };
+      expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+      const logGroupId = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] ?? '';
+      expect(resource(template, 'AWS::Logs::LogGroup', logGroupId).Properties.RetentionInDays).toBe(30);
+    }
+  });
+
+  it('bounds every execution by the definition’s timeout', () => {
+    const definition = JSON.parse(definitionFile) as { TimeoutSeconds?: number };
+    expect(definition.TimeoutSeconds).toBeGreaterThan(0);
+    // The default polling (120 s × 90) fits inside it...
+    expect(120 * 90).toBeLessThan(definition.TimeoutSeconds ?? 0);
+    // ...and a configuration that would not is refused at synthesis.
+    const tooLong = () =>
+      new TenantControlPlane(new Stack(testApp(), 'TooLong'), 'ControlPlane', {
+        ...BASE_PROPS,
+        pollInterval: Duration.hours(1),
+        pollBudget: 48,
+      });
+    expect(tooLong).toThrow(/must be shorter than the flow timeout/);
+  });
+
+  it('lets each state machine role invoke only the three flow functions', () => {
+    for (const action of ACTIONS) {
+      const statements = roleStatements(template, cp.flows.stateMachines[action].role);
+      expect(actionsOf(statements).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
+      expect(resourcesFor(statements, 'lambda:InvokeFunction')).toEqual([
+        arnOf(cp.flows.trigger.function),
+        arnOf(cp.flows.check.function),
+        arnOf(cp.flows.finalize.function),
+      ]);
+      // Nothing else but log delivery and X-Ray.
+      expect(actionsOf(statements).filter((a) => !/^(logs|xray|lambda):/.test(a))).toEqual([]);
+    }
+  });
+
+  it('configures the steps alike (TFC, token secret, polling); the module for trigger, the topic for finalize', () => {
+    const envOf = (fn: typeof cp.flows.trigger) =>
+      resource(template, 'AWS::Lambda::Function', logicalId(fn.function)).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+    const common = {
+      TABLE_NAME: ref(cp.tables.tenants),
+      TFC_TOKEN_SECRET_ARN: ref(cp.tfcToken.secret),
+      TFC_ADDRESS: 'https://app.terraform.io',
+      TFC_ORGANIZATION: 'acme',
+      ENVIRONMENT_NAME: 'test',
+      POLL_INTERVAL_SECONDS: '120',
+      POLL_BUDGET: '90',
+    };
+    expect(envOf(cp.flows.trigger).Variables).toMatchObject({
+      ...common,
+      TF_MODULE_DIR: './terraform-module',
+      TFC_AWS_RUN_ROLE_ARN: 'arn:aws:iam::123456789012:role/tfc',
+    });
+    expect(envOf(cp.flows.check).Variables).toMatchObject(common);
+    expect(envOf(cp.flows.check).Variables).not.toHaveProperty('TOPIC_ARN');
+    expect(envOf(cp.flows.finalize).Variables).toMatchObject({
+      ...common,
+      TOPIC_ARN: ref(cp.lifecycleTopic.topic),
+    });
+
+    const plain = synthStack();
+    const trigger = plain.stack.controlPlane.flows.trigger.function;
+    const variables = (
+      resource(plain.template, 'AWS::Lambda::Function', logicalId(trigger)).Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(variables).not.toHaveProperty('TFC_AWS_RUN_ROLE_ARN');
+  });
+
+  it('keeps function timeouts below their Task timeouts, so a retried task never overlaps a live one', () => {
+    const definition = JSON.parse(definitionFile) as { States: Record<string, { TimeoutSeconds?: number }> };
+    const timeoutOf = (fn: typeof cp.flows.trigger) =>
+      resource(template, 'AWS::Lambda::Function', logicalId(fn.function)).Properties.Timeout as number;
+    expect(timeoutOf(cp.flows.trigger)).toBeLessThan(definition.States.Trigger?.TimeoutSeconds ?? 0);
+    expect(timeoutOf(cp.flows.check)).toBeLessThan(definition.States.Check?.TimeoutSeconds ?? 0);
+    expect(timeoutOf(cp.flows.finalize)).toBeLessThan(definition.States.Finalize?.TimeoutSeconds ?? 0);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(10);
+  });
+});

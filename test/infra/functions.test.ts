@@ -1,0 +1,271 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { BUS_ENV } from '../../lambdas/handlers/api/wiring';
+import { BUS_ENV_VARS, ControlPlaneFunction, FUNCTION_RUNTIME, TERRAFORM_MODULE_BUNDLE } from '../../lib';
+import {
+  type PolicyStatementJson,
+  actionsOf,
+  arnOf,
+  logicalId,
+  ref,
+  resource,
+  resourcesFor,
+  resourcesOfType,
+  roleStatements,
+  synthStack,
+} from './support';
+
+const { stack, template } = synthStack();
+const cp = stack.controlPlane;
+const functions = cp.functions;
+type Name = keyof typeof functions;
+
+const statementsOf = (name: Name): PolicyStatementJson[] => {
+  const fn = functions[name];
+  if (!fn) throw new Error(`no function ${name}`);
+  return roleStatements(template, fn.role);
+};
+const lambda = (name: Name) => {
+  const fn = functions[name];
+  if (!fn) throw new Error(`no function ${name}`);
+  return resource(template, 'AWS::Lambda::Function', logicalId(fn.function)).Properties;
+};
+
+const BASE = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+const READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'kms:Decrypt',
+  'kms:DescribeKey',
+];
+const WRITE = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'kms:Encrypt',
+  'kms:GenerateDataKey*',
+  'kms:ReEncrypt*',
+];
+const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
+
+describe('the Lambda construct', () => {
+  it('gives every function the same defaults: newest Node.js, ARM64, tracing, source maps, Powertools', () => {
+    expect(Object.keys(functions)).toHaveLength(10);
+    for (const name of Object.keys(functions)) {
+      const props = lambda(name);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'tenant-control-plane',
+            POWERTOOLS_METRICS_NAMESPACE: 'TenantControlPlane',
+          }) as unknown,
+        },
+      });
+    }
+  });
+
+  it('pins the newest Node.js runtime aws-cdk-lib knows (nodejs20.x is deprecated)', () => {
+    const nodeVersions = Runtime.ALL.filter((r) => /^nodejs\d+\.x$/.test(r.name)).map((r) =>
+      Number(/\d+/.exec(r.name)?.[0]),
+    );
+    expect(FUNCTION_RUNTIME.name).toBe(`nodejs${Math.max(...nodeVersions)}.x`);
+    expect(FUNCTION_RUNTIME.isVariable).toBe(false);
+  });
+
+  it('gives each function its own role and log group with retention, and no managed policy', () => {
+    const roles = new Set(Object.values(functions).map((fn) => logicalId(fn.role)));
+    expect(roles.size).toBe(10);
+    for (const [name, fn] of Object.entries(functions)) {
+      const role = resource(template, 'AWS::IAM::Role', logicalId(fn.role)).Properties;
+      expect(role.ManagedPolicyArns).toBeUndefined();
+      expect(lambda(name).LoggingConfig).toEqual({ LogGroup: ref(fn.logGroup) });
+      expect(
+        resource(template, 'AWS::Logs::LogGroup', logicalId(fn.logGroup)).Properties.RetentionInDays,
+      ).toBe(30);
+      expect(resourcesFor(statementsOf(name), 'logs:PutLogEvents')).toEqual([arnOf(fn.logGroup)]);
+    }
+  });
+
+  it('sets each function’s environment to exactly what it uses', () => {
+    const defaults = [
+      'NODE_OPTIONS',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+    ];
+    const tfc = [
+      'TABLE_NAME',
+      'TFC_TOKEN_SECRET_ARN',
+      'TFC_ADDRESS',
+      'TFC_ORGANIZATION',
+      'ENVIRONMENT_NAME',
+      'POLL_INTERVAL_SECONDS',
+      'POLL_BUDGET',
+    ];
+    const expected: Record<Name, string[]> = {
+      createTenant: ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'CREATE_BUS_NAME'],
+      updateTenant: ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'UPDATE_BUS_NAME'],
+      deleteTenant: ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'DELETE_BUS_NAME'],
+      getTenant: ['TABLE_NAME'],
+      listTenants: ['TABLE_NAME'],
+      trigger: [...tfc, 'TF_MODULE_DIR'],
+      check: tfc,
+      finalize: [...tfc, 'TOPIC_ARN'],
+      decommission: ['TABLE_NAME', 'DELETE_BUS_NAME'],
+      reconciler: [
+        'TABLE_NAME',
+        'CREATE_BUS_NAME',
+        'UPDATE_BUS_NAME',
+        'DELETE_BUS_NAME',
+        'RECONCILE_REPUBLISH_AFTER_SECONDS',
+        'RECONCILE_FAIL_AFTER_SECONDS',
+        'TOPIC_ARN',
+      ],
+    };
+    for (const [name, variables] of Object.entries(expected)) {
+      const env = (lambda(name).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(Object.keys(env).sort()).toEqual(sorted(defaults, variables));
+    }
+    expect(BUS_ENV_VARS).toEqual(BUS_ENV);
+  });
+
+  it('bundles with esbuild: minified with source maps, the Terraform module copied in, its tests left out', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'cdk-bundle-'));
+    try {
+      const app = new App({ outdir, builtinCloudFormationValidation: false });
+      const bundled = new Stack(app, 'Bundled');
+      const fn = new ControlPlaneFunction(bundled, 'Fn', {
+        entry: 'lambdas/handlers/api/get-tenant.ts',
+        description: 'bundling test',
+        bundledDirectories: [TERRAFORM_MODULE_BUNDLE],
+      });
+      app.synth();
+      const code = resource(Template.fromStack(bundled), 'AWS::Lambda::Function', logicalId(fn.function))
+        .Properties.Code as { S3Key: string };
+      const asset = join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
+
+      expect(readdirSync(asset).sort()).toEqual(['index.js', 'index.js.map', 'terraform-module']);
+      expect(readdirSync(join(asset, 'terraform-module')).sort()).toEqual(
+        readdirSync(join(__dirname, '../../terraform-module/aws'))
+          .filter((f) => f !== 'tests')
+          .sort(),
+      );
+      expect(existsSync(join(asset, 'terraform-module/tests'))).toBe(false);
+      // Minified: the handler, Powertools and the AWS SDK in a few long lines.
+      const bundle = readFileSync(join(asset, 'index.js'), 'utf8');
+      expect(bundle.length).toBeGreaterThan(100_000);
+      expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('least privilege, per function', () => {
+  it('lets get-tenant and list-tenants only read the tenant table', () => {
+    for (const name of ['getTenant', 'listTenants'] as const) {
+      expect(actionsOf(statementsOf(name))).toEqual(sorted(BASE, READ));
+      const tables = resourcesFor(statementsOf(name), 'dynamodb:GetItem');
+      expect(JSON.stringify(tables)).not.toContain(logicalId(cp.tables.idempotency));
+    }
+  });
+
+  it.each([
+    ['createTenant', 'create'],
+    ['updateTenant', 'update'],
+    ['deleteTenant', 'delete'],
+  ] as const)('lets %s write both tables and put events on the %s bus only', (name, action) => {
+    const statements = statementsOf(name);
+    expect(actionsOf(statements)).toEqual(sorted(BASE, READ, WRITE, ['events:PutEvents']));
+    expect(resourcesFor(statements, 'events:PutEvents')).toEqual([arnOf(cp.buses.buses[action])]);
+    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual(
+      expect.arrayContaining([arnOf(cp.tables.tenants), arnOf(cp.tables.idempotency)]),
+    );
+  });
+
+  it('lets the flow steps read and write tenants and read the token secret; only finalize publishes', () => {
+    const base = sorted(BASE, READ, WRITE, ['secretsmanager:GetSecretValue']);
+    expect(actionsOf(statementsOf('trigger'))).toEqual(base);
+    expect(actionsOf(statementsOf('check'))).toEqual(base);
+    expect(actionsOf(statementsOf('finalize'))).toEqual(sorted(base, ['sns:Publish']));
+    for (const name of ['trigger', 'check', 'finalize'] as const) {
+      expect(resourcesFor(statementsOf(name), 'secretsmanager:GetSecretValue')).toEqual([
+        ref(cp.tfcToken.secret),
+      ]);
+    }
+    expect(resourcesFor(statementsOf('finalize'), 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
+  });
+
+  it('lets decommission read, update (never put or delete) and publish to the delete bus only', () => {
+    const statements = statementsOf('decommission');
+    expect(actionsOf(statements)).toEqual(
+      sorted(BASE, READ, [
+        'dynamodb:UpdateItem',
+        'kms:Encrypt',
+        'kms:GenerateDataKey*',
+        'kms:ReEncrypt*',
+        'events:PutEvents',
+      ]),
+    );
+    expect(resourcesFor(statements, 'events:PutEvents')).toEqual([arnOf(cp.buses.buses.delete)]);
+    expect(resourcesFor(statements, 'dynamodb:Query')).toContainEqual({
+      'Fn::Join': ['', [arnOf(cp.tables.tenants), '/index/*']],
+    });
+  });
+
+  it('lets the reconciler publish to the three buses and the topic, and describe the three flows’ executions', () => {
+    const statements = statementsOf('reconciler');
+    expect(actionsOf(statements)).toEqual(
+      sorted(BASE, READ, WRITE, ['events:PutEvents', 'sns:Publish', 'states:DescribeExecution']),
+    );
+    expect(resourcesFor(statements, 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
+    expect(resourcesFor(statements, 'events:PutEvents')).toEqual(
+      (['create', 'update', 'delete'] as const).map((a) => arnOf(cp.buses.buses[a])),
+    );
+    const executions = JSON.stringify(resourcesFor(statements, 'states:DescribeExecution'));
+    for (const machine of Object.values(cp.flows.stateMachines)) {
+      expect(executions).toContain(
+        `":execution:",{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(machine)}"}]}]},":*"`,
+      );
+    }
+  });
+
+  it('schedules decommission daily and the reconciler every 15 minutes', () => {
+    const schedules = Object.values(resourcesOfType(template, 'AWS::Events::Rule'))
+      .filter((r) => r.Properties.ScheduleExpression)
+      .map((r) => [
+        r.Properties.ScheduleExpression,
+        (r.Properties.Targets as { Arn: unknown }[]).map((t) => t.Arn),
+      ]);
+    expect(schedules).toEqual(
+      expect.arrayContaining([
+        ['cron(0 3 * * ? *)', [arnOf(cp.operations.decommission.function)]],
+        ['rate(15 minutes)', [arnOf(cp.operations.reconciler.function)]],
+      ]),
+    );
+    expect(schedules).toHaveLength(2);
+    expect(lambda('reconciler').Environment).toMatchObject({
+      Variables: { RECONCILE_REPUBLISH_AFTER_SECONDS: '600', RECONCILE_FAIL_AFTER_SECONDS: '86400' },
+    });
+  });
+});
