@@ -127,18 +127,7 @@ export class DynamoDbTenantRepository implements TenantRepository {
     nextToken?: string;
   }): Promise<Page<Tenant>> {
     if (query.status) {
-      const { indexName, partitionKey, sortKey } = TENANT_TABLE.byStatus;
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexName,
-          KeyConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': partitionKey },
-          ExpressionAttributeValues: { ':s': query.status },
-          Limit: query.limit,
-          ExclusiveStartKey: decodeToken(query.nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
-        }),
-      );
+      const out = await this.queryByStatus(query.status, query);
       return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
     }
     const out = await this.client.send(
@@ -383,12 +372,10 @@ export class DynamoDbTenantRepository implements TenantRepository {
     };
   }
 
-  public async listInProgress(
-    status: FlowDefinition['inProgressStatus'],
-    page: { nextToken?: string; limit?: number } = {},
-  ): Promise<Page<{ tenant: Tenant; claimedBy?: string }>> {
+  /** One page of the byStatus index for one status. */
+  private queryByStatus(status: TenantStatus, page: { nextToken?: string; limit?: number }) {
     const { indexName, partitionKey, sortKey } = TENANT_TABLE.byStatus;
-    const out = await this.client.send(
+    return this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: indexName,
@@ -399,6 +386,13 @@ export class DynamoDbTenantRepository implements TenantRepository {
         ...(page.limit === undefined ? {} : { Limit: page.limit }),
       }),
     );
+  }
+
+  public async listInProgress(
+    status: FlowDefinition['inProgressStatus'],
+    page: { nextToken?: string; limit?: number } = {},
+  ): Promise<Page<{ tenant: Tenant; claimedBy?: string }>> {
+    const out = await this.queryByStatus(status, page);
     return {
       items: (out.Items ?? []).map((item) => ({
         tenant: toTenant(item),
