@@ -1,7 +1,7 @@
 /** Separate projects so each suite can be run alone: `npx jest --selectProjects unit`. */
 const base = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   setupFiles: ['<rootDir>/test/support/env.ts'],
 };
 
