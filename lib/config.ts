@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../lambdas/use-cases/reconciler';
 import type { TenantControlPlaneStackProps } from './tenant-control-plane-stack';
+import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../lambdas/core/environment';
 
 /** The app's configuration, read from `cdk.json` context or `-c key=value`, validated. */
 export interface ControlPlaneConfig {
@@ -18,6 +19,10 @@ export interface ControlPlaneConfig {
   readonly alarmEmail?: string;
   readonly alarmTopicArn?: string;
   readonly tfcAwsRunRoleArn?: string;
+  readonly tfcDynamicCredentials: boolean;
+  readonly tfcOidcProviderArn?: string;
+  readonly tfcRunRoleManagedPolicyArns?: string[];
+  readonly tfcRunRolePermissionsBoundaryArn?: string;
   readonly reconcileRepublishAfterSeconds: number;
   readonly reconcileFailAfterSeconds: number;
   readonly apiThrottleRateLimit: number;
@@ -32,6 +37,8 @@ export class ContextConfigError extends Error {
     this.name = 'ContextConfigError';
   }
 }
+
+const POLICY_ARN = /^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/[\w+=,.@/-]+$/;
 
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
@@ -70,13 +77,20 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     if (value !== 'true' && value !== 'false') problems.push(`${key} must be true or false, got '${value}'`);
     return value === 'true';
   };
+  /** A comma-separated string (`-c`), or a JSON array of strings (`cdk.json`). */
+  const list = (key: string, pattern: RegExp, hint: string): string[] | undefined => {
+    const value = get(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    const item = (v: unknown): string => (typeof v === 'string' ? v.trim() : JSON.stringify(v));
+    const items = Array.isArray(value) ? value.map(item) : item(value).split(',').map(item);
+    const bad = items.filter((v) => !pattern.test(v));
+    if (items.length === 0 || bad.length > 0) {
+      problems.push(`${key} must be comma-separated ${hint}, got '${bad.join(',')}'`);
+    }
+    return items;
+  };
 
-  const environmentName = text(
-    'environmentName',
-    /^[a-z][a-z0-9-]{1,15}$/,
-    '2-16 lowercase letters, digits or hyphens, starting with a letter',
-    true,
-  );
+  const environmentName = text('environmentName', ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, true);
   const tfcAddress =
     text('tfcAddress', /^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'an https:// URL', false) ??
     'https://app.terraform.io';
@@ -113,6 +127,47 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     'an IAM role ARN',
     false,
   );
+  const tfcDynamicCredentials = flag('tfcDynamicCredentials', false);
+  const tfcOidcProviderArn = text(
+    'tfcOidcProviderArn',
+    /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[^\s/]+$/,
+    'an IAM OIDC provider ARN',
+    false,
+  );
+  const tfcHost = /^https:\/\/([^\s/:]+)/.exec(tfcAddress)?.[1];
+  if (tfcOidcProviderArn && tfcHost && !tfcOidcProviderArn.endsWith(`:oidc-provider/${tfcHost}`)) {
+    problems.push(`tfcOidcProviderArn must be the OIDC provider of ${tfcHost} (…:oidc-provider/${tfcHost})`);
+  }
+  const tfcRunRoleManagedPolicyArns = list(
+    'tfcRunRoleManagedPolicyArns',
+    POLICY_ARN,
+    'IAM managed policy ARNs',
+  );
+  const tfcRunRolePermissionsBoundaryArn = text(
+    'tfcRunRolePermissionsBoundaryArn',
+    POLICY_ARN,
+    'an IAM managed policy ARN',
+    false,
+  );
+  if (tfcDynamicCredentials && /^https:\/\/[^\s/]+:\d*(\/|$)/.test(tfcAddress)) {
+    problems.push(
+      'tfcDynamicCredentials needs a tfcAddress without a port (an IAM OIDC provider URL has none)',
+    );
+  }
+  if (tfcDynamicCredentials && tfcAwsRunRoleArn) {
+    problems.push('tfcDynamicCredentials creates the run role: leave tfcAwsRunRoleArn unset');
+  }
+  if (!tfcDynamicCredentials) {
+    for (const [key, value] of Object.entries({
+      tfcOidcProviderArn,
+      tfcRunRoleManagedPolicyArns,
+      tfcRunRolePermissionsBoundaryArn,
+    })) {
+      if (value !== undefined) {
+        problems.push(`${key} needs tfcDynamicCredentials=true (it configures the run role)`);
+      }
+    }
+  }
   const reconcileRepublishAfterSeconds = integer(
     'reconcileRepublishAfterSeconds',
     60,
@@ -151,11 +206,15 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     apiThrottleRateLimit,
     apiThrottleBurstLimit,
     apiGatewayCloudWatchRole,
+    tfcDynamicCredentials,
     ...(vpcId ? { vpcId } : {}),
     ...(executeApiVpcEndpointId ? { executeApiVpcEndpointId } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
     ...(tfcAwsRunRoleArn ? { tfcAwsRunRoleArn } : {}),
+    ...(tfcOidcProviderArn ? { tfcOidcProviderArn } : {}),
+    ...(tfcRunRoleManagedPolicyArns ? { tfcRunRoleManagedPolicyArns } : {}),
+    ...(tfcRunRolePermissionsBoundaryArn ? { tfcRunRolePermissionsBoundaryArn } : {}),
   };
 }
 
@@ -167,6 +226,13 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
       address: config.tfcAddress,
       organization: config.tfcOrganization,
       ...(config.tfcAwsRunRoleArn ? { awsRunRoleArn: config.tfcAwsRunRoleArn } : {}),
+      ...(config.tfcDynamicCredentials
+        ? {
+            dynamicCredentials: config.tfcOidcProviderArn
+              ? { existingProviderArn: config.tfcOidcProviderArn }
+              : {},
+          }
+        : {}),
     },
     pollInterval: Duration.seconds(config.pollIntervalSeconds),
     pollBudget: config.pollBudget,
@@ -181,5 +247,11 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
     ...(config.executeApiVpcEndpointId ? { executeApiVpcEndpointId: config.executeApiVpcEndpointId } : {}),
     ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
     ...(config.alarmTopicArn ? { alarmTopicArn: config.alarmTopicArn } : {}),
+    ...(config.tfcRunRoleManagedPolicyArns
+      ? { tfcRunRoleManagedPolicyArns: config.tfcRunRoleManagedPolicyArns }
+      : {}),
+    ...(config.tfcRunRolePermissionsBoundaryArn
+      ? { tfcRunRolePermissionsBoundaryArn: config.tfcRunRolePermissionsBoundaryArn }
+      : {}),
   };
 }

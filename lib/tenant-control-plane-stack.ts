@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { InterfaceVpcEndpoint, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ACTIONS } from '../lambdas/core/flows';
@@ -23,6 +24,17 @@ export interface TenantControlPlaneStackProps
    * @default - see `alarmEmail`
    */
   readonly alarmTopicArn?: string;
+  /**
+   * ARNs of managed policies attached to the run role of `tfc.dynamicCredentials` (added to its
+   * `managedPolicies`).
+   * @default - none
+   */
+  readonly tfcRunRoleManagedPolicyArns?: string[];
+  /**
+   * ARN of a managed policy set as the permissions boundary of the run role of `tfc.dynamicCredentials`.
+   * @default - none
+   */
+  readonly tfcRunRolePermissionsBoundaryArn?: string;
 }
 
 /** The deployable control plane: one {@link TenantControlPlane} and the outputs operators need. */
@@ -31,10 +43,37 @@ export class TenantControlPlaneStack extends Stack {
 
   public constructor(scope: Construct, id: string, props: TenantControlPlaneStackProps) {
     super(scope, id, props);
-    const { vpcId, executeApiVpcEndpointId, alarmTopicArn, ...controlPlaneProps } = props;
+    const {
+      vpcId,
+      executeApiVpcEndpointId,
+      alarmTopicArn,
+      tfcRunRoleManagedPolicyArns,
+      tfcRunRolePermissionsBoundaryArn,
+      ...controlPlaneProps
+    } = props;
     if (executeApiVpcEndpointId && !vpcId) {
       throw new Error('executeApiVpcEndpointId needs vpcId: the endpoint belongs to an existing VPC');
     }
+    const dynamicCredentials = props.tfc.dynamicCredentials;
+    if (!dynamicCredentials && (tfcRunRoleManagedPolicyArns?.length || tfcRunRolePermissionsBoundaryArn)) {
+      throw new Error(
+        'tfcRunRoleManagedPolicyArns and tfcRunRolePermissionsBoundaryArn need tfc.dynamicCredentials: they configure its run role',
+      );
+    }
+    if (dynamicCredentials?.permissionsBoundary && tfcRunRolePermissionsBoundaryArn) {
+      throw new Error(
+        'set either tfc.dynamicCredentials.permissionsBoundary or tfcRunRolePermissionsBoundaryArn, not both',
+      );
+    }
+    const managedPolicies = [
+      ...(dynamicCredentials?.managedPolicies ?? []),
+      ...(tfcRunRoleManagedPolicyArns ?? []).map((arn, i) =>
+        ManagedPolicy.fromManagedPolicyArn(this, `TfcRunRolePolicy${i}`, arn),
+      ),
+    ];
+    const permissionsBoundary = tfcRunRolePermissionsBoundaryArn
+      ? ManagedPolicy.fromManagedPolicyArn(this, 'TfcRunRoleBoundary', tfcRunRolePermissionsBoundaryArn)
+      : dynamicCredentials?.permissionsBoundary;
     const vpc = vpcId ? Vpc.fromLookup(this, 'Vpc', { vpcId }) : undefined;
     const executeApiEndpoint = executeApiVpcEndpointId
       ? InterfaceVpcEndpoint.fromInterfaceVpcEndpointAttributes(this, 'ExecuteApiEndpoint', {
@@ -46,6 +85,18 @@ export class TenantControlPlaneStack extends Stack {
 
     this.controlPlane = new TenantControlPlane(this, 'ControlPlane', {
       ...controlPlaneProps,
+      tfc: {
+        ...props.tfc,
+        ...(dynamicCredentials
+          ? {
+              dynamicCredentials: {
+                ...dynamicCredentials,
+                ...(managedPolicies.length > 0 ? { managedPolicies } : {}),
+                ...(permissionsBoundary ? { permissionsBoundary } : {}),
+              },
+            }
+          : {}),
+      },
       ...(vpc ? { vpc } : {}),
       ...(executeApiEndpoint ? { executeApiEndpoint } : {}),
       ...(alarmTopic ? { alarmTopic } : {}),
@@ -67,6 +118,13 @@ export class TenantControlPlaneStack extends Stack {
     for (const action of ACTIONS) {
       new CfnOutput(this, `${action[0]?.toUpperCase()}${action.slice(1)}BusName`, {
         value: cp.buses.buses[action].eventBusName,
+      });
+    }
+    if (cp.tfcDynamicCredentials) {
+      new CfnOutput(this, 'TfcRunRoleArn', {
+        description:
+          'Role the tenant workspaces assume through HCP Terraform dynamic credentials (set as their TFC_AWS_RUN_ROLE_ARN)',
+        value: cp.tfcDynamicCredentials.role.roleArn,
       });
     }
     if (cp.adminHost) {

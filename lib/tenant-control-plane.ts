@@ -4,6 +4,7 @@ import type { IInterfaceVpcEndpoint, IVpc, SubnetSelection } from 'aws-cdk-lib/a
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { workspaceName } from '../lambdas/adapters/tfc/backend';
 import { ACTIONS } from '../lambdas/core/flows';
 import { AdminHost } from './constructs/admin-host';
 import { type AlarmNotificationOptions, ControlPlaneAlarms } from './constructs/control-plane-alarms';
@@ -15,14 +16,30 @@ import { type DeliveryRetryOptions, RequestBuses } from './constructs/request-bu
 import { TenantFlows, type TfcSettings } from './constructs/tenant-flows';
 import { TenantOperations } from './constructs/tenant-operations';
 import { TenantTables } from './constructs/tenant-tables';
+import {
+  TfcDynamicCredentials,
+  type TfcDynamicCredentialsOptions,
+} from './constructs/tfc-dynamic-credentials';
 import { TfcTokenSecret } from './constructs/tfc-token-secret';
+
+/** Terraform Cloud settings of the control plane: the flows' settings, plus the run role it may create. */
+export interface ControlPlaneTfcSettings extends TfcSettings {
+  /**
+   * Create HCP Terraform dynamic provider credentials ({@link TfcDynamicCredentials}): the OIDC provider of
+   * the TFC host and a run role that only runs of this organization's `tenant-<environmentName>-*`
+   * workspaces can assume. Its ARN becomes every tenant workspace's `TFC_AWS_RUN_ROLE_ARN`, so
+   * `awsRunRoleArn` must not be set too. The role gets only the policies given here.
+   * @default - none: the workspaces use `awsRunRoleArn`, or get their AWS credentials some other way
+   */
+  readonly dynamicCredentials?: TfcDynamicCredentialsOptions;
+}
 
 /** Everything a platform team sets to run the control plane in its account. */
 export interface TenantControlPlaneProps extends AlarmNotificationOptions {
   /** Deployment environment (`dev`, `prod`): passed to every tenant's Terraform run. */
   readonly environmentName: string;
-  /** Terraform Cloud / Terraform Enterprise organization and address. */
-  readonly tfc: TfcSettings;
+  /** Terraform Cloud / Terraform Enterprise organization and address, and how runs get AWS credentials. */
+  readonly tfc: ControlPlaneTfcSettings;
   /**
    * Wait between two checks of a Terraform run.
    * @default Duration.seconds(120)
@@ -111,6 +128,8 @@ export class TenantControlPlane extends Construct {
   public readonly tables: TenantTables;
   public readonly lifecycleTopic: LifecycleTopic;
   public readonly tfcToken: TfcTokenSecret;
+  /** The OIDC provider and run role, when `tfc.dynamicCredentials` is set. */
+  public readonly tfcDynamicCredentials?: TfcDynamicCredentials;
   public readonly flows: TenantFlows;
   public readonly buses: RequestBuses;
   public readonly api: PrivateApi;
@@ -139,11 +158,28 @@ export class TenantControlPlane extends Construct {
     this.lifecycleTopic = new LifecycleTopic(this, 'Lifecycle', { encryptionKey: this.encryptionKey });
     this.tfcToken = new TfcTokenSecret(this, 'TfcToken', { encryptionKey: this.encryptionKey });
 
+    const { dynamicCredentials, ...tfc } = props.tfc;
+    if (dynamicCredentials) {
+      if (tfc.awsRunRoleArn) {
+        throw new Error(
+          `${this.node.path}: set either tfc.awsRunRoleArn (an existing run role) or tfc.dynamicCredentials (a new one), not both`,
+        );
+      }
+      this.tfcDynamicCredentials = new TfcDynamicCredentials(this, 'TfcDynamicCredentials', {
+        ...dynamicCredentials,
+        organization: tfc.organization,
+        hostname: tfcHostname(this, tfc.address ?? 'https://app.terraform.io'),
+        workspaceNamePrefix: workspaceName(props.environmentName, ''),
+      });
+    }
+
     this.flows = new TenantFlows(this, 'Flows', {
       table: this.tables.tenants,
       tokenSecret: this.tfcToken.secret,
       lifecycleTopic: this.lifecycleTopic.topic,
-      tfc: props.tfc,
+      tfc: this.tfcDynamicCredentials
+        ? { ...tfc, awsRunRoleArn: this.tfcDynamicCredentials.role.roleArn }
+        : tfc,
       environmentName: props.environmentName,
       pollInterval: props.pollInterval ?? Duration.seconds(120),
       pollBudget: props.pollBudget ?? 90,
@@ -211,4 +247,15 @@ export class TenantControlPlane extends Construct {
       reconciler: this.operations.reconciler,
     };
   }
+}
+
+/** The host of the TFC address: the workload identity tokens' issuer is `https://<host>`, without a port. */
+function tfcHostname(scope: Construct, address: string): string {
+  const url = new URL(address);
+  if (url.port) {
+    throw new Error(
+      `${scope.node.path}: dynamic credentials need a TFC address without a port (an IAM OIDC provider URL has none), got '${address}'`,
+    );
+  }
+  return url.hostname;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TFC_ADDRESS } from '../adapters/tfc/client';
+import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../core/environment';
 import { ConfigError, loadEnv } from '../shared/config';
 import type { LocalConfig } from './control-plane';
 
@@ -12,10 +13,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
       HOST: z.string().default('127.0.0.1'),
       LOCAL_DATA_DIR: z.string().default('.local'),
       TF_MODULE_DIR: z.string().default('terraform-module/local'),
-      ENVIRONMENT_NAME: z
-        .string()
-        .regex(/^[a-z0-9]{2,12}$/, '2-12 lowercase letters or digits')
-        .default('local'),
+      ENVIRONMENT_NAME: z.string().regex(ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE).default('local'),
       LOCAL_WAIT_SECONDS: z.coerce.number().min(0.05).optional(),
       POLL_BUDGET: z.coerce.number().int().min(1).default(600),
       TFC_ADDRESS: z.url().optional(),

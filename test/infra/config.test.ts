@@ -36,6 +36,7 @@ describe('app configuration from cdk context', () => {
       apiThrottleRateLimit: 50,
       apiThrottleBurstLimit: 100,
       apiGatewayCloudWatchRole: true,
+      tfcDynamicCredentials: false,
     });
     expect(controlPlaneStackProps(config)).toMatchObject({
       environmentName: 'dev',
@@ -96,6 +97,91 @@ describe('app configuration from cdk context', () => {
       expect.stringMatching(/^ssmVpcEndpoints must be true or false/),
     ]);
     expect(() => from({})).toThrow(/invalid cdk context:\n {2}- environmentName is required/);
+  });
+
+  describe('dynamic provider credentials', () => {
+    const policy = 'arn:aws:iam::123456789012:policy/tcp-tenant-module';
+    const boundary = 'arn:aws:iam::123456789012:policy/tcp-boundary';
+    const provider = 'arn:aws:iam::123456789012:oidc-provider/app.terraform.io';
+
+    it('are off by default: no dynamicCredentials in the stack props', () => {
+      const props = controlPlaneStackProps(from(cdkJson.context));
+
+      expect(props.tfc).not.toHaveProperty('dynamicCredentials');
+      expect(props).not.toHaveProperty('tfcRunRoleManagedPolicyArns');
+    });
+
+    it('turn on with tfcDynamicCredentials, with comma-separated policy ARNs, a boundary and a provider', () => {
+      const config = from({
+        ...cdkJson.context,
+        tfcDynamicCredentials: 'true',
+        tfcRunRoleManagedPolicyArns: ` ${policy} , arn:aws:iam::aws:policy/ReadOnlyAccess`,
+        tfcRunRolePermissionsBoundaryArn: boundary,
+        tfcOidcProviderArn: provider,
+      });
+
+      expect(config).toMatchObject({
+        tfcDynamicCredentials: true,
+        tfcRunRoleManagedPolicyArns: [policy, 'arn:aws:iam::aws:policy/ReadOnlyAccess'],
+        tfcRunRolePermissionsBoundaryArn: boundary,
+        tfcOidcProviderArn: provider,
+      });
+      const props = controlPlaneStackProps(config);
+      expect(props.tfc).toEqual({
+        address: 'https://app.terraform.io',
+        organization: 'my-organization',
+        dynamicCredentials: { existingProviderArn: provider },
+      });
+      expect(props).toMatchObject({
+        tfcRunRoleManagedPolicyArns: [policy, 'arn:aws:iam::aws:policy/ReadOnlyAccess'],
+        tfcRunRolePermissionsBoundaryArn: boundary,
+      });
+    });
+
+    it('accept cdk.json booleans and arrays, and create a new provider without tfcOidcProviderArn', () => {
+      const config = from({
+        ...cdkJson.context,
+        tfcDynamicCredentials: true,
+        tfcRunRoleManagedPolicyArns: [policy],
+      });
+
+      expect(config.tfcRunRoleManagedPolicyArns).toEqual([policy]);
+      expect(controlPlaneStackProps(config).tfc.dynamicCredentials).toEqual({});
+    });
+
+    it('name each malformed value', () => {
+      expect(
+        problemsOf({
+          ...cdkJson.context,
+          tfcDynamicCredentials: 'yes',
+          tfcRunRoleManagedPolicyArns: `${policy},arn:aws:iam::123456789012:role/not-a-policy,`,
+          tfcRunRolePermissionsBoundaryArn: 'tcp-boundary',
+          tfcOidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+        }),
+      ).toEqual([
+        "tfcDynamicCredentials must be true or false, got 'yes'",
+        'tfcOidcProviderArn must be the OIDC provider of app.terraform.io (…:oidc-provider/app.terraform.io)',
+        "tfcRunRoleManagedPolicyArns must be comma-separated IAM managed policy ARNs, got 'arn:aws:iam::123456789012:role/not-a-policy,'",
+        "tfcRunRolePermissionsBoundaryArn must be an IAM managed policy ARN, got 'tcp-boundary'",
+        'tfcOidcProviderArn needs tfcDynamicCredentials=true (it configures the run role)',
+        'tfcRunRoleManagedPolicyArns needs tfcDynamicCredentials=true (it configures the run role)',
+        'tfcRunRolePermissionsBoundaryArn needs tfcDynamicCredentials=true (it configures the run role)',
+      ]);
+    });
+
+    it('refuse an existing run role, or a TFC address with a port, alongside them', () => {
+      expect(
+        problemsOf({
+          ...cdkJson.context,
+          tfcDynamicCredentials: true,
+          tfcAwsRunRoleArn: 'arn:aws:iam::123456789012:role/tfc-runs',
+          tfcAddress: 'https://tfe.example.com:8443',
+        }),
+      ).toEqual([
+        'tfcDynamicCredentials needs a tfcAddress without a port (an IAM OIDC provider URL has none)',
+        'tfcDynamicCredentials creates the run role: leave tfcAwsRunRoleArn unset',
+      ]);
+    });
   });
 
   it('refuses combinations that cannot work', () => {

@@ -3,6 +3,7 @@ import { DEFAULT_TIER, TIERS } from '../../../lambdas/core/tenant';
 import { RESERVED_VARIABLES } from '../../../lambdas/core/api-schema';
 import type { JsonObject, TerraformModule } from './hcl';
 import { AWS_MODULE_DIR, LOCAL_MODULE_DIR, blocks, labelled, loadModule } from './hcl';
+import { ENVIRONMENT_NAME_PATTERN } from '../../../lambdas/core/environment';
 
 /** The local module's stand-in golden image and subnet let it plan with only the reserved variables. */
 const LOCAL_ONLY_DEFAULTS = new Set(['ami_id', 'subnet_id']);
@@ -42,6 +43,10 @@ describe.each([
     expect([...variables.keys()]).toEqual(expect.arrayContaining([...RESERVED_VARIABLES]));
     expect(variables.get('tenant_code')).not.toHaveProperty('default');
     expect(variables.get('environment')).not.toHaveProperty('default');
+  });
+
+  it('validates environment with the control plane rule', () => {
+    expect(regexIn(conditionOf(variables.get('environment'))).source).toBe(ENVIRONMENT_NAME_PATTERN.source);
   });
 
   it('validates tenant_code with the API pattern', () => {
