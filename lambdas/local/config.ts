@@ -19,6 +19,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
       TFC_ADDRESS: z.url().optional(),
       TFC_TOKEN: z.string().min(1).optional(),
       TFC_ORGANIZATION: z.string().min(1).optional(),
+      TFC_REQUESTS_PER_SECOND: z.coerce.number().positive().default(30),
       WEBHOOK_URL: z.url().optional(),
     },
     env,
@@ -35,6 +36,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
           address: e.TFC_ADDRESS ?? DEFAULT_TFC_ADDRESS,
           token: e.TFC_TOKEN,
           organization: e.TFC_ORGANIZATION,
+          requestsPerSecond: e.TFC_REQUESTS_PER_SECOND,
         }
       : undefined;
   return {

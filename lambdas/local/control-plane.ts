@@ -32,7 +32,7 @@ export interface LocalConfig {
   waitSeconds: number;
   pollBudget: number;
   /** Terraform Cloud / Enterprise instead of the local CLI. */
-  tfc?: { address: string; token: string; organization: string };
+  tfc?: { address: string; token: string; organization: string; requestsPerSecond: number };
   webhookUrl?: string;
 }
 
@@ -85,6 +85,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
       address: config.tfc.address,
       organization: config.tfc.organization,
       token: staticTokenProvider(config.tfc.token),
+      requestsPerSecond: config.tfc.requestsPerSecond,
     });
     backend = new TfcTerraformBackend(client, {
       ...config.tfc,

@@ -33,6 +33,7 @@ import {
   type WorkspaceResource,
 } from './resources';
 import type { TokenProvider } from './token';
+import { RequestPacer } from './pacer';
 
 export type { RetryOptions, TfcLogger } from './http';
 
@@ -61,6 +62,11 @@ export interface TfcClientOptions {
   requestTimeoutMs?: number;
   /** How long to wait for an uploaded configuration version to become `uploaded`. */
   configurationVersionPoll?: { attempts?: number; intervalMs?: number };
+  /**
+   * Most requests per second this client sends (TFC's limit is 30 per user); requests beyond it wait
+   * their turn instead of collecting 429s. @default unpaced
+   */
+  requestsPerSecond?: number;
   sleep?: (ms: number) => Promise<void>;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
@@ -203,6 +209,9 @@ export class TfcClient {
       sleep: this.sleep,
       random: options.random ?? Math.random,
       logger: options.logger,
+      ...(options.requestsPerSecond
+        ? { pacer: new RequestPacer(options.requestsPerSecond, this.sleep) }
+        : {}),
     });
   }
 

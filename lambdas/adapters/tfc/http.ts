@@ -13,6 +13,7 @@ import {
   type RequestLabel,
 } from './errors';
 import type { TokenProvider } from './token';
+import type { RequestPacer } from './pacer';
 
 /** Structured logger; Powertools' `Logger` fits. Attributes never carry tokens, values or upload URLs. */
 export interface TfcLogger {
@@ -39,6 +40,8 @@ export interface HttpOptions {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   logger: TfcLogger | undefined;
+  /** Paces every API request of this client; absent, requests go out as fast as they are made. */
+  pacer?: RequestPacer;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -137,6 +140,7 @@ export class TfcHttp {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const idempotent = req.idempotent ?? req.method !== 'POST';
     const result = await this.withRetries(label, idempotent, async () => {
+      await this.options.pacer?.take();
       const token = await this.token();
       const headers = { authorization: `Bearer ${token}`, accept: JSON_API, 'content-type': JSON_API };
       return this.send(url, req.method, headers, body, [token]);

@@ -19,6 +19,8 @@ const FlowEnv = {
   TFC_TOKEN_SECRET_ARN: nonEmpty,
   TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
   TFC_ORGANIZATION: nonEmpty,
+  /** Per function instance; TFC's limit is 30 requests/s per user. */
+  TFC_REQUESTS_PER_SECOND: z.coerce.number().positive().default(30),
   ENVIRONMENT_NAME: nonEmpty,
   POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(120),
   POLL_BUDGET: z.coerce.number().int().min(1).default(90),
@@ -39,6 +41,7 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   const client = new TfcClient({
     address: env.TFC_ADDRESS,
     organization: env.TFC_ORGANIZATION,
+    requestsPerSecond: env.TFC_REQUESTS_PER_SECOND,
     token: secretsManagerTokenProvider({
       secretId: env.TFC_TOKEN_SECRET_ARN,
       provider: new SecretsProvider({ awsSdkV3Client: clients.secretsManager }),

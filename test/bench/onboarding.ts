@@ -1,0 +1,524 @@
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import type { TenantView } from '../../lambdas/core/tenant';
+import { startLocalControlPlane, type RunningControlPlane } from '../../lambdas/local/control-plane';
+import { startTfcFake, type FakeRunView, type TfcFake } from '../support/tfc-fake/server';
+import type { Figure, SectionResult, Table } from './report';
+import type { Scope } from './scope';
+import { distribution, round, since, type Distribution } from './stats';
+import { peakPerSecond, rateWhileThrottled, summarizeRequests, type RequestSummary } from './tfc-requests';
+
+/** TFC's documented limit (api-docs/index.mdx): 30 requests per second per user. The fake enforces it. */
+export const TFC_RATE_LIMIT = 30;
+
+const ORGANIZATION = 'bench';
+const TOKEN = 'bench-token.atlasv1.bench';
+/** The steady phase is below the rate limit: it ends about one run after its last create. */
+const STEADY_TIMEOUT_SECONDS = 90;
+/** The module the deployed trigger uploads (lib/constructs/tenant-flows.ts, TERRAFORM_MODULE_BUNDLE). */
+const MODULE_DIR = resolve(__dirname, '..', '..', 'terraform-module', 'aws');
+
+export interface OnboardingOptions {
+  /** Tenants created at once for the burst. */
+  tenants: number;
+  /** The local Wait state's length. */
+  waitSeconds: number;
+  /** How long each fake run takes from planning to applied. */
+  runDurationMs: number;
+  /** Give up waiting for the burst (and count what is not ready as failed) after this long. */
+  timeoutSeconds: number;
+  /** Tenants created one by one afterwards for the uncontended completion lag (0 skips it). */
+  steadyTenants: number;
+  /** Time between two of those creates. */
+  steadyIntervalMs: number;
+}
+
+interface LifecycleRecord {
+  tenantCode: string;
+  event: string;
+  /** `performance.now()` when the local notifier printed it. */
+  receivedAt: number;
+}
+
+interface Phase {
+  codes: string[];
+  /** `performance.now()` before the first create. */
+  startedAt: number;
+  createLatencies: number[];
+  rejected: Array<{ code: string; status: number; body: string }>;
+  acceptedAfterMs: number;
+  drained: boolean;
+  drainedAfterMs: number;
+  tenants: TenantView[];
+  requests: RequestSummary;
+  peakPerSecond: number;
+  throttled: { seconds: number; perSecond: number } | undefined;
+  /** How busy this process was: if its event loop lags, the figures are bound by this machine. */
+  host: { eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number; nodeCpuCores: number };
+}
+
+/** The local control plane of `npm start`, pointed at the TFC fake, in a temp data dir. */
+class Bench {
+  private constructor(
+    public readonly fake: TfcFake,
+    public readonly plane: RunningControlPlane,
+    private readonly http: Agent,
+    /** Lifecycle events the local notifier printed, as they came. */
+    public readonly lifecycle: readonly LifecycleRecord[],
+    public readonly warnings: readonly string[],
+  ) {}
+
+  public static async start(options: OnboardingOptions, scope: Scope): Promise<Bench> {
+    const fake = await startTfcFake({
+      organization: ORGANIZATION,
+      token: TOKEN,
+      rateLimitPerSecond: TFC_RATE_LIMIT,
+      runDurationMs: options.runDurationMs,
+      outputs: (workspaceName) => [
+        { name: 'bucket_name', value: `${workspaceName}-data` },
+        { name: 'api_key', value: 'not-stored', sensitive: true },
+      ],
+    });
+    scope.defer('TFC fake', fake, () => fake.close());
+    const dataDir = await scope.tempDir('control-plane');
+    const lifecycle: LifecycleRecord[] = [];
+    const warnings: string[] = [];
+    const plane = await startLocalControlPlane(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        dataDir,
+        moduleDir: MODULE_DIR,
+        environment: 'bench',
+        waitSeconds: options.waitSeconds,
+        pollBudget: 600,
+        tfc: { address: fake.url, token: TOKEN, organization: ORGANIZATION, requestsPerSecond: 30 },
+      },
+      {
+        out: (line) => {
+          const receivedAt = performance.now();
+          let parsed: { lifecycleEvent?: { tenantCode: string; event: string } };
+          try {
+            parsed = JSON.parse(line) as typeof parsed;
+          } catch {
+            return; // not a lifecycle event line
+          }
+          if (!parsed.lifecycleEvent) return;
+          const { tenantCode, event } = parsed.lifecycleEvent;
+          lifecycle.push({ tenantCode, event, receivedAt });
+        },
+        warn: (line) => warnings.push(line),
+      },
+    );
+    scope.defer('local control plane', plane, () => plane.stop());
+    const http = new Agent({ connections: 1024 });
+    scope.defer('HTTP client', http, () => http.close());
+    return new Bench(fake, plane, http, lifecycle, warnings);
+  }
+
+  public async create(code: string): Promise<{ status: number; body: string }> {
+    const res = await request(`${this.plane.url}/tenants`, {
+      method: 'POST',
+      dispatcher: this.http,
+      headers: { 'content-type': 'application/json', 'idempotency-key': `bench-${code}` },
+      body: JSON.stringify({ tenantCode: code, tier: 'small', variables: { owner: 'bench' } }),
+    });
+    return { status: res.statusCode, body: await res.body.text() };
+  }
+
+  /** Every tenant, through the API's paginated list. */
+  public async listTenants(): Promise<TenantView[]> {
+    const all: TenantView[] = [];
+    let nextToken: string | undefined;
+    do {
+      const url = new URL('/tenants', this.plane.url);
+      url.searchParams.set('limit', '100');
+      if (nextToken) url.searchParams.set('nextToken', nextToken);
+      const res = await request(url, { dispatcher: this.http });
+      const page = (await res.body.json()) as { items: TenantView[]; nextToken?: string };
+      all.push(...page.items);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return all;
+  }
+
+  /** Creates `codes` (all at once, or `intervalMs` apart) and waits for every flow to end. */
+  public async phase(codes: string[], intervalMs: number, timeoutSeconds: number): Promise<Phase> {
+    this.fake.clearRequests();
+    const loop = monitorEventLoopDelay({ resolution: 20 });
+    loop.enable();
+    const cpuBefore = process.cpuUsage();
+    const createLatencies: number[] = [];
+    const rejected: Phase['rejected'] = [];
+    const startedAt = performance.now();
+    const creates: Array<Promise<void>> = [];
+    for (const code of codes) {
+      creates.push(
+        (async () => {
+          const sent = performance.now();
+          const res = await this.create(code);
+          createLatencies.push(since(sent));
+          if (res.status !== 202) rejected.push({ code, ...res });
+        })(),
+      );
+      if (intervalMs > 0) await sleep(intervalMs);
+    }
+    await Promise.all(creates);
+    const acceptedAfterMs = since(startedAt);
+    const timeout = sleep(timeoutSeconds * 1000, 'timeout' as const, { ref: false });
+    const drained =
+      (await Promise.race([this.plane.bus.drain().then(() => 'drained' as const), timeout])) === 'drained';
+    const drainedAfterMs = since(startedAt);
+    loop.disable();
+    const cpu = process.cpuUsage(cpuBefore);
+    const wanted = new Set(codes);
+    const tenants = (await this.listTenants()).filter((t) => wanted.has(t.tenantCode));
+    const log = this.fake.requests;
+    return {
+      codes,
+      startedAt,
+      createLatencies,
+      rejected,
+      acceptedAfterMs,
+      drained,
+      drainedAfterMs,
+      tenants,
+      requests: summarizeRequests(log),
+      peakPerSecond: peakPerSecond(log),
+      throttled: rateWhileThrottled(log),
+      host: {
+        eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
+        eventLoopDelayMaxMs: loop.max / 1e6,
+        nodeCpuCores: (cpu.user + cpu.system) / 1000 / drainedAfterMs,
+      },
+    };
+  }
+}
+
+function codes(prefix: string, count: number): string[] {
+  const width = String(count).length;
+  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}`);
+}
+
+/** Milliseconds from the run's terminal status (fake `finishedAt`) to the tenant's terminal write. */
+function completionLags(tenants: TenantView[], runs: Map<string, FakeRunView>): number[] {
+  const lags: number[] = [];
+  for (const tenant of tenants) {
+    if (tenant.status !== 'ready' || !tenant.run) continue;
+    const finishedAt = runs.get(tenant.run.id)?.finishedAt;
+    if (finishedAt === undefined) continue;
+    lags.push(Date.parse(tenant.updatedAt) - finishedAt);
+  }
+  return lags;
+}
+
+function statusCounts(tenants: TenantView[], expected: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const t of tenants) counts[t.status] = (counts[t.status] ?? 0) + 1;
+  const missing = expected - tenants.length;
+  if (missing > 0) counts.absent = missing;
+  return counts;
+}
+
+function failureReasons(tenants: TenantView[]): string[] {
+  const reasons = new Map<string, number>();
+  for (const t of tenants) {
+    if (t.status === 'ready') continue;
+    // One line per kind of failure: workspace names and TFC ids differ per tenant.
+    const message = t.lastError?.message
+      .replace(/tenant-bench-[a-z0-9-]+/g, '<workspace>')
+      .replace(/\b(ws|run|cv|var)-[A-Za-z0-9]{16}\b/g, '<$1-id>');
+    const reason = t.lastError ? `${t.lastError.code}: ${message?.slice(0, 200)}` : `still ${t.status}`;
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  return [...reasons].map(([reason, count]) => `${count} x ${reason}`);
+}
+
+function lagRow(label: string, d: Distribution): Array<string | number> {
+  return [label, d.count, round(d.p50), round(d.p99), round(d.max)];
+}
+
+/**
+ * Figures 1 and 2: a burst of tenants created at once through the local control plane's HTTP API, driving
+ * the TFC fake (30 requests/s, 429 past it) through the real client, flow and ASL file; then a trickle
+ * of tenants created one at a time, whose completion lag is not inflated by the rate limit.
+ */
+export async function onboarding(options: OnboardingOptions, scope: Scope): Promise<SectionResult[]> {
+  const bench = await Bench.start(options, scope);
+  const burst = await bench.phase(codes('burst', options.tenants), 0, options.timeoutSeconds);
+  const burstRuns = new Map(bench.fake.runs.map((r) => [r.id, r]));
+  // Flows still running after a timed-out burst would compete with the steady tenants: skip them then.
+  const steady =
+    options.steadyTenants > 0 && burst.drained
+      ? await bench.phase(
+          codes('steady', options.steadyTenants),
+          options.steadyIntervalMs,
+          STEADY_TIMEOUT_SECONDS,
+        )
+      : undefined;
+  const allRuns = new Map(bench.fake.runs.map((r) => [r.id, r]));
+  return [
+    burstSection(options, burst, steady, bench),
+    lagSection(options, burst, burstRuns, steady, allRuns),
+  ];
+}
+
+function burstSection(
+  options: OnboardingOptions,
+  burst: Phase,
+  steady: Phase | undefined,
+  bench: Bench,
+): SectionResult {
+  const n = options.tenants;
+  const counts = statusCounts(burst.tenants, n);
+  const ready = counts.ready ?? 0;
+  const failures = n - ready;
+  const readyTimes = bench.lifecycle
+    .filter((e) => e.tenantCode.startsWith('burst-') && e.event === 'TenantReady')
+    .map((e) => e.receivedAt - burst.startedAt);
+  const allReadyMs = failures === 0 && readyTimes.length > 0 ? Math.max(...readyTimes) : Number.NaN;
+  // The per-tenant cost without contention (steady phase) bounds how fast any burst can go at 30/s.
+  const baseline =
+    steady && steady.requests.answered > 0 ? steady.requests.answered / steady.codes.length : undefined;
+  const floorSeconds = baseline === undefined ? Number.NaN : (n * baseline) / TFC_RATE_LIMIT;
+  const { requests } = burst;
+  const windowSeconds = (requests.lastAt - requests.firstAt) / 1000;
+  const achievedRate = requests.answered / windowSeconds;
+  const perTenant = Object.fromEntries(
+    [...requests.byEndpoint]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([endpoint, count]) => [endpoint, round(count / n, 2)]),
+  );
+  const createLatency = distribution(burst.createLatencies);
+  const params = `${n} tenants POSTed at once (Idempotency-Key each) to the local control plane (startLocalControlPlane, DynamoDB Local, real ASL file, wait ${options.waitSeconds}s, LocalBus) pointed at the TFC fake (real TfcClient over HTTP, ${TFC_RATE_LIMIT} req/s per token, run duration ${options.runDurationMs} ms)`;
+
+  const figures: Figure[] = [
+    {
+      name: 'burst.timeToAllReady',
+      value: round(allReadyMs / 1000, 1),
+      unit: 's',
+      method: `${params}; time from the first POST to the last TenantReady lifecycle event printed by the local notifier (n/a when any tenant did not become ready)`,
+    },
+    {
+      name: 'burst.timeToAllTerminal',
+      value: round(burst.drainedAfterMs / 1000, 1),
+      unit: 's',
+      method: `${params}; time from the first POST until every execution had ended, ready or failed (LocalBus.drain())${burst.drained ? '' : `; did not finish: stopped waiting after ${options.timeoutSeconds}s`}`,
+    },
+    {
+      name: 'burst.rateLimitFloor',
+      values: {
+        uncontendedRequestsPerTenant: baseline === undefined ? null : round(baseline, 2),
+        minimumSeconds: round(floorSeconds, 1),
+      },
+      unit: 's',
+      method: `TFC API requests per tenant measured in the uncontended steady phase (${steady?.codes.length ?? 0} tenants ${options.steadyIntervalMs} ms apart, no 429s expected), times ${n} tenants, divided by the ${TFC_RATE_LIMIT}/s limit: the least time any burst of ${n} can take against one TFC token`,
+    },
+    {
+      name: 'burst.onboardingRate',
+      value: round((ready / (burst.drainedAfterMs / 1000)) * 60, 1),
+      unit: 'tenants/min',
+      method: `${params}; ready tenants divided by the time until every execution had ended (LocalBus.drain())`,
+    },
+    {
+      name: 'burst.apiAcceptTime',
+      values: {
+        allAcceptedS: round(burst.acceptedAfterMs / 1000, 2),
+        p50Ms: round(createLatency.p50),
+        p99Ms: round(createLatency.p99),
+      },
+      unit: 's / ms',
+      method: `${params}; time until every POST /tenants had answered, and the per-request latency (undici client in the same process)`,
+    },
+    {
+      name: 'burst.tfcRequestsPerTenant',
+      values: { total: round(requests.answered / n, 2), ...perTenant },
+      unit: 'requests/tenant',
+      method: `${params}; TFC fake request log, API requests answered (429s excluded), per normalised endpoint, divided by the tenant count; archivist uploads (PUT /_archivist/..., outside the API rate limit) counted apart: ${round(requests.uploads / n, 2)}/tenant`,
+    },
+    {
+      name: 'burst.rateLimited429s',
+      values: {
+        total: requests.rateLimited,
+        perTenant: round(requests.rateLimited / n, 2),
+        ...Object.fromEntries(requests.rateLimitedByEndpoint),
+      },
+      unit: 'responses',
+      method: `${params}; requests the fake's rate limiter answered 429 (answeredBy 'rate-limit'), each retried by the client after X-RateLimit-Reset plus jitter`,
+    },
+    {
+      name: 'burst.failures',
+      values: { failed: failures, ...counts },
+      unit: 'tenants',
+      method: `${params}; tenant statuses read back through GET /tenants after every execution ended (or after the ${options.timeoutSeconds}s timeout); every status but ready counts as a failure`,
+    },
+    {
+      name: 'burst.tfcRateOfLimit',
+      values: {
+        achievedPerSecond: round(achievedRate, 1),
+        fractionOfLimit: round(achievedRate / TFC_RATE_LIMIT, 3),
+        peakOneSecondWindow: burst.peakPerSecond,
+        windowSeconds: round(windowSeconds, 1),
+        whileThrottledPerSecond: burst.throttled ? round(burst.throttled.perSecond, 1) : null,
+        whileThrottledFractionOfLimit: burst.throttled
+          ? round(burst.throttled.perSecond / TFC_RATE_LIMIT, 3)
+          : null,
+        throttledSeconds: burst.throttled ? round(burst.throttled.seconds, 1) : null,
+      },
+      unit: 'requests/s',
+      method: `${params}; answered API requests divided by the time between the first and the last TFC request of the burst, against the ${TFC_RATE_LIMIT}/s limit; the peak is the most answered requests in any sliding 1 s window (times logged at answer, so it can show 31); 'while throttled' counts only the time between the first and the last 429`,
+    },
+    {
+      name: 'burst.benchHost',
+      values: {
+        eventLoopDelayP99Ms: round(burst.host.eventLoopDelayP99Ms, 1),
+        eventLoopDelayMaxMs: round(burst.host.eventLoopDelayMaxMs, 1),
+        nodeCpuCores: round(burst.host.nodeCpuCores, 2),
+      },
+      unit: 'ms / cores',
+      method: `during the burst, the event-loop delay of the one node process running the control plane, the TFC fake and the client (perf_hooks.monitorEventLoopDelay, 20 ms resolution) and its CPU time (process.cpuUsage) divided by wall time; DynamoDB Local is a separate java process on the same ${cpus().length} cores`,
+    },
+  ];
+
+  const problems: string[] = [];
+  if (failures > 0) {
+    problems.push(`FAILURES: ${failures} of ${n} tenants did not become ready (${JSON.stringify(counts)})`);
+    for (const reason of failureReasons(burst.tenants).slice(0, 5)) problems.push(`  ${reason}`);
+  }
+  if (!burst.drained) {
+    problems.push(
+      `the burst did not finish within ${options.timeoutSeconds}s (--burst-timeout); the steady phase was skipped`,
+    );
+  }
+  if (burst.rejected.length > 0) {
+    const first = burst.rejected[0];
+    problems.push(
+      `${burst.rejected.length} creates were not accepted (first: ${first?.status} ${first?.body.slice(0, 200)})`,
+    );
+  }
+  if (requests.errors.size > 0) {
+    problems.push(`non-2xx TFC answers besides 429: ${JSON.stringify(Object.fromEntries(requests.errors))}`);
+  }
+  if (bench.warnings.length > 0) {
+    problems.push(`${bench.warnings.length} control-plane warnings, first: ${bench.warnings[0] ?? ''}`);
+  }
+
+  const summary: Table = {
+    columns: ['measure', 'value'],
+    rows: [
+      ['tenants', n],
+      ['ready', ready],
+      ['failures', failures],
+      ['time to all ready (s)', round(allReadyMs / 1000, 1)],
+      ['time to all terminal (s)', round(burst.drainedAfterMs / 1000, 1)],
+      ['floor at 30/s (s)', round(floorSeconds, 1)],
+      ['all POSTs answered (s)', round(burst.acceptedAfterMs / 1000, 2)],
+      ['POST latency p50 / p99 (ms)', `${round(createLatency.p50)} / ${round(createLatency.p99)}`],
+      ['TFC API requests answered', requests.answered],
+      ['TFC requests per tenant', round(requests.answered / n, 2)],
+      ['429s received', requests.rateLimited],
+      ['achieved TFC rate (req/s)', round(achievedRate, 1)],
+      ['fraction of 30/s limit', round(achievedRate / TFC_RATE_LIMIT, 3)],
+      ['peak 1 s window (req)', burst.peakPerSecond],
+      [
+        'rate while throttled (req/s)',
+        burst.throttled
+          ? `${round(burst.throttled.perSecond, 1)} over ${round(burst.throttled.seconds, 1)} s`
+          : null,
+      ],
+      [
+        'event-loop delay p99 / max (ms)',
+        `${round(burst.host.eventLoopDelayP99Ms)} / ${round(burst.host.eventLoopDelayMaxMs)}`,
+      ],
+      ['node CPU (cores)', round(burst.host.nodeCpuCores, 2)],
+    ],
+  };
+  const steadyCount = steady?.codes.length ?? 0;
+  const endpointNames = new Set([
+    ...requests.byEndpoint.keys(),
+    ...(steady?.requests.byEndpoint.keys() ?? []),
+  ]);
+  const endpoints: Table = {
+    columns: ['TFC endpoint', 'burst answered/tenant', 'burst 429s', 'uncontended/tenant'],
+    rows: [...endpointNames]
+      .sort((a, b) => a.localeCompare(b))
+      .map((endpoint) => [
+        endpoint,
+        round((requests.byEndpoint.get(endpoint) ?? 0) / n, 2),
+        requests.rateLimitedByEndpoint.get(endpoint) ?? 0,
+        steady ? round((steady.requests.byEndpoint.get(endpoint) ?? 0) / steadyCount, 2) : null,
+      ]),
+  };
+  return {
+    title: `1. Burst onboarding: ${n} tenants at once (wait ${options.waitSeconds}s, runs ${options.runDurationMs} ms)`,
+    figures,
+    tables: [summary, endpoints],
+    problems,
+    notes: [`archivist uploads (not rate limited): ${round(requests.uploads / n, 2)} per tenant`],
+  };
+}
+
+function lagSection(
+  options: OnboardingOptions,
+  burst: Phase,
+  burstRuns: Map<string, FakeRunView>,
+  steady: Phase | undefined,
+  allRuns: Map<string, FakeRunView>,
+): SectionResult {
+  const burstLag = distribution(completionLags(burst.tenants, burstRuns));
+  const steadyLag = steady ? distribution(completionLags(steady.tenants, allRuns)) : undefined;
+  const base = `lag = tenant row updatedAt (written by Finalize with the terminal status; the TenantReady event carries the same time) minus the fake run's finishedAt (when it reached applied); wall-clock ms, same host; Wait state ${options.waitSeconds}s, run duration ${options.runDurationMs} ms`;
+  const figures: Figure[] = [
+    {
+      name: 'completionLag.burst',
+      values: {
+        waitSeconds: options.waitSeconds,
+        p50Ms: round(burstLag.p50),
+        p99Ms: round(burstLag.p99),
+        maxMs: round(burstLag.max),
+        tenants: burstLag.count,
+      },
+      unit: 'ms',
+      method: `${base}; the ${options.tenants} burst tenants, whose Check and Finalize requests queue behind the rate limit`,
+    },
+  ];
+  if (steady && steadyLag) {
+    figures.push({
+      name: 'completionLag.steady',
+      values: {
+        waitSeconds: options.waitSeconds,
+        p50Ms: round(steadyLag.p50),
+        p99Ms: round(steadyLag.p99),
+        maxMs: round(steadyLag.max),
+        tenants: steadyLag.count,
+      },
+      unit: 'ms',
+      method: `${base}; ${options.steadyTenants} tenants created ${options.steadyIntervalMs} ms apart after the burst, below the rate limit (expected about half a Wait interval plus one Check and one Finalize)`,
+    });
+  }
+  const problems: string[] = [];
+  if (steady) {
+    const notReady =
+      steady.tenants.filter((t) => t.status !== 'ready').length +
+      (steady.codes.length - steady.tenants.length);
+    if (notReady > 0)
+      problems.push(
+        `FAILURES: ${notReady} of the ${steady.codes.length} steady tenants did not become ready`,
+      );
+  }
+  return {
+    title: `2. Completion lag: run terminal -> tenant terminal (Wait ${options.waitSeconds}s)`,
+    figures,
+    tables: [
+      {
+        columns: ['phase', 'tenants', 'p50 ms', 'p99 ms', 'max ms'],
+        rows: [lagRow('burst', burstLag), ...(steadyLag ? [lagRow('steady', steadyLag)] : [])],
+      },
+    ],
+    problems,
+    notes: [],
+  };
+}
