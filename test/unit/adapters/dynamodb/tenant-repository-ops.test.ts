@@ -1,42 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbTenantRepository } from '../../../../lambdas/adapters/dynamodb/tenant-repository';
-import type { Action } from '../../../../lambdas/core/flows';
-import type { TransitionChanges } from '../../../../lambdas/core/ports';
 import type { TenantError } from '../../../../lambdas/core/tenant';
-import { parseTenantCode, type TenantCode } from '../../../../lambdas/core/tenant-code';
-import { createTestTables, type TestTables } from '../../../support/dynamodb';
+import { NOW, repositoryFixture } from '../../../support/repository';
 
-const NOW = '2026-11-23T10:00:00.000Z';
-let tables: TestTables;
-let repo: DynamoDbTenantRepository;
-
-beforeAll(async () => {
-  tables = await createTestTables();
-  repo = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
-});
-afterAll(() => tables.drop());
-
-let n = 0;
-const freshCode = (): TenantCode => parseTenantCode(`ops-${Date.now().toString(36)}-${n++}`);
-
-function start(code: TenantCode, action: Action, changes: TransitionChanges = {}) {
-  return repo.transition({
-    tenantCode: code,
-    action,
-    flowId: randomUUID(),
-    requestedBy: 'api:test',
-    now: NOW,
-    changes,
-  });
-}
-
-async function rawItem(code: TenantCode) {
-  const out = await tables.doc.send(
-    new GetCommand({ TableName: tables.tenantTable, Key: { tenantCode: code }, ConsistentRead: true }),
-  );
-  return out.Item;
-}
+const { fixture, freshCode, start, rawItem } = repositoryFixture('ops');
 
 const lost = (message = 'lost'): TenantError => ({ code: 'FlowLost', message, at: NOW });
 
@@ -54,7 +20,7 @@ describe('DynamoDbTenantRepository (operations)', () => {
       let pages = 0;
       let nextToken: string | undefined;
       do {
-        const page = await repo.listDueForDecommission('2001-01-31', nextToken, 2);
+        const page = await fixture.repo.listDueForDecommission('2001-01-31', nextToken, 2);
         seen.push(...page.items.map((t) => t.tenantCode));
         scanned += page.scannedCount ?? Number.NaN;
         pages++;
@@ -73,12 +39,15 @@ describe('DynamoDbTenantRepository (operations)', () => {
       const unclaimed = freshCode();
       const c = await start(claimed, 'create');
       await start(unclaimed, 'create');
-      await repo.claimFlow(claimed, c.after.flowId, 'arn:exec:1');
+      await fixture.repo.claimFlow(claimed, c.after.flowId, 'arn:exec:1');
 
       const items = [];
       let nextToken: string | undefined;
       do {
-        const page = await repo.listInProgress('creating', { limit: 1, ...(nextToken ? { nextToken } : {}) });
+        const page = await fixture.repo.listInProgress('creating', {
+          limit: 1,
+          ...(nextToken ? { nextToken } : {}),
+        });
         items.push(...page.items);
         nextToken = page.nextToken;
       } while (nextToken);
@@ -87,9 +56,9 @@ describe('DynamoDbTenantRepository (operations)', () => {
       expect(byCode.get(claimed)).toEqual({ tenant: c.after, claimedBy: 'arn:exec:1' });
       expect(byCode.get(unclaimed)?.claimedBy).toBeUndefined();
       expect(byCode.get(claimed)?.tenant).not.toHaveProperty('claimedBy');
-      expect((await repo.listInProgress('updating')).items.map((i) => i.tenant.tenantCode)).not.toContain(
-        claimed,
-      );
+      expect(
+        (await fixture.repo.listInProgress('updating')).items.map((i) => i.tenant.tenantCode),
+      ).not.toContain(claimed);
     });
   });
 
@@ -97,24 +66,24 @@ describe('DynamoDbTenantRepository (operations)', () => {
     it('removes the claim of the named execution so a new execution can claim the flow', async () => {
       const code = freshCode();
       const { after } = await start(code, 'create');
-      await repo.claimFlow(code, after.flowId, 'arn:exec:dead');
+      await fixture.repo.claimFlow(code, after.flowId, 'arn:exec:dead');
 
-      expect(await repo.releaseClaim(code, after.flowId, 'arn:exec:dead')).toBe(true);
+      expect(await fixture.repo.releaseClaim(code, after.flowId, 'arn:exec:dead')).toBe(true);
 
       expect(await rawItem(code)).not.toHaveProperty('claimedBy');
-      expect((await repo.claimFlow(code, after.flowId, 'arn:exec:new')).claimed).toBe(true);
+      expect((await fixture.repo.claimFlow(code, after.flowId, 'arn:exec:new')).claimed).toBe(true);
     });
 
     it('refuses when another execution holds the claim, the flow changed or the row is terminal', async () => {
       const code = freshCode();
       const first = await start(code, 'create');
-      await repo.claimFlow(code, first.after.flowId, 'arn:exec:live');
+      await fixture.repo.claimFlow(code, first.after.flowId, 'arn:exec:live');
 
-      expect(await repo.releaseClaim(code, first.after.flowId, 'arn:exec:dead')).toBe(false);
-      expect(await repo.releaseClaim(code, first.after.flowId, undefined)).toBe(false);
-      expect(await repo.releaseClaim(code, randomUUID(), 'arn:exec:live')).toBe(false);
-      await repo.completeFlow(code, first.after.flowId, { status: 'ready', now: NOW });
-      expect(await repo.releaseClaim(code, first.after.flowId, 'arn:exec:live')).toBe(false);
+      expect(await fixture.repo.releaseClaim(code, first.after.flowId, 'arn:exec:dead')).toBe(false);
+      expect(await fixture.repo.releaseClaim(code, first.after.flowId, undefined)).toBe(false);
+      expect(await fixture.repo.releaseClaim(code, randomUUID(), 'arn:exec:live')).toBe(false);
+      await fixture.repo.completeFlow(code, first.after.flowId, { status: 'ready', now: NOW });
+      expect(await fixture.repo.releaseClaim(code, first.after.flowId, 'arn:exec:live')).toBe(false);
       expect((await rawItem(code))?.claimedBy).toBe('arn:exec:live');
     });
 
@@ -122,9 +91,9 @@ describe('DynamoDbTenantRepository (operations)', () => {
       const code = freshCode();
       const { after } = await start(code, 'create');
 
-      expect(await repo.releaseClaim(code, after.flowId, undefined)).toBe(true);
-      await repo.claimFlow(code, after.flowId, 'arn:exec:late');
-      expect(await repo.releaseClaim(code, after.flowId, undefined)).toBe(false);
+      expect(await fixture.repo.releaseClaim(code, after.flowId, undefined)).toBe(true);
+      await fixture.repo.claimFlow(code, after.flowId, 'arn:exec:late');
+      expect(await fixture.repo.releaseClaim(code, after.flowId, undefined)).toBe(false);
     });
   });
 
@@ -132,10 +101,15 @@ describe('DynamoDbTenantRepository (operations)', () => {
     it('marks the flow failed with the reason, keeping its run and bumping the version', async () => {
       const code = freshCode();
       const { after } = await start(code, 'create', { decommissionDate: '2030-01-01' });
-      await repo.claimFlow(code, after.flowId, 'arn:exec:dead');
-      await repo.recordProgress(code, after.flowId, { workspaceId: 'ws-1', runId: 'run-1' }, NOW);
+      await fixture.repo.claimFlow(code, after.flowId, 'arn:exec:dead');
+      await fixture.repo.recordProgress(code, after.flowId, { workspaceId: 'ws-1', runId: 'run-1' }, NOW);
 
-      const failed = await repo.failLostFlow(code, after.flowId, 'arn:exec:dead', lost('execution aborted'));
+      const failed = await fixture.repo.failLostFlow(
+        code,
+        after.flowId,
+        'arn:exec:dead',
+        lost('execution aborted'),
+      );
 
       expect(failed).toMatchObject({
         status: 'failed',
@@ -146,20 +120,24 @@ describe('DynamoDbTenantRepository (operations)', () => {
         updatedAt: NOW,
       });
       expect(failed).not.toHaveProperty('claimedBy');
-      expect(await repo.get(code)).toEqual(failed);
+      expect(await fixture.repo.get(code)).toEqual(failed);
       expect((await rawItem(code))?.decommissionBucket).toBe('scheduled');
     });
 
     it('writes nothing when the row has moved on', async () => {
       const code = freshCode();
       const { after } = await start(code, 'create');
-      await repo.claimFlow(code, after.flowId, 'arn:exec:live');
+      await fixture.repo.claimFlow(code, after.flowId, 'arn:exec:live');
 
-      await expect(repo.failLostFlow(code, after.flowId, undefined, lost())).resolves.toBeUndefined();
-      await expect(repo.failLostFlow(code, after.flowId, 'arn:exec:other', lost())).resolves.toBeUndefined();
-      await repo.completeFlow(code, after.flowId, { status: 'ready', now: NOW });
-      await expect(repo.failLostFlow(code, after.flowId, 'arn:exec:live', lost())).resolves.toBeUndefined();
-      expect((await repo.get(code))?.status).toBe('ready');
+      await expect(fixture.repo.failLostFlow(code, after.flowId, undefined, lost())).resolves.toBeUndefined();
+      await expect(
+        fixture.repo.failLostFlow(code, after.flowId, 'arn:exec:other', lost()),
+      ).resolves.toBeUndefined();
+      await fixture.repo.completeFlow(code, after.flowId, { status: 'ready', now: NOW });
+      await expect(
+        fixture.repo.failLostFlow(code, after.flowId, 'arn:exec:live', lost()),
+      ).resolves.toBeUndefined();
+      expect((await fixture.repo.get(code))?.status).toBe('ready');
     });
   });
 });

@@ -1,45 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbTenantRepository } from '../../../../lambdas/adapters/dynamodb/tenant-repository';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   FlowSupersededError,
   TenantConflictError,
   TenantNotFoundError,
   ValidationError,
 } from '../../../../lambdas/core/errors';
-import type { Action } from '../../../../lambdas/core/flows';
-import type { TransitionChanges } from '../../../../lambdas/core/ports';
-import { parseTenantCode, type TenantCode } from '../../../../lambdas/core/tenant-code';
-import { createTestTables, type TestTables } from '../../../support/dynamodb';
+import type { TenantCode } from '../../../../lambdas/core/tenant-code';
+import { NOW, repositoryFixture } from '../../../support/repository';
 
-const NOW = '2026-11-23T10:00:00.000Z';
-let tables: TestTables;
-let repo: DynamoDbTenantRepository;
-
-beforeAll(async () => {
-  tables = await createTestTables();
-  repo = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
-});
-afterAll(() => tables.drop());
-
-let n = 0;
-const freshCode = (): TenantCode => parseTenantCode(`t-${Date.now().toString(36)}-${n++}`);
-
-function start(code: TenantCode, action: Action, changes: TransitionChanges = {}) {
-  return repo.transition({
-    tenantCode: code,
-    action,
-    flowId: randomUUID(),
-    requestedBy: 'api:test',
-    now: NOW,
-    changes,
-  });
-}
-
-async function rawItem(code: TenantCode) {
-  return (await tables.doc.send(new GetCommand({ TableName: tables.tenantTable, Key: { tenantCode: code } })))
-    .Item;
-}
+const { fixture, freshCode, start, rawItem } = repositoryFixture('t');
 
 describe('DynamoDbTenantRepository', () => {
   describe('transition', () => {
@@ -55,7 +24,7 @@ describe('DynamoDbTenantRepository', () => {
         tier: 'small',
         action: 'create',
       });
-      expect(await repo.get(code)).toEqual(after);
+      expect(await fixture.repo.get(code)).toEqual(after);
     });
 
     it('refuses to create an existing tenant, naming its status', async () => {
@@ -77,7 +46,7 @@ describe('DynamoDbTenantRepository', () => {
     it('updates a ready tenant, keeping outputs and changing only what was given', async () => {
       const code = freshCode();
       const created = await start(code, 'create', { tier: 'large', variables: { a: '1' } });
-      await repo.completeFlow(code, created.after.flowId, {
+      await fixture.repo.completeFlow(code, created.after.flowId, {
         status: 'ready',
         now: NOW,
         outputs: { url: 'x' },
@@ -93,19 +62,19 @@ describe('DynamoDbTenantRepository', () => {
         outputs: { url: 'x' },
       });
       expect(after.version).toBe(before!.version + 1);
-      expect(await repo.get(code)).toEqual(after);
+      expect(await fixture.repo.get(code)).toEqual(after);
     });
 
     it('re-creates a deleted tenant from a clean slate', async () => {
       const code = freshCode();
       const created = await start(code, 'create', { decommissionDate: '2030-01-01' });
-      await repo.completeFlow(code, created.after.flowId, {
+      await fixture.repo.completeFlow(code, created.after.flowId, {
         status: 'ready',
         now: NOW,
         outputs: { url: 'x' },
       });
       const deleting = await start(code, 'delete');
-      await repo.completeFlow(code, deleting.after.flowId, { status: 'deleted', now: NOW });
+      await fixture.repo.completeFlow(code, deleting.after.flowId, { status: 'deleted', now: NOW });
 
       const { after } = await start(code, 'create');
 
@@ -113,14 +82,14 @@ describe('DynamoDbTenantRepository', () => {
       expect(after.outputs).toBeUndefined();
       expect(after.decommissionDate).toBeUndefined();
       expect(after.version).toBe(5);
-      expect(await repo.get(code)).toEqual(after);
+      expect(await fixture.repo.get(code)).toEqual(after);
     });
 
     it('lets exactly one of two racing conflicting writes win, every time', async () => {
       for (let i = 0; i < 40; i++) {
         const code = freshCode();
         const created = await start(code, 'create');
-        await repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
+        await fixture.repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
 
         const results = await Promise.allSettled([
           start(code, 'update', { tier: 'medium' }),
@@ -132,7 +101,7 @@ describe('DynamoDbTenantRepository', () => {
         expect(won).toHaveLength(1);
         expect(lost).toHaveLength(1);
         expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(TenantConflictError);
-        const row = await repo.get(code);
+        const row = await fixture.repo.get(code);
         expect(row?.flowId).toBe(
           (won[0] as PromiseFulfilledResult<{ after: { flowId: string } }>).value.after.flowId,
         );
@@ -145,15 +114,15 @@ describe('DynamoDbTenantRepository', () => {
     it('removes a first create and restores an updated row', async () => {
       const code = freshCode();
       const created = await start(code, 'create', { variables: { a: '1' } });
-      await repo.undoTransition(created);
+      await fixture.repo.undoTransition(created);
       expect(await rawItem(code)).toBeUndefined();
 
       const again = await start(code, 'create', { variables: { a: '1' }, decommissionDate: '2031-02-03' });
-      await repo.completeFlow(code, again.after.flowId, { status: 'ready', now: NOW });
+      await fixture.repo.completeFlow(code, again.after.flowId, { status: 'ready', now: NOW });
       const update = await start(code, 'update', { variables: { a: '2' } });
-      await repo.undoTransition(update);
+      await fixture.repo.undoTransition(update);
 
-      const row = await repo.get(code);
+      const row = await fixture.repo.get(code);
       expect(row).toMatchObject({ status: 'ready', variables: { a: '1' }, flowId: again.after.flowId });
       expect((await rawItem(code))?.decommissionBucket).toBe('scheduled');
     });
@@ -161,14 +130,14 @@ describe('DynamoDbTenantRepository', () => {
     it('leaves the row alone when another flow already owns it', async () => {
       const code = freshCode();
       const created = await start(code, 'create');
-      await repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
+      await fixture.repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
       const stale = await start(code, 'update');
-      await repo.completeFlow(code, stale.after.flowId, { status: 'ready', now: NOW });
+      await fixture.repo.completeFlow(code, stale.after.flowId, { status: 'ready', now: NOW });
       const current = await start(code, 'delete');
 
-      await repo.undoTransition(stale);
+      await fixture.repo.undoTransition(stale);
 
-      expect((await repo.get(code))?.flowId).toBe(current.after.flowId);
+      expect((await fixture.repo.get(code))?.flowId).toBe(current.after.flowId);
     });
   });
 
@@ -177,21 +146,23 @@ describe('DynamoDbTenantRepository', () => {
       const code = freshCode();
       const { after } = await start(code, 'create');
 
-      expect((await repo.claimFlow(code, after.flowId, 'exec-1')).claimed).toBe(true);
-      expect((await repo.claimFlow(code, after.flowId, 'exec-1')).claimed).toBe(true);
-      expect((await repo.claimFlow(code, after.flowId, 'exec-2')).claimed).toBe(false);
-      await expect(repo.claimFlow(code, 'other-flow', 'exec-3')).rejects.toBeInstanceOf(FlowSupersededError);
+      expect((await fixture.repo.claimFlow(code, after.flowId, 'exec-1')).claimed).toBe(true);
+      expect((await fixture.repo.claimFlow(code, after.flowId, 'exec-1')).claimed).toBe(true);
+      expect((await fixture.repo.claimFlow(code, after.flowId, 'exec-2')).claimed).toBe(false);
+      await expect(fixture.repo.claimFlow(code, 'other-flow', 'exec-3')).rejects.toBeInstanceOf(
+        FlowSupersededError,
+      );
     });
 
     it('completes only while the row carries the flowId and is in progress', async () => {
       const code = freshCode();
       const { after } = await start(code, 'create');
-      await repo.recordProgress(code, after.flowId, { workspaceId: 'ws-1', runId: 'run-1' }, NOW);
+      await fixture.repo.recordProgress(code, after.flowId, { workspaceId: 'ws-1', runId: 'run-1' }, NOW);
 
-      await expect(repo.completeFlow(code, 'stale', { status: 'ready', now: NOW })).rejects.toBeInstanceOf(
-        FlowSupersededError,
-      );
-      const done = await repo.completeFlow(code, after.flowId, {
+      await expect(
+        fixture.repo.completeFlow(code, 'stale', { status: 'ready', now: NOW }),
+      ).rejects.toBeInstanceOf(FlowSupersededError);
+      const done = await fixture.repo.completeFlow(code, after.flowId, {
         status: 'ready',
         now: NOW,
         runStatus: 'applied',
@@ -206,9 +177,9 @@ describe('DynamoDbTenantRepository', () => {
         outputs: { bucket: 'b' },
       });
       await expect(
-        repo.completeFlow(code, after.flowId, { status: 'failed', now: NOW }),
+        fixture.repo.completeFlow(code, after.flowId, { status: 'failed', now: NOW }),
       ).rejects.toBeInstanceOf(FlowSupersededError);
-      await expect(repo.recordProgress(code, 'stale', { runId: 'x' }, NOW)).rejects.toBeInstanceOf(
+      await expect(fixture.repo.recordProgress(code, 'stale', { runId: 'x' }, NOW)).rejects.toBeInstanceOf(
         FlowSupersededError,
       );
     });
@@ -220,8 +191,8 @@ describe('DynamoDbTenantRepository', () => {
       for (const code of codes) await start(code, 'create');
       const failed = codes.slice(0, 5);
       for (const code of failed) {
-        const row = await repo.get(code);
-        await repo.completeFlow(code, row!.flowId, {
+        const row = await fixture.repo.get(code);
+        await fixture.repo.completeFlow(code, row!.flowId, {
           status: 'failed',
           now: NOW,
           lastError: { code: 'X', message: 'm', at: NOW },
@@ -232,7 +203,7 @@ describe('DynamoDbTenantRepository', () => {
       let token: string | undefined;
       let pages = 0;
       do {
-        const page = await repo.list({ status: 'failed', limit: 2, nextToken: token });
+        const page = await fixture.repo.list({ status: 'failed', limit: 2, nextToken: token });
         seen.push(...page.items.map((t) => t.tenantCode));
         token = page.nextToken;
         pages++;
@@ -243,11 +214,13 @@ describe('DynamoDbTenantRepository', () => {
     });
 
     it('rejects a token that it did not issue', async () => {
-      await expect(repo.list({ limit: 2, nextToken: 'not-a-token' })).rejects.toBeInstanceOf(ValidationError);
-      const scanToken = Buffer.from(JSON.stringify({ tenantCode: 'abc' })).toString('base64url');
-      await expect(repo.list({ status: 'ready', limit: 2, nextToken: scanToken })).rejects.toBeInstanceOf(
+      await expect(fixture.repo.list({ limit: 2, nextToken: 'not-a-token' })).rejects.toBeInstanceOf(
         ValidationError,
       );
+      const scanToken = Buffer.from(JSON.stringify({ tenantCode: 'abc' })).toString('base64url');
+      await expect(
+        fixture.repo.list({ status: 'ready', limit: 2, nextToken: scanToken }),
+      ).rejects.toBeInstanceOf(ValidationError);
     });
   });
 
@@ -261,11 +234,11 @@ describe('DynamoDbTenantRepository', () => {
       await start(later, 'create', { decommissionDate: '2027-06-01' });
       await start(none, 'create');
       const g = await start(gone, 'create', { decommissionDate: '2026-11-24' });
-      await repo.completeFlow(gone, g.after.flowId, { status: 'ready', now: NOW });
+      await fixture.repo.completeFlow(gone, g.after.flowId, { status: 'ready', now: NOW });
       const del = await start(gone, 'delete');
-      await repo.completeFlow(gone, del.after.flowId, { status: 'deleted', now: NOW });
+      await fixture.repo.completeFlow(gone, del.after.flowId, { status: 'deleted', now: NOW });
 
-      const page = await repo.listDueForDecommission('2026-12-01');
+      const page = await fixture.repo.listDueForDecommission('2026-12-01');
       const codes = page.items.map((t) => t.tenantCode);
 
       expect(codes).toContain(due);
@@ -277,10 +250,10 @@ describe('DynamoDbTenantRepository', () => {
     it('drops a tenant from the index when its date is cleared', async () => {
       const code = freshCode();
       const c = await start(code, 'create', { decommissionDate: '2026-11-24' });
-      await repo.completeFlow(code, c.after.flowId, { status: 'ready', now: NOW });
+      await fixture.repo.completeFlow(code, c.after.flowId, { status: 'ready', now: NOW });
       await start(code, 'update', { decommissionDate: null });
 
-      const codes = (await repo.listDueForDecommission('2026-12-01')).items.map((t) => t.tenantCode);
+      const codes = (await fixture.repo.listDueForDecommission('2026-12-01')).items.map((t) => t.tenantCode);
       expect(codes).not.toContain(code);
       expect((await rawItem(code))?.decommissionDate).toBeUndefined();
     });
@@ -289,12 +262,12 @@ describe('DynamoDbTenantRepository', () => {
   it('never returns internal attributes', async () => {
     const code = freshCode();
     const { after } = await start(code, 'create', { decommissionDate: '2029-01-01' });
-    await repo.claimFlow(code, after.flowId, 'exec');
-    await tables.doc.send(
-      new PutCommand({ TableName: tables.tenantTable, Item: { ...(await rawItem(code)) } }),
+    await fixture.repo.claimFlow(code, after.flowId, 'exec');
+    await fixture.tables.doc.send(
+      new PutCommand({ TableName: fixture.tables.tenantTable, Item: { ...(await rawItem(code)) } }),
     );
 
-    const row = await repo.get(code);
+    const row = await fixture.repo.get(code);
     expect(row).not.toHaveProperty('claimedBy');
     expect(row).not.toHaveProperty('decommissionBucket');
   });
