@@ -1,4 +1,3 @@
-import { TenantConflictError } from './errors';
 import { ACTIONS, FAILURE_STATUS, FLOWS, type Action } from './flows';
 
 export const TENANT_STATUSES = ['creating', 'updating', 'deleting', 'ready', 'failed', 'deleted'] as const;
@@ -29,13 +28,6 @@ export function decide(current: CurrentState, request: Action): TransitionOutcom
     return { allowed: true, next: FLOWS[request].inProgressStatus };
   }
   return { allowed: false, reason: current === 'absent' ? 'not-found' : 'conflict' };
-}
-
-/** Like {@link decide}, but a conflict throws {@link TenantConflictError}. */
-export function assertTransition(tenantCode: string, current: TenantStatus, request: Action): TenantStatus {
-  const outcome = decide(current, request);
-  if (!outcome.allowed) throw new TenantConflictError(tenantCode, request, current);
-  return outcome.next;
 }
 
 export function isInProgress(status: TenantStatus): boolean {

@@ -77,10 +77,6 @@ export class LocalBus implements EventPublisher, ExecutionInspector {
     return Promise.resolve(record.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED');
   }
 
-  public list(): ExecutionRecord[] {
-    return [...this.executions.values()];
-  }
-
   /** Waits for every running execution to end (tests, benchmarks). */
   public async drain(): Promise<void> {
     while (this.running.size > 0) await Promise.all(this.running.values());
