@@ -56,20 +56,23 @@ export interface VariableInput {
   sensitive: boolean;
 }
 
-export interface RunInput {
+/** What a new run is made from: the request's attributes, plus the workspace and configuration. */
+export type RunInput = Pick<
+  RunRecord,
+  | 'message'
+  | 'source'
+  | 'isDestroy'
+  | 'autoApply'
+  | 'planOnly'
+  | 'refresh'
+  | 'refreshOnly'
+  | 'targetAddrs'
+  | 'replaceAddrs'
+  | 'runVariables'
+> & {
   workspace: WorkspaceRecord;
   configurationVersion: ConfigurationVersionRecord;
-  message: string;
-  source: string;
-  isDestroy: boolean;
-  autoApply: boolean;
-  planOnly: boolean;
-  refresh: boolean;
-  refreshOnly: boolean;
-  targetAddrs: string[] | null;
-  replaceAddrs: string[] | null;
-  runVariables: { key: string; value: string }[];
-}
+};
 
 export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored';
 
