@@ -4,7 +4,7 @@ import type { IInterfaceVpcEndpoint, IVpc, SubnetSelection } from 'aws-cdk-lib/a
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { workspaceName } from '../lambdas/adapters/tfc/backend';
+import { workspaceNamePrefix } from '../lambdas/core/workspace';
 import { ACTIONS } from '../lambdas/core/flows';
 import { AdminHost } from './constructs/admin-host';
 import { type AlarmNotificationOptions, ControlPlaneAlarms } from './constructs/control-plane-alarms';
@@ -169,7 +169,7 @@ export class TenantControlPlane extends Construct {
         ...dynamicCredentials,
         organization: tfc.organization,
         hostname: tfcHostname(this, tfc.address ?? 'https://app.terraform.io'),
-        workspaceNamePrefix: workspaceName(props.environmentName, ''),
+        workspaceNamePrefix: workspaceNamePrefix(props.environmentName),
       });
     }
 

@@ -2,12 +2,10 @@ import { z } from 'zod';
 import { TENANT_STATUSES } from './lifecycle';
 import { TIERS } from './tenant';
 import { TenantCodeSchema } from './tenant-code';
+import { isReserved, RESERVED_VARIABLES } from './workspace';
 
 /** Largest request body the API accepts, in bytes. */
 export const MAX_BODY_BYTES = 32 * 1024;
-
-/** Variables the control plane sets itself on every workspace; a tenant cannot supply them. */
-export const RESERVED_VARIABLES = ['tenant_code', 'tier', 'environment'] as const;
 
 const VARIABLE_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const MAX_VARIABLES = 50;
@@ -18,7 +16,7 @@ export const VariablesSchema = z
     z
       .string()
       .regex(VARIABLE_KEY, 'variable names are letters, digits and underscores, starting with a letter')
-      .refine((k) => !(RESERVED_VARIABLES as readonly string[]).includes(k), {
+      .refine((k) => !isReserved(k), {
         message: `is set by the control plane (reserved: ${RESERVED_VARIABLES.join(', ')})`,
       }),
     z.string().max(MAX_VARIABLE_VALUE_LENGTH, `values are at most ${MAX_VARIABLE_VALUE_LENGTH} characters`),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { RunState, StartedRun, TerraformBackend, TerraformOutputs } from '../core/ports';
 import type { Tenant } from '../core/tenant';
 import type { TenantCode } from '../core/tenant-code';
+import { tenantInputs, workspaceName } from '../core/workspace';
 
 /** Marks a working directory as created by the control plane; nothing without it is ever deleted. */
 const MARKER = '.tenant-control-plane.json';
@@ -56,7 +57,8 @@ export class LocalTerraformBackend implements TerraformBackend {
 
   public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
     const { tenant, flowId, destroy } = request;
-    const workspaceId = `ws-local-${tenant.tenantCode}`;
+    // Named like the tenant's Terraform Cloud workspace; the directory name is its id.
+    const workspaceId = workspaceName(this.options.environment, tenant.tenantCode);
     const dir = this.workspaceDir(workspaceId);
     const existing = (await this.runs(workspaceId)).find((r) => r.flowId === flowId);
     if (existing) return { workspaceId, runId: existing.id, status: existing.status };
@@ -69,12 +71,7 @@ export class LocalTerraformBackend implements TerraformBackend {
       join(dir, MARKER),
       JSON.stringify({ managedBy: 'tenant-control-plane', tenantCode: tenant.tenantCode }),
     );
-    await writeJson(join(dir, 'tenant.auto.tfvars.json'), {
-      ...tenant.variables,
-      tenant_code: tenant.tenantCode,
-      tier: tenant.tier,
-      environment: this.options.environment,
-    });
+    await writeJson(join(dir, 'tenant.auto.tfvars.json'), tenantInputs(tenant, this.options.environment));
     const run: LocalRun = {
       id: `run-${randomBytes(8).toString('hex')}`,
       flowId,

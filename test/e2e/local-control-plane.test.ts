@@ -26,7 +26,7 @@ describe('local control plane over HTTP', () => {
     const ready = await waitForTerminal(plane.url, 'e2e-alpha');
     expect(ready.status).toBe('ready');
     expect(ready.outputs).toMatchObject({ bucket_name: expect.stringContaining('e2e-alpha') as unknown });
-    const workspace = join(dataDir, 'workspaces', 'ws-local-e2e-alpha');
+    const workspace = join(dataDir, 'workspaces', 'tenant-local-e2e-alpha');
     expect(existsSync(join(workspace, 'terraform.tfstate'))).toBe(true);
 
     const updated = await http(plane.url, 'PATCH', '/tenants/e2e-alpha', { tier: 'large' });

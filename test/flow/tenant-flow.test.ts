@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { parseTenantCode } from '../../lambdas/core/tenant-code';
-import { workspaceName } from '../../lambdas/adapters/tfc/backend';
+import { workspaceName } from '../../lambdas/core/workspace';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { ENVIRONMENT, flowHarness } from '../support/flow-harness';
 import { startTfcFake, type TfcFake } from '../support/tfc-fake/server';

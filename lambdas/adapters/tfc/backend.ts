@@ -1,6 +1,7 @@
 import type { StartedRun, RunState, TerraformBackend, TerraformOutputs } from '../../core/ports';
 import type { Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
+import { tenantInputs, workspaceName } from '../../core/workspace';
 import type { TfcClient, VariableInput } from './client';
 import { TfcNotFoundError } from './errors';
 import { buildModuleArchive, type ModuleArchive } from './module-archive';
@@ -20,23 +21,11 @@ export interface TfcBackendOptions {
   runRoleArn?: string;
 }
 
-/** Workspace name of a tenant: `tenant-<environment>-<code>`. */
-export function workspaceName(environment: string, code: string): string {
-  return `tenant-${environment}-${code}`;
-}
-
 /** The variables the control plane manages on a workspace; tenant values are plain strings, never HCL. */
 export function workspaceVariables(tenant: Tenant, options: TfcBackendOptions): VariableInput[] {
-  const vars: VariableInput[] = [
-    { key: 'tenant_code', value: tenant.tenantCode, category: 'terraform' },
-    { key: 'tier', value: tenant.tier, category: 'terraform' },
-    { key: 'environment', value: options.environment, category: 'terraform' },
-    ...Object.entries(tenant.variables).map(([key, value]) => ({
-      key,
-      value,
-      category: 'terraform' as const,
-    })),
-  ];
+  const vars: VariableInput[] = Object.entries(tenantInputs(tenant, options.environment)).map(
+    ([key, value]) => ({ key, value, category: 'terraform' as const }),
+  );
   if (options.runRoleArn) {
     vars.push(
       { key: 'TFC_AWS_PROVIDER_AUTH', value: 'true', category: 'env' },

@@ -57,7 +57,16 @@ export interface ApiRequest {
    * failed connect are always retried (TFC never processed them). @default method !== 'POST'
    */
   idempotent?: boolean;
+  /**
+   * Which of TFC's rate limits the request counts against: `runs-list` for listing a workspace's runs
+   * (30 requests per minute, run.mdx), `api` for everything else (30 per second per user, index.mdx).
+   * @default 'api'
+   */
+  bucket?: RateBucket;
 }
+
+/** TFC's rate limits a request may count against. */
+export type RateBucket = 'api' | 'runs-list';
 
 export interface ApiResponse {
   status: number;

@@ -1,6 +1,6 @@
 import { TENANT_CODE_PATTERN } from '../../../lambdas/core/tenant-code';
 import { DEFAULT_TIER, TIERS } from '../../../lambdas/core/tenant';
-import { RESERVED_VARIABLES } from '../../../lambdas/core/api-schema';
+import { RESERVED_VARIABLES } from '../../../lambdas/core/workspace';
 import type { JsonObject, TerraformModule } from './hcl';
 import { AWS_MODULE_DIR, LOCAL_MODULE_DIR, blocks, labelled, loadModule } from './hcl';
 import { ENVIRONMENT_NAME_PATTERN } from '../../../lambdas/core/environment';

@@ -1,0 +1,136 @@
+import { requestJson, isUnprocessable, seg, type TfcContext } from './context';
+import { ConfigurationVersionMissingError } from './errors';
+import { RunDocument, RunsDocument, type RunResource } from './resources';
+
+/** Documented run states (run.mdx "Run States"); TFC may add more, so any string is accepted. */
+export type KnownRunStatus =
+  | 'pending'
+  | 'fetching'
+  | 'fetching_completed'
+  | 'pre_plan_running'
+  | 'pre_plan_completed'
+  | 'queuing'
+  | 'plan_queued'
+  | 'planning'
+  | 'planned'
+  | 'cost_estimating'
+  | 'cost_estimated'
+  | 'policy_checking'
+  | 'policy_override'
+  | 'policy_soft_failed'
+  | 'policy_checked'
+  | 'confirmed'
+  | 'post_plan_running'
+  | 'post_plan_completed'
+  | 'planned_and_finished'
+  | 'planned_and_saved'
+  | 'apply_queued'
+  | 'applying'
+  | 'applied'
+  | 'discarded'
+  | 'errored'
+  | 'canceled'
+  | 'force_canceled';
+export type RunStatus = KnownRunStatus | (string & {});
+
+export interface Run {
+  id: string;
+  status: RunStatus;
+  message: string;
+  isDestroy: boolean;
+  hasChanges: boolean | undefined;
+  createdAt: string | undefined;
+  /** e.g. `{ 'plan-queueable-at': '…', 'applied-at': '…' }`. */
+  statusTimestamps: Record<string, string>;
+}
+
+export interface CreateRunOptions {
+  /** @default the workspace's latest configuration version */
+  configurationVersionId?: string;
+  isDestroy: boolean;
+  /** Put the flow id in it: {@link RunsApi.findByMessage} finds the run again after a crash. */
+  message: string;
+}
+
+/** Runs: create, read, search (run.mdx). */
+export class RunsApi {
+  public constructor(private readonly ctx: TfcContext) {}
+
+  /**
+   * Queues an auto-applied run. Not retried after a 5xx or a mid-flight network error (a repeat could
+   * start a second run): look for it with {@link findByMessage} before calling again.
+   * @throws ConfigurationVersionMissingError when the workspace has no uploaded configuration
+   */
+  public async create(workspaceId: string, options: CreateRunOptions): Promise<Run> {
+    const relationships: Record<string, unknown> = {
+      workspace: { data: { type: 'workspaces', id: workspaceId } },
+    };
+    if (options.configurationVersionId !== undefined) {
+      relationships['configuration-version'] = {
+        data: { type: 'configuration-versions', id: options.configurationVersionId },
+      };
+    }
+    const body = {
+      data: {
+        type: 'runs',
+        attributes: { message: options.message, 'is-destroy': options.isDestroy, 'auto-apply': true },
+        relationships,
+      },
+    };
+    try {
+      const doc = await requestJson(this.ctx, { method: 'POST', path: '/api/v2/runs', body }, RunDocument);
+      this.ctx.logger?.info('TFC run created', {
+        workspaceId,
+        runId: doc.data.id,
+        isDestroy: options.isDestroy,
+      });
+      return toRun(doc.data);
+    } catch (error) {
+      if (isUnprocessable(error, /configuration version is missing/i)) {
+        throw new ConfigurationVersionMissingError(error);
+      }
+      throw error;
+    }
+  }
+
+  public async get(runId: string): Promise<Run> {
+    const doc = await requestJson(
+      this.ctx,
+      { method: 'GET', path: `/api/v2/runs/${seg(runId)}` },
+      RunDocument,
+    );
+    return toRun(doc.data);
+  }
+
+  /**
+   * The newest run on the first page of the workspace's runs whose message contains `needle`.
+   * This list endpoint is limited to 30 requests per minute (run.mdx), so call it only to recover.
+   */
+  public async findByMessage(workspaceId: string, needle: string): Promise<Run | undefined> {
+    const doc = await requestJson(
+      this.ctx,
+      {
+        method: 'GET',
+        path: `/api/v2/workspaces/${seg(workspaceId)}/runs`,
+        query: { 'search[basic]': needle },
+        bucket: 'runs-list',
+      },
+      RunsDocument,
+    );
+    const found = doc.data.find((run) => (run.attributes.message ?? '').includes(needle));
+    return found && toRun(found);
+  }
+}
+
+function toRun(resource: RunResource): Run {
+  const { attributes } = resource;
+  return {
+    id: resource.id,
+    status: attributes.status,
+    message: attributes.message ?? '',
+    isDestroy: attributes['is-destroy'],
+    hasChanges: attributes['has-changes'] ?? undefined,
+    createdAt: attributes['created-at'] ?? undefined,
+    statusTimestamps: attributes['status-timestamps'] ?? {},
+  };
+}
