@@ -76,6 +76,8 @@ class Bench {
       organization: ORGANIZATION,
       token: TOKEN,
       rateLimitPerSecond: TFC_RATE_LIMIT,
+      // Trigger still lists runs on every call; until it does not, the runs list is not limited per minute.
+      runsListRateLimitPerMinute: Infinity,
       runDurationMs: options.runDurationMs,
       outputs: (workspaceName) => [
         { name: 'bucket_name', value: `${workspaceName}-data` },

@@ -78,6 +78,8 @@ export async function stateTransitions(options: TransitionOptions, scope: Scope)
       token: 'bench-token',
       clock: () => clock.epochMs(),
       runDurationMs: runMinutes * 60_000,
+      // The simulated clock stands still while the client polls the upload: process it at once.
+      uploadProcessingMs: 0,
       outputs: (name) => [{ name: 'bucket_name', value: `${name}-data` }],
     });
     try {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http, startLocal, waitForTerminal, type LocalProcess } from '../support/local-process';
-import { startTfcFake, type TfcFake } from '../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
 /** The same local control plane, pointed at Terraform Cloud by configuration only (here: the TFC fake). */
 let fake: TfcFake;
@@ -17,6 +17,9 @@ beforeAll(async () => {
   fake = await startTfcFake({
     organization: 'platform',
     token: 'team-token-e2e',
+    ...FAST_TIMINGS,
+    // Trigger still lists runs on every call: not limited per minute here.
+    runsListRateLimitPerMinute: Infinity,
     runDurationMs: 200,
     outputs: (name) => [
       { name: 'bucket_name', value: `${name}-bucket` },

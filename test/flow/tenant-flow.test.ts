@@ -3,7 +3,10 @@ import { parseTenantCode } from '../../lambdas/core/tenant-code';
 import { workspaceName } from '../../lambdas/core/workspace';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { ENVIRONMENT, flowHarness } from '../support/flow-harness';
-import { startTfcFake, type TfcFake } from '../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
+
+/** Fast runs; the runs list is not limited per minute while Trigger still lists runs on every call. */
+const FAKE_TIMINGS = { ...FAST_TIMINGS, runsListRateLimitPerMinute: Infinity } as const;
 
 let tables: TestTables;
 let fake: TfcFake;
@@ -15,6 +18,7 @@ beforeAll(async () => {
   fake = await startTfcFake({
     organization: 'acme',
     token: 'tfc-test-token-123',
+    ...FAKE_TIMINGS,
     runDurationMs: 60,
     outputs: (_ws, vars) => [
       { name: 'bucket_name', value: `${vars.tenant_code}-${vars.greeting ?? 'none'}` },
@@ -155,7 +159,12 @@ describe('shared flow, executed from the ASL file', () => {
   });
 
   it('poll budget exhausted → failed, never left in progress', async () => {
-    const slow = await startTfcFake({ organization: 'acme', token: 't0k3n', runDurationMs: 60_000 });
+    const slow = await startTfcFake({
+      organization: 'acme',
+      token: 't0k3n',
+      ...FAKE_TIMINGS,
+      runDurationMs: 60_000,
+    });
     try {
       const h = flowHarness(tables, slow, { pollBudget: 3 });
       const code = newCode();

@@ -71,6 +71,28 @@ export function readResource(body: unknown): ResourceInput {
   };
 }
 
+/**
+ * The request's resource, which must be of type `expected`: index.mdx "JSON API Documents" (`data`
+ * "Must have a `type` property"). A missing type is a malformed body, 422 as run.mdx lists for
+ * "Malformed request body (missing attributes, wrong types, etc.)"; another type is a JSON:API
+ * conflict, 409 (jsonapi.org "Creating Resources"; TFC answers so, go-tfe never sends it).
+ */
+export function readTyped(body: unknown, expected: string): ResourceInput {
+  const resource = readResource(body);
+  if (resource.type === undefined) {
+    throw new InvalidAttributeError('/data/type', `data.type is required and must be "${expected}"`);
+  }
+  if (resource.type !== expected) throw new WrongTypeError(expected);
+  return resource;
+}
+
+/** A resource of another type than the endpoint's: 409 Conflict. */
+export class WrongTypeError extends Error {
+  public constructor(public readonly expected: string) {
+    super(`data.type must be "${expected}"`);
+  }
+}
+
 /** `data` of a document whose data is an array (tag and tag-binding relationship endpoints). */
 export function readResourceList(body: unknown): ResourceInput[] {
   if (!isRecord(body) || !Array.isArray(body.data)) throw new MalformedBodyError('expected a data array');

@@ -1,16 +1,22 @@
 /**
- * TFC's documented rate limit (api-docs/index.mdx, "Rate Limiting"): 30 requests per second per user
- * (unauthenticated requests per IP address). A sliding one-second window per key.
+ * TFC's documented rate limits as sliding windows per key (the user a token belongs to, or the client
+ * address for unauthenticated requests): index.mdx "Rate Limiting", 30 requests per second per user
+ * ("a user with multiple tokens will still be limited to 30 requests per second"); run.mdx, via
+ * DESIGN.md "Terraform Cloud facts": listing a workspace's runs allows 30 requests per minute.
  *
- * go-tfe reads `X-RateLimit-Reset` as a float number of seconds to wait (`strconv.ParseFloat` in its
- * `rateLimitBackoff`), so the fake sends the seconds until the oldest request leaves the window.
+ * index.mdx names `x-ratelimit-limit` only; the fake also sends `X-RateLimit-Remaining` and
+ * `X-RateLimit-Reset`, and go-tfe reads the reset as a float number of seconds to wait
+ * (`strconv.ParseFloat` in its `rateLimitBackoff`): the seconds until the oldest request leaves the
+ * window.
  */
 
-const WINDOW_MS = 1000;
-
-export type RateDecision =
-  | { allowed: true; limit: number; remaining: number }
-  | { allowed: false; limit: number; resetSeconds: number };
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window has room again (a slot frees). */
+  resetSeconds: number;
+}
 
 export class RateLimiter {
   private readonly windows = new Map<string, number[]>();
@@ -18,27 +24,40 @@ export class RateLimiter {
   public constructor(
     private readonly limit: number,
     private readonly now: () => number,
+    private readonly windowMs = 1000,
   ) {}
 
   public get enabled(): boolean {
     return Number.isFinite(this.limit) && this.limit > 0;
   }
 
+  public get max(): number {
+    return this.limit;
+  }
+
+  /** What a request for `key` would get, without recording it. */
+  public peek(key: string): RateDecision {
+    return this.decide(key, false);
+  }
+
   /** Records one request for `key` unless the window is full. */
   public take(key: string): RateDecision {
-    if (!this.enabled) return { allowed: true, limit: this.limit, remaining: this.limit };
+    return this.decide(key, true);
+  }
+
+  private decide(key: string, record: boolean): RateDecision {
+    if (!this.enabled) return { allowed: true, limit: this.limit, remaining: this.limit, resetSeconds: 0 };
     const now = this.now();
-    const window = (this.windows.get(key) ?? []).filter((at) => at > now - WINDOW_MS);
+    const window = (this.windows.get(key) ?? []).filter((at) => at > now - this.windowMs);
     this.windows.set(key, window);
-    if (window.length >= this.limit) {
-      const oldest = window[0] ?? now;
-      return {
-        allowed: false,
-        limit: this.limit,
-        resetSeconds: Math.max(0.001, (oldest + WINDOW_MS - now) / 1000),
-      };
-    }
-    window.push(now);
-    return { allowed: true, limit: this.limit, remaining: this.limit - window.length };
+    const allowed = window.length < this.limit;
+    if (allowed && record) window.push(now);
+    const oldest = window[0] ?? now;
+    return {
+      allowed,
+      limit: this.limit,
+      remaining: Math.max(0, this.limit - window.length),
+      resetSeconds: window.length === 0 ? 0 : Math.max(0.001, (oldest + this.windowMs - now) / 1000),
+    };
   }
 }

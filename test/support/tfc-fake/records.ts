@@ -1,5 +1,5 @@
 /** The fake's internal state: one record per TFC resource. Handlers never expose these directly. */
-import type { FakeRunStatus, UploadOutcome } from './types';
+import type { FakeRunStatus, NeedsAttentionStatus, UploadOutcome } from './types';
 
 export interface VariableRecord {
   id: string;
@@ -47,6 +47,10 @@ export interface StateVersionRecord {
 export interface WorkspaceRecord {
   id: string;
   name: string;
+  /** projects.mdx: every workspace is in exactly one project (the default one unless named). */
+  projectId: string;
+  /** Tokens this workspace answers 404 to (index.mdx: 404 for resources the user may not see). */
+  hiddenFrom: Set<string>;
   description: string | null;
   autoApply: boolean;
   createdAt: number;
@@ -73,12 +77,35 @@ export interface ConfigurationVersionRecord {
   upload: Buffer | undefined;
   uploadedAt: number | undefined;
   uploadOutcome: UploadOutcome | undefined;
+  /** configuration-versions.mdx "Archive a Configuration Version": the files are discarded. */
+  archivedAt: number | undefined;
   createdAt: number;
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** variable-sets.mdx: variables applied to the workspaces (or projects) it names, or to all if global. */
+export interface VariableSetRecord {
+  id: string;
+  name: string;
+  description: string;
+  global: boolean;
+  workspaceIds: Set<string>;
+  projectIds: Set<string>;
+  variables: VariableRecord[];
+  updatedAt: number;
 }
 
 /** A run's resolved fate, fixed when it starts planning. */
 export interface ResolvedOutcome {
-  status: Exclude<FakeRunStatus, 'pending' | 'planning' | 'planned' | 'applying'>;
+  /** Where the run ends once nothing stops it (after a confirmation, for a run that halts). */
+  status: Exclude<FakeRunStatus, 'pending' | 'planning' | 'applying' | NeedsAttentionStatus>;
+  /** Where the run stops after its plan to wait for a person; it moves on only through an action. */
+  halt: NeedsAttentionStatus | undefined;
   message: string | undefined;
   phase: 'plan' | 'apply';
   hasChanges: boolean;
@@ -119,4 +146,6 @@ export interface RunRecord {
   outcome: ResolvedOutcome | undefined;
   confirmedAt: number | undefined;
   interruption: RunInterruption | undefined;
+  /** A run variable that is not an HCL literal: the plan fails with this message. */
+  variableError: string | undefined;
 }

@@ -11,6 +11,8 @@ export interface HandlerContext {
   /** The parsed JSON body; undefined when the request had none. */
   body: unknown;
   rawBody: Buffer;
+  /** The bearer token of the request (undefined for the archivist's public routes). */
+  token: string | undefined;
 }
 
 export type Handler = (ctx: HandlerContext) => Reply;
@@ -39,14 +41,20 @@ export function findRoute(routes: readonly Route[], method: string, path: string
   return undefined;
 }
 
-/** Runs `fn` with the workspace named by `:id`, or answers 404. */
+/** The methods some route serves on this path (for a 405's `Allow`); empty for an unknown path. */
+export function allowedMethods(routes: readonly Route[], path: string): string[] {
+  const methods = routes.filter((route) => matchPath(route.path, path) !== undefined).map((r) => r.method);
+  return [...new Set(methods)];
+}
+
+/** Runs `fn` with the workspace named by `:id`, or answers 404 (also when this token may not see it). */
 export function withWorkspace(ctx: HandlerContext, fn: (ws: WorkspaceRecord) => Reply): Reply {
   const ws = ctx.store.workspaces.get(ctx.params.id ?? '');
-  return ws === undefined ? notFound() : fn(ws);
+  return ctx.store.visible(ws, ctx.token) ? fn(ws) : notFound();
 }
 
 /** Runs `fn` with the workspace named by `:name` in the organization, or answers 404. */
 export function withNamedWorkspace(ctx: HandlerContext, fn: (ws: WorkspaceRecord) => Reply): Reply {
   const ws = ctx.store.workspaceByName(ctx.params.name ?? '');
-  return ws === undefined ? notFound() : fn(ws);
+  return ctx.store.visible(ws, ctx.token) ? fn(ws) : notFound();
 }

@@ -2,18 +2,15 @@
  * Configuration versions API (configuration-versions.mdx) and the archivist blob store behind its
  * one-time `upload-url` (index.mdx "Blob Storage Authentication": no bearer token, a secret in the URL).
  */
-import { errorReply, notFound, optionalBoolean, paginate, readResource, type Reply } from './jsonapi';
-import type { WorkspaceRecord } from './records';
+import { errorReply, notFound, optionalBoolean, paginate, readTyped, type Reply } from './jsonapi';
+import type { ConfigurationVersionRecord, WorkspaceRecord } from './records';
 import { withWorkspace, type HandlerContext, type Route } from './router';
 import { serializeConfigurationVersion } from './serializers';
 
 function createConfigurationVersion(ctx: HandlerContext, ws: WorkspaceRecord): Reply {
-  // The payload is optional in practice (go-tfe sends only the attributes it sets).
-  const { type, attributes } =
-    ctx.body === undefined ? { type: undefined, attributes: {} } : readResource(ctx.body);
-  if (type !== undefined && type !== 'configuration-versions') {
-    return errorReply(409, 'conflict', 'data.type must be "configuration-versions"', '/data/type');
-  }
+  // Every attribute has a default, so an empty body is taken (assumed); a document must be typed.
+  const { attributes } =
+    ctx.body === undefined ? { attributes: {} } : readTyped(ctx.body, 'configuration-versions');
   const cv = ctx.store.createConfigurationVersion(
     ws,
     optionalBoolean(attributes, 'auto-queue-runs') ?? true,
@@ -39,10 +36,38 @@ function listConfigurationVersions(ctx: HandlerContext, ws: WorkspaceRecord): Re
   };
 }
 
-function showConfigurationVersion(ctx: HandlerContext): Reply {
+/** A version whose workspace is gone, or hidden from this token, is not found. */
+function withVersion(ctx: HandlerContext, fn: (cv: ConfigurationVersionRecord) => Reply): Reply {
   const cv = ctx.store.configurationVersions.get(ctx.params.cvId ?? '');
-  if (cv === undefined || !ctx.store.workspaces.has(cv.workspaceId)) return notFound();
-  return { status: 200, body: { data: serializeConfigurationVersion(ctx.store, cv) } };
+  if (cv === undefined || !ctx.store.visible(ctx.store.workspaces.get(cv.workspaceId), ctx.token)) {
+    return notFound();
+  }
+  return fn(cv);
+}
+
+function showConfigurationVersion(ctx: HandlerContext): Reply {
+  return withVersion(ctx, (cv) => ({
+    status: 200,
+    body: { data: serializeConfigurationVersion(ctx.store, cv) },
+  }));
+}
+
+/**
+ * configuration-versions.mdx "Archive a Configuration Version": 202, or 409 unless it is `uploaded`
+ * and no run using it is in progress. The 409's text is not documented (assumed).
+ */
+function archiveConfigurationVersion(ctx: HandlerContext): Reply {
+  return withVersion(ctx, (cv) => {
+    const status = ctx.store.configurationVersionStatus(cv);
+    if (status !== 'uploaded') {
+      return errorReply(409, 'conflict', `Configuration version is ${status} and cannot be archived`);
+    }
+    if (ctx.store.configurationVersionInUse(cv)) {
+      return errorReply(409, 'conflict', 'Configuration version has runs in progress and cannot be archived');
+    }
+    ctx.store.archive(cv);
+    return { status: 202 };
+  });
 }
 
 /** `PUT <upload-url>`: stores the tarball once; the URL is single-use, a second PUT finds nothing. */
@@ -86,6 +111,11 @@ export const configurationVersionRoutes: Route[] = [
     handler: (ctx) => withWorkspace(ctx, (ws) => listConfigurationVersions(ctx, ws)),
   },
   { method: 'GET', path: '/api/v2/configuration-versions/:cvId', handler: showConfigurationVersion },
+  {
+    method: 'POST',
+    path: '/api/v2/configuration-versions/:cvId/actions/archive',
+    handler: archiveConfigurationVersion,
+  },
   { method: 'PUT', path: OBJECT, handler: upload, public: true, rawBody: true },
   { method: 'GET', path: OBJECT, handler: readLog, public: true, rawBody: true },
 ];

@@ -36,7 +36,7 @@ function currentOutputs(ctx: HandlerContext, ws: WorkspaceRecord): Reply {
 function showOutput(ctx: HandlerContext): Reply {
   for (const state of ctx.store.stateVersions.values()) {
     const output = state.outputs.find((candidate) => candidate.id === ctx.params.outputId);
-    if (output !== undefined && ctx.store.workspaces.has(state.workspaceId)) {
+    if (output !== undefined && ctx.store.visible(ctx.store.workspaces.get(state.workspaceId), ctx.token)) {
       return { status: 200, body: { data: serializeOutput(output, false) } };
     }
   }

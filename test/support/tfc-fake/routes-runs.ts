@@ -10,13 +10,13 @@ import {
   optionalBoolean,
   optionalString,
   paginate,
-  readResource,
+  readTyped,
   relationshipId,
   type Reply,
 } from './jsonapi';
 import type { ConfigurationVersionRecord, RunRecord, WorkspaceRecord } from './records';
 import { withWorkspace, type HandlerContext, type Route } from './router';
-import { runStatusAt } from './run-timeline';
+import { isCancelable, isConfirmable, isDiscardable, runStatusAt } from './run-timeline';
 import { serializeConfigurationVersion, serializePhase, serializeRun } from './serializers';
 import type { Store } from './store';
 
@@ -40,7 +40,10 @@ function stringList(attrs: Record<string, unknown>, key: string): string[] | nul
   return value;
 }
 
-/** run.mdx "Sample Run Variables": `[{ key, value }]`, values as HCL literals. */
+/**
+ * run.mdx "Sample Run Variables": `[{ key, value }]`, values as HCL literals ("All values must be
+ * expressed as an HCL literal"); the run decodes them (hcl.ts) and fails its plan on a non-literal.
+ */
 function runVariables(attrs: Record<string, unknown>): { key: string; value: string }[] {
   const value = attrs.variables;
   if (value === undefined || value === null) return [];
@@ -62,11 +65,15 @@ function pickConfigurationVersion(
   store: Store,
   ws: WorkspaceRecord,
   cvId: string | undefined,
+  token: string | undefined,
 ): ConfigurationVersionRecord | Reply {
   if (cvId === undefined) return store.latestUploadedVersion(ws) ?? configurationVersionMissing();
   const cv = store.configurationVersions.get(cvId);
-  if (cv === undefined || !store.workspaces.has(cv.workspaceId)) return notFound();
-  // configuration-versions.mdx: only `uploaded` versions can be used in runs.
+  // run.mdx: "a pre-existing configuration version, even one from another workspace" (one this
+  // token can see).
+  if (cv === undefined || !store.visible(store.workspaces.get(cv.workspaceId), token)) return notFound();
+  // configuration-versions.mdx: "can only be used in runs if it is in an `uploaded` state" (so not
+  // `archived`); the 422's text is not documented (assumed).
   const status = store.configurationVersionStatus(cv);
   if (status !== 'uploaded') {
     return errorReply(
@@ -79,16 +86,15 @@ function pickConfigurationVersion(
 }
 
 function createRun(ctx: HandlerContext): Reply {
-  const { type, attributes, relationships } = readResource(ctx.body);
-  if (type !== undefined && type !== 'runs')
-    return errorReply(409, 'conflict', 'data.type must be "runs"', '/data/type');
+  const { attributes, relationships } = readTyped(ctx.body, 'runs');
   const workspaceId = relationshipId(relationships, 'workspace');
   if (workspaceId === undefined) {
     throw new InvalidAttributeError('/data/relationships/workspace', 'Workspace relationship is required');
   }
   const ws = ctx.store.workspaces.get(workspaceId);
-  if (ws === undefined) return notFound();
-  const cv = pickConfigurationVersion(ctx.store, ws, relationshipId(relationships, 'configuration-version'));
+  if (!ctx.store.visible(ws, ctx.token)) return notFound();
+  const cvId = relationshipId(relationships, 'configuration-version');
+  const cv = pickConfigurationVersion(ctx.store, ws, cvId, ctx.token);
   if ('status' in cv) return cv;
   const isDestroy = optionalBoolean(attributes, 'is-destroy') ?? false;
   const refreshOnly = optionalBoolean(attributes, 'refresh-only') ?? false;
@@ -116,10 +122,13 @@ function createRun(ctx: HandlerContext): Reply {
   return { status: 201, body: { data: serializeRun(ctx.store, run, 'pending') } };
 }
 
-/** A run whose workspace was deleted is gone too. */
+/** A run whose workspace was deleted (or is hidden from this token) is not found. */
 function withRun(ctx: HandlerContext, fn: (run: RunRecord) => Reply): Reply {
   const run = ctx.store.runs.get(ctx.params.runId ?? '');
-  return run === undefined || !ctx.store.workspaces.has(run.workspaceId) ? notFound() : fn(run);
+  if (run === undefined || !ctx.store.visible(ctx.store.workspaces.get(run.workspaceId), ctx.token)) {
+    return notFound();
+  }
+  return fn(run);
 }
 
 function csv(query: URLSearchParams, key: string): string[] {
@@ -157,15 +166,15 @@ function listRuns(ctx: HandlerContext, ws: WorkspaceRecord): Reply {
   };
 }
 
-/** run.mdx actions answer 202 without a body, or 409 when the run is in the wrong state. */
+/**
+ * run.mdx "Apply a Run" / "Discard a Run" / "Cancel a Run": 202 without a body, or 409 ("Run was not
+ * paused for confirmation", "... or priority", "Run was not planning or applying") in another state.
+ * The fake applies the action at once (TFC queues it: "might not happen immediately").
+ */
 function runAction(ctx: HandlerContext, run: RunRecord, action: 'apply' | 'discard' | 'cancel'): Reply {
   const now = ctx.store.now();
   const status = runStatusAt(run, now);
-  const allowed = {
-    apply: status === 'planned',
-    discard: status === 'pending' || status === 'planned',
-    cancel: status === 'planning' || status === 'applying',
-  }[action];
+  const allowed = { apply: isConfirmable, discard: isDiscardable, cancel: isCancelable }[action](status);
   if (!allowed)
     return errorReply(409, 'conflict', `transition not allowed: cannot ${action} a run that is ${status}`);
   if (action === 'apply') run.confirmedAt = now;

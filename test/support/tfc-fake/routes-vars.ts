@@ -8,7 +8,7 @@ import {
   notFound,
   optionalBoolean,
   optionalString,
-  readResource,
+  readTyped,
   type Reply,
 } from './jsonapi';
 import type { VariableRecord, WorkspaceRecord } from './records';
@@ -27,20 +27,12 @@ function keyTaken(): Reply {
   return errorReply(422, 'invalid attribute', 'Key has already been taken', '/data/attributes/key');
 }
 
-function wrongType(type: string | undefined): Reply | undefined {
-  return type === undefined || type === 'vars'
-    ? undefined
-    : errorReply(409, 'conflict', 'data.type must be "vars"', '/data/type');
-}
-
 function listVariables(ctx: HandlerContext, ws: WorkspaceRecord): Reply {
   return { status: 200, body: { data: ws.variables.map((v) => serializeVariable(ctx.store, ws, v)) } };
 }
 
 function createVariable(ctx: HandlerContext, ws: WorkspaceRecord): Reply {
-  const { type, attributes } = readResource(ctx.body);
-  const conflict = wrongType(type);
-  if (conflict !== undefined) return conflict;
+  const { attributes } = readTyped(ctx.body, 'vars');
   const key = optionalString(attributes, 'key');
   if (key === undefined || key === '')
     throw new InvalidAttributeError('/data/attributes/key', "Key can't be blank");
@@ -79,9 +71,7 @@ function readChanges(attrs: Record<string, unknown>): Partial<VariableInput> {
 }
 
 function updateVariable(ctx: HandlerContext, ws: WorkspaceRecord, variable: VariableRecord): Reply {
-  const { type, attributes } = readResource(ctx.body);
-  const conflict = wrongType(type);
-  if (conflict !== undefined) return conflict;
+  const { attributes } = readTyped(ctx.body, 'vars');
   const changes = readChanges(attributes);
   const key = changes.key ?? variable.key;
   if (ctx.store.variableTaken(ws, key, changes.category ?? variable.category, variable.id)) return keyTaken();

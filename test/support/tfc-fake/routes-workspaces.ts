@@ -9,8 +9,9 @@ import {
   optionalBoolean,
   optionalString,
   paginate,
-  readResource,
   readResourceList,
+  readTyped,
+  relationshipId,
   relationshipList,
   type Reply,
   type ResourceInput,
@@ -22,12 +23,6 @@ import type { Store, WorkspaceInput } from './store';
 
 /** workspaces.mdx: "can only include letters, numbers, `-`, and `_`". */
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
-
-/** JSON:API: a resource object of the wrong type is a 409 Conflict. */
-function wrongType(resource: ResourceInput, expected: string): Reply | undefined {
-  if (resource.type === undefined || resource.type === expected) return undefined;
-  return errorReply(409, 'conflict', `data.type must be "${expected}"`, '/data/type');
-}
 
 function stringArray(attrs: Record<string, unknown>, key: string): string[] {
   const value = attrs[key];
@@ -71,18 +66,29 @@ function nameTaken(): Reply {
   return errorReply(422, 'invalid attribute', 'Name has already been taken', '/data/attributes/name');
 }
 
+/** workspaces.mdx `data.relationships.project.data.id`: the project, else the default one. */
+function readProject(ctx: HandlerContext, relationships: Record<string, unknown>): string | undefined {
+  const projectId = relationshipId(relationships, 'project');
+  if (projectId === undefined) return undefined;
+  // Assumed: an unknown project is an invalid attribute (the docs give no text).
+  if (!ctx.store.projects.has(projectId)) {
+    throw new InvalidAttributeError('/data/relationships/project', 'Project not found');
+  }
+  return projectId;
+}
+
 function createWorkspace(ctx: HandlerContext): Reply {
-  const resource = readResource(ctx.body);
-  const conflict = wrongType(resource, 'workspaces');
-  if (conflict !== undefined) return conflict;
+  const resource = readTyped(ctx.body, 'workspaces');
   const { attributes, relationships } = resource;
   const input: WorkspaceInput = {
     name: validName(optionalString(attributes, 'name')),
+    projectId: readProject(ctx, relationships),
     description: optionalString(attributes, 'description') ?? null,
     autoApply: optionalBoolean(attributes, 'auto-apply') ?? false,
     tagNames: readTagNames(resource),
     tagBindings: readTagBindings(relationshipList(relationships, 'tag-bindings')),
   };
+  // A name is taken even by a workspace this token may not see.
   if (ctx.store.workspaceByName(input.name) !== undefined) return nameTaken();
   const ws = ctx.store.createWorkspace(input);
   return { status: 201, body: { data: serializeWorkspace(ctx.store, ws) } };
@@ -94,10 +100,9 @@ function showWorkspace(store: Store, ws: WorkspaceRecord): Reply {
 
 /** PATCH: name, description, auto-apply; a `tag-bindings` relationship replaces every binding. */
 function updateWorkspace(ctx: HandlerContext, ws: WorkspaceRecord): Reply {
-  const resource = readResource(ctx.body);
-  const conflict = wrongType(resource, 'workspaces');
-  if (conflict !== undefined) return conflict;
-  const { attributes, relationships } = resource;
+  const { attributes, relationships } = readTyped(ctx.body, 'workspaces');
+  const projectId = readProject(ctx, relationships);
+  if (projectId !== undefined) ws.projectId = projectId;
   const name = optionalString(attributes, 'name');
   if (name !== undefined && name !== ws.name) {
     validName(name);
@@ -119,7 +124,10 @@ function listWorkspaces(ctx: HandlerContext): Reply {
   const search = ctx.query.get('search[name]');
   const tags = (ctx.query.get('search[tags]') ?? '').split(',').filter((tag) => tag !== '');
   const tagged = taggedFilters(ctx.query);
+  const projectId = ctx.query.get('filter[project][id]');
   const matching = [...ctx.store.workspaces.values()]
+    .filter((ws) => ctx.store.visible(ws, ctx.token))
+    .filter((ws) => projectId === null || ws.projectId === projectId)
     .filter((ws) => search === null || ws.name.includes(search))
     .filter((ws) => tags.every((tag) => ws.tagNames.includes(tag)))
     .filter((ws) =>

@@ -5,9 +5,13 @@
  * auto-apply) → applying → applied; `planned_and_finished` for plan-only runs and plans without
  * changes; `errored`, `discarded`, `canceled` otherwise. The plan takes the first half of the run's
  * duration and the apply the second; runs without an apply phase plan for the whole duration.
+ *
+ * A run that needs a person (`planned`/`cost_estimated`/`policy_checked` while confirmable,
+ * `policy_override`, `post_plan_awaiting_decision`) stops at the end of its plan and stays there until
+ * an apply action (confirmable ones only) or a discard: TFC never moves it by itself.
  */
 import type { ResolvedOutcome, RunRecord } from './records';
-import type { FakeRunStatus } from './types';
+import type { FakeRunStatus, NeedsAttentionStatus } from './types';
 
 export interface RunEvent {
   status: FakeRunStatus;
@@ -28,9 +32,53 @@ export function isTerminal(status: FakeRunStatus): boolean {
   return TERMINAL.has(status);
 }
 
+/** Statuses that hold a slot of the organization's concurrency: Terraform is running. */
+export function isExecuting(status: FakeRunStatus): boolean {
+  return status === 'planning' || status === 'applying';
+}
+
+/**
+ * run.mdx "Apply a Run": "runs in the 'needs confirmation' and 'policy checked' states"; a cost
+ * estimate is confirmable the same way. A `policy_override` needs the override first, and a
+ * `post_plan_awaiting_decision` a run-task decision (assumed: the apply action is refused for both).
+ */
+export function isConfirmable(status: FakeRunStatus): boolean {
+  return status === 'planned' || status === 'cost_estimated' || status === 'policy_checked';
+}
+
+/**
+ * run.mdx "Discard a Run": "pending", "needs confirmation", "policy checked" and "policy override";
+ * assumed the same for `cost_estimated` and `post_plan_awaiting_decision`, the other paused states.
+ */
+export function isDiscardable(status: FakeRunStatus): boolean {
+  return (
+    status === 'pending' ||
+    isConfirmable(status) ||
+    status === 'policy_override' ||
+    status === 'post_plan_awaiting_decision'
+  );
+}
+
+/** run.mdx "Cancel a Run": only a run that is planning or applying. */
+export function isCancelable(status: FakeRunStatus): boolean {
+  return isExecuting(status);
+}
+
+/** Where the run stops after its plan, if anywhere: the outcome's halt, or `planned` without auto-apply. */
+export function haltOf(run: RunRecord): NeedsAttentionStatus | undefined {
+  const { outcome } = run;
+  if (outcome === undefined) return undefined;
+  if (outcome.halt !== undefined) return outcome.halt;
+  return hasApplyPhase(outcome) && !run.autoApply ? 'planned' : undefined;
+}
+
 /** True when the outcome goes through an apply phase. */
 export function hasApplyPhase(outcome: ResolvedOutcome): boolean {
-  return outcome.status === 'applied' || (outcome.status === 'errored' && outcome.phase === 'apply');
+  return (
+    outcome.halt !== undefined ||
+    outcome.status === 'applied' ||
+    (outcome.status === 'errored' && outcome.phase === 'apply')
+  );
 }
 
 function naturalEvents(run: RunRecord): RunEvent[] {
@@ -43,9 +91,10 @@ function naturalEvents(run: RunRecord): RunEvent[] {
     return events;
   }
   const planEnd = startedAt + run.durationMs / 2;
-  if (!run.autoApply) {
-    // run.mdx "Apply a Run": without auto-apply the run waits, confirmable, until the apply action.
-    events.push({ status: 'planned', at: planEnd });
+  const halt = haltOf(run);
+  if (halt !== undefined) {
+    // run.mdx "Apply a Run": such a run waits (without auto-apply: confirmable) until the apply action.
+    events.push({ status: halt, at: planEnd });
     if (run.confirmedAt === undefined) return events;
   }
   const applyStart = Math.max(planEnd, run.confirmedAt ?? planEnd);
@@ -106,6 +155,10 @@ export function applyStatus(run: RunRecord, status: FakeRunStatus): PhaseStatus 
     case 'pending':
     case 'planning':
     case 'planned':
+    case 'cost_estimated':
+    case 'policy_checked':
+    case 'policy_override':
+    case 'post_plan_awaiting_decision':
       return 'pending';
     case 'applying':
       return 'running';

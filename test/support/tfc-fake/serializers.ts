@@ -7,14 +7,19 @@ import { isoTime, statusTime } from './jsonapi';
 import type {
   ConfigurationVersionRecord,
   OutputRecord,
+  ProjectRecord,
   RunRecord,
   TagBindingRecord,
   VariableRecord,
+  VariableSetRecord,
   WorkspaceRecord,
 } from './records';
 import {
   applyStatus,
   hasApplyPhase,
+  isCancelable,
+  isConfirmable,
+  isDiscardable,
   planStatus,
   runEvents,
   runStatusAt,
@@ -22,6 +27,7 @@ import {
   type PhaseStatus,
 } from './run-timeline';
 import type { Store } from './store';
+import type { FakeRunStatus } from './types';
 
 type Json = Record<string, unknown>;
 
@@ -63,6 +69,8 @@ function workspaceRelationships(store: Store, ws: WorkspaceRecord): Json {
   const currentRun = locking?.id ?? latestRun;
   const relationships: Json = {
     organization: { data: ref('organizations', store.organization) },
+    // workspaces.mdx: `relationships.project` names the workspace's project.
+    project: { data: ref('projects', ws.projectId), links: { related: `/api/v2/projects/${ws.projectId}` } },
     'agent-pool': { data: null },
     'current-configuration-version': optionalRef(
       'configuration-versions',
@@ -204,17 +212,18 @@ export function serializeConfigurationVersion(
   };
 }
 
-function runActions(status: string): Json {
+/** run.mdx `actions`: what the apply, discard and cancel actions would accept now. */
+function runActions(status: FakeRunStatus): Json {
   return {
-    'is-cancelable': status === 'planning' || status === 'applying',
-    'is-confirmable': status === 'planned',
-    'is-discardable': status === 'pending' || status === 'planned',
+    'is-cancelable': isCancelable(status),
+    'is-confirmable': isConfirmable(status),
+    'is-discardable': isDiscardable(status),
     'is-force-cancelable': false,
   };
 }
 
 /** run.mdx "Get run details" sample. Errors are not on the run: they are in the plan/apply logs. */
-export function serializeRun(store: Store, run: RunRecord, statusOverride?: string): Json {
+export function serializeRun(store: Store, run: RunRecord, statusOverride?: FakeRunStatus): Json {
   const now = store.now();
   const status = statusOverride ?? runStatusAt(run, now);
   const pendingOnly = statusOverride === 'pending';
@@ -356,5 +365,68 @@ export function serializeTagBinding(binding: TagBindingRecord): Json {
     id: binding.id,
     type: 'tag-bindings',
     attributes: { key: binding.key, value: binding.value, 'created-at': isoTime(binding.createdAt) },
+  };
+}
+
+/** projects.mdx sample response. */
+export function serializeProject(store: Store, project: ProjectRecord): Json {
+  return {
+    id: project.id,
+    type: 'projects',
+    attributes: {
+      name: project.name,
+      permissions: { 'can-update': true, 'can-destroy': true, 'can-create-workspace': true },
+    },
+    relationships: {
+      organization: {
+        data: ref('organizations', store.organization),
+        links: { related: `/api/v2/organizations/${store.organization}` },
+      },
+    },
+    links: { self: `/api/v2/projects/${project.id}` },
+  };
+}
+
+/** variable-sets.mdx "Show Variable Set" sample, with the workspaces, projects and vars it holds. */
+export function serializeVariableSet(store: Store, set: VariableSetRecord): Json {
+  return {
+    id: set.id,
+    type: 'varsets',
+    attributes: {
+      name: set.name,
+      description: set.description,
+      global: set.global,
+      'updated-at': isoTime(set.updatedAt),
+      'var-count': set.variables.length,
+      'workspace-count': set.workspaceIds.size,
+    },
+    relationships: {
+      organization: { data: ref('organizations', store.organization) },
+      vars: { data: set.variables.map((v) => ref('vars', v.id)) },
+      workspaces: { data: [...set.workspaceIds].map((id) => ref('workspaces', id)) },
+      projects: { data: [...set.projectIds].map((id) => ref('projects', id)) },
+    },
+  };
+}
+
+/** A variable of a variable set (variable-sets.mdx "Add Variable"); sensitive values come back null. */
+export function serializeSetVariable(set: VariableSetRecord, variable: VariableRecord): Json {
+  return {
+    id: variable.id,
+    type: 'vars',
+    attributes: {
+      key: variable.key,
+      value: variable.sensitive ? null : variable.value,
+      description: variable.description,
+      sensitive: variable.sensitive,
+      category: variable.category,
+      hcl: variable.hcl,
+      'created-at': isoTime(variable.createdAt),
+      'version-id': variable.versionId,
+    },
+    relationships: {
+      varset: { data: ref('varsets', set.id), links: { related: `/api/v2/varsets/${set.id}` } },
+    },
+    links: { self: `/api/v2/varsets/${set.id}/relationships/vars/${variable.id}` },
   };
 }

@@ -2,9 +2,15 @@
  * An in-process fake of the HCP Terraform / Terraform Cloud API, served over real HTTP on 127.0.0.1.
  *
  * Built from hashicorp/terraform-docs-common `cloud-docs/api-docs` (workspaces, workspace-variables,
- * configuration-versions, run, plans, applies, state-version-outputs, index for authentication, 404
- * semantics and rate limiting) and checked against hashicorp/go-tfe. Request pipeline:
- * fault injection → rate limit (per token) → bearer auth (401) → organization check (404) → endpoint.
+ * configuration-versions, run, plans, applies, state-version-outputs, projects, variable-sets, index
+ * for authentication, 404 semantics and rate limiting) and checked against hashicorp/go-tfe. Request
+ * pipeline: fault injection → rate limit (per user; the runs list also per minute) → bearer auth
+ * (401) → route (404 unknown path, 405 known path with another method) → organization check (404) →
+ * endpoint (404 for workspaces hidden from the token).
+ *
+ * Timings are realistic by default (runs of 20 s, 1.5 s of upload processing, 3 s of state
+ * processing, 10 runs executing at once as on the Standard plan); tests that need speed pass
+ * `FAST_TIMINGS` or their own.
  *
  *   const fake = await startTfcFake({ organization: 'acme', token: 't0k3n' });
  *   // point a client at fake.url (API under /api/v2), then inspect fake.requests / fake.runs
@@ -25,36 +31,46 @@ import {
   InvalidAttributeError,
   JSON_API,
   MalformedBodyError,
+  WrongTypeError,
   errorReply,
   notFound,
   type Reply,
 } from './jsonapi';
 import { matchesRequest } from './patterns';
-import { RateLimiter } from './rate-limiter';
-import { findRoute, type Route, type RouteMatch } from './router';
+import { RateLimiter, type RateDecision } from './rate-limiter';
+import { allowedMethods, findRoute, type Route, type RouteMatch } from './router';
 import { configurationVersionRoutes } from './routes-configuration-versions';
 import { outputRoutes } from './routes-outputs';
+import { projectRoutes } from './routes-projects';
 import { runRoutes } from './routes-runs';
 import { variableRoutes } from './routes-vars';
+import { variableSetRoutes } from './routes-varsets';
 import { workspaceRoutes } from './routes-workspaces';
 import { Store } from './store';
 import type {
   FakeClock,
   FakeConfigurationVersionView,
+  FakeProjectView,
   FakeRequestInfo,
   FakeRequestLogEntry,
   FakeRunView,
+  FakeVariableSetView,
   FakeWorkspaceView,
   FaultReply,
   FaultRule,
   RequestPattern,
   TfcFake,
   TfcFakeOptions,
+  TfcPlan,
 } from './types';
 
 export type {
   FakeClock,
   FakeConfigurationVersionView,
+  FakeProjectView,
+  FakeVariableSetView,
+  NeedsAttentionStatus,
+  TfcPlan,
   FakeOutputSpec,
   FakeOutputView,
   FakeRequestInfo,
@@ -81,7 +97,33 @@ const ROUTES: readonly Route[] = [
   ...configurationVersionRoutes,
   ...runRoutes,
   ...outputRoutes,
+  ...projectRoutes,
+  ...variableSetRoutes,
 ];
+
+/** DESIGN.md "Terraform Cloud facts": concurrently executing runs per plan. */
+export const PLAN_CONCURRENCY: Readonly<Record<TfcPlan, number>> = {
+  free: 1,
+  essentials: 3,
+  standard: 10,
+  premium: 200,
+};
+
+/** The realistic defaults (see the option docs in types.ts). */
+export const DEFAULT_TIMINGS = {
+  runDurationMs: 20_000,
+  uploadProcessingMs: 1_500,
+  outputsProcessingMs: 3_000,
+} as const;
+
+/** Timings for tests that must be fast; spread into the options (and override what a test needs). */
+export const FAST_TIMINGS = { runDurationMs: 50, uploadProcessingMs: 0, outputsProcessingMs: 0 } as const;
+
+/** The user the main `token` belongs to unless `tokens` says otherwise. */
+const OWNER = 'owner';
+
+/** run.mdx "List Runs in a Workspace": the endpoint with its own per-minute limit. */
+const RUNS_LIST = 'GET /api/v2/workspaces/:id/runs';
 
 /** index.mdx "Rate Limiting": the documented 429 body (its `status` is a number there, unlike elsewhere). */
 const RATE_LIMIT_BODY = {
@@ -136,6 +178,7 @@ function faultReply(reply: FaultReply): Reply {
 function errorToReply(error: unknown): Reply {
   if (error instanceof InvalidAttributeError)
     return errorReply(422, error.title, error.detail, error.pointer);
+  if (error instanceof WrongTypeError) return errorReply(409, 'conflict', error.message, '/data/type');
   if (error instanceof MalformedBodyError) return errorReply(400, 'bad request', error.message);
   const detail = error instanceof Error ? error.message : String(error);
   return errorReply(500, 'internal server error', detail);
@@ -149,6 +192,7 @@ interface Outcome {
 class FakeTfcServer implements TfcFake {
   private readonly log: FakeRequestLogEntry[] = [];
   private readonly server: Server;
+  private readonly users: ReadonlyMap<string, string>;
   private portNumber = 0;
 
   public constructor(
@@ -156,7 +200,9 @@ class FakeTfcServer implements TfcFake {
     private readonly store: Store,
     private readonly faults: FaultQueue,
     private readonly limiter: RateLimiter,
+    private readonly runsListLimiter: RateLimiter,
   ) {
+    this.users = new Map([[options.token, OWNER], ...Object.entries(options.tokens ?? {})]);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         res.statusCode = 500;
@@ -221,6 +267,86 @@ class FakeTfcServer implements TfcFake {
     return this.workspaces.find((ws) => ws.name === name);
   }
 
+  public get maxConcurrentRuns(): number {
+    return this.store.maxConcurrentRuns;
+  }
+
+  public runsExecutingAt(at?: number): number {
+    this.store.advance();
+    return this.store.executingAt(at ?? this.store.now(), this.store.runs.values());
+  }
+
+  public get peakExecutingRuns(): number {
+    this.store.advance();
+    return this.store.peakExecuting();
+  }
+
+  public peakRequestsPerSecond(user?: string): number {
+    const times = this.log
+      .filter((entry) => entry.user !== 'archivist' && (user === undefined || entry.user === user))
+      .map((entry) => entry.rateAt)
+      .sort((a, b) => a - b);
+    let peak = 0;
+    let start = 0;
+    times.forEach((at, end) => {
+      while ((times[start] ?? at) <= at - 1000) start += 1;
+      peak = Math.max(peak, end - start + 1);
+    });
+    return peak;
+  }
+
+  public requestsPerSecond(user?: string): number[] {
+    const entries = this.log.filter(
+      (entry) => entry.user !== 'archivist' && (user === undefined || entry.user === user),
+    );
+    const first = this.log[0]?.rateAt ?? 0;
+    const counts: number[] = [];
+    for (const entry of entries) {
+      const second = Math.floor((entry.rateAt - first) / 1000);
+      while (counts.length <= second) counts.push(0);
+      counts[second] = (counts[second] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  public hideWorkspace(workspace: string, ...tokens: readonly string[]): void {
+    const ws = this.store.workspaces.get(workspace) ?? this.store.workspaceByName(workspace);
+    if (ws === undefined) throw new Error(`no workspace ${workspace}`);
+    for (const token of tokens.length > 0 ? tokens : [this.options.token]) ws.hiddenFrom.add(token);
+  }
+
+  public archiveConfigurationVersion(id: string): void {
+    const cv = this.store.configurationVersions.get(id);
+    if (cv === undefined) throw new Error(`no configuration version ${id}`);
+    this.store.archive(cv);
+  }
+
+  public get projects(): readonly FakeProjectView[] {
+    return [...this.store.projects.values()].map((project) => ({
+      id: project.id,
+      name: project.name,
+      workspaceIds: this.store.projectWorkspaces(project.id).map((ws) => ws.id),
+    }));
+  }
+
+  public get variableSets(): readonly FakeVariableSetView[] {
+    return [...this.store.variableSets.values()].map((set) => ({
+      id: set.id,
+      name: set.name,
+      global: set.global,
+      workspaceIds: [...set.workspaceIds],
+      variables: set.variables.map(({ id, key, value, description, category, hcl, sensitive }) => ({
+        id,
+        key,
+        value,
+        description,
+        category,
+        hcl,
+        sensitive,
+      })),
+    }));
+  }
+
   public run(id: string): FakeRunView | undefined {
     return this.runs.find((run) => run.id === id);
   }
@@ -254,6 +380,7 @@ class FakeTfcServer implements TfcFake {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = normalizePath(url.pathname);
     const info: FakeRequestInfo = { method, path, query: url.searchParams, headers: req.headers };
+    const rateAt = this.limiterNow();
     this.store.advance();
     const { reply, answeredBy } = this.answer(req, info, rawBody);
     this.send(res, reply);
@@ -264,7 +391,20 @@ class FakeTfcServer implements TfcFake {
       status: reply.status,
       at: this.store.now(),
       answeredBy,
+      user: path.startsWith('/api/') ? this.userOf(req) : 'archivist',
+      rateAt,
     });
+  }
+
+  private limiterNow(): number {
+    return toNow(this.options.rateLimitClock)();
+  }
+
+  /** index.mdx: requests count against the token's user; unauthenticated ones against the address. */
+  private userOf(req: IncomingMessage): string {
+    const token = bearerToken(req);
+    const user = token === undefined ? undefined : this.users.get(token);
+    return user ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
   }
 
   private answer(req: IncomingMessage, info: FakeRequestInfo, rawBody: Buffer): Outcome {
@@ -274,58 +414,85 @@ class FakeTfcServer implements TfcFake {
     if (!info.path.startsWith('/api/')) {
       // The archivist (blob storage) is another service: no token, no API rate limit.
       return {
-        reply: match === undefined ? notFound() : this.dispatch(match, info, rawBody),
+        reply: match === undefined ? notFound() : this.dispatch(match, info, rawBody, undefined),
         answeredBy: 'api',
       };
     }
+    const user = this.userOf(req);
     if (match?.route.public === true) {
-      return { reply: this.withRateHeaders(this.dispatch(match, info, rawBody)), answeredBy: 'api' };
+      return {
+        reply: this.withRateHeaders(this.dispatch(match, info, rawBody, undefined), user),
+        answeredBy: 'api',
+      };
     }
-    const limited = this.rateLimit(req);
+    const limited = this.rateLimit(user, info);
     if (limited !== undefined) return { reply: limited, answeredBy: 'rate-limit' };
-    return { reply: this.authorizedDispatch(req, match, info, rawBody), answeredBy: 'api' };
+    return { reply: this.authorizedDispatch(req, match, info, rawBody, user), answeredBy: 'api' };
   }
 
-  /** index.mdx: 30 requests/s per user (per IP when unauthenticated); 429 carries X-RateLimit-Reset. */
-  private rateLimit(req: IncomingMessage): Reply | undefined {
-    const key = bearerToken(req) ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
-    const decision = this.limiter.take(key);
-    if (decision.allowed) return undefined;
-    return {
-      status: 429,
-      body: RATE_LIMIT_BODY,
-      headers: {
-        'X-RateLimit-Limit': String(decision.limit),
-        'X-RateLimit-Remaining': '0',
-        'X-RateLimit-Reset': decision.resetSeconds.toFixed(3),
-      },
-    };
+  private isRunsList(info: FakeRequestInfo): boolean {
+    return matchesRequest(RUNS_LIST, info.method, info.path);
   }
 
-  /** index.mdx "Authentication": 401 for a missing or invalid token; 404 (not 403) for no permission. */
+  /**
+   * index.mdx "Rate Limiting": 30 requests/s per user (per IP when unauthenticated), a 429 with the
+   * documented JSON body; the runs list also against its own 30 per minute (run.mdx).
+   */
+  private rateLimit(user: string, info: FakeRequestInfo): Reply | undefined {
+    const decision = this.limiter.take(user);
+    if (!decision.allowed) return tooManyRequests(decision);
+    if (!this.isRunsList(info)) return undefined;
+    const listDecision = this.runsListLimiter.take(user);
+    return listDecision.allowed ? undefined : tooManyRequests(listDecision);
+  }
+
+  /**
+   * index.mdx "Authentication": 401 for a missing or invalid token; 404 (not 403) for no permission.
+   * A known path asked with another method answers 405 with `Allow` (assumed: the docs are silent).
+   */
   private authorizedDispatch(
     req: IncomingMessage,
     match: RouteMatch | undefined,
     info: FakeRequestInfo,
     rawBody: Buffer,
+    user: string,
   ): Reply {
-    if (bearerToken(req) !== this.options.token) return errorReply(401, 'unauthorized');
-    if (match === undefined) return notFound();
+    const token = bearerToken(req);
+    if (token === undefined || !this.users.has(token)) return errorReply(401, 'unauthorized');
+    if (match === undefined) {
+      const allowed = allowedMethods(ROUTES, info.path);
+      if (allowed.length === 0) return this.withRateHeaders(notFound(), user, info);
+      const reply = errorReply(405, 'method not allowed', `${info.method} is not allowed on ${info.path}`);
+      return this.withRateHeaders({ ...reply, headers: { Allow: allowed.join(', ') } }, user, info);
+    }
     const org = match.params.org;
-    if (org !== undefined && org !== this.options.organization) return notFound();
-    const reply = this.dispatch(match, info, rawBody);
-    return this.withRateHeaders(reply);
+    if (org !== undefined && org !== this.options.organization)
+      return this.withRateHeaders(notFound(), user, info);
+    return this.withRateHeaders(this.dispatch(match, info, rawBody, token), user, info);
   }
 
-  private withRateHeaders(reply: Reply): Reply {
-    if (!this.limiter.enabled) return reply;
+  /** The limit that applies to this request, what is left of it and when the window frees a slot. */
+  private withRateHeaders(reply: Reply, user: string, info?: FakeRequestInfo): Reply {
+    const limiter = info !== undefined && this.isRunsList(info) ? this.runsListLimiter : this.limiter;
+    if (!limiter.enabled) return reply;
+    const state = limiter.peek(user);
     return {
       ...reply,
-      headers: { 'X-RateLimit-Limit': String(this.options.rateLimitPerSecond ?? 30), ...reply.headers },
+      headers: {
+        'X-RateLimit-Limit': String(state.limit),
+        'X-RateLimit-Remaining': String(state.remaining),
+        'X-RateLimit-Reset': state.resetSeconds.toFixed(3),
+        ...reply.headers,
+      },
     };
   }
 
-  private dispatch(match: RouteMatch, info: FakeRequestInfo, rawBody: Buffer): Reply {
+  private dispatch(
+    match: RouteMatch,
+    info: FakeRequestInfo,
+    rawBody: Buffer,
+    token: string | undefined,
+  ): Reply {
     try {
       const body = match.route.rawBody === true ? undefined : parseJson(rawBody);
       return match.route.handler({
@@ -334,6 +501,7 @@ class FakeTfcServer implements TfcFake {
         query: info.query,
         body,
         rawBody,
+        token,
       });
     } catch (error) {
       return errorToReply(error);
@@ -355,23 +523,42 @@ class FakeTfcServer implements TfcFake {
   }
 }
 
+/** A 429 as index.mdx documents it, with the limit that was hit. */
+function tooManyRequests(decision: RateDecision): Reply {
+  return {
+    status: 429,
+    body: RATE_LIMIT_BODY,
+    headers: {
+      'X-RateLimit-Limit': String(decision.limit),
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': decision.resetSeconds.toFixed(3),
+    },
+  };
+}
+
 /** Starts a fake on 127.0.0.1 with an ephemeral port; `fake.url` is its base address. */
 export async function startTfcFake(options: TfcFakeOptions): Promise<TfcFake> {
+  const maxConcurrentRuns = options.maxConcurrentRuns ?? PLAN_CONCURRENCY[options.plan ?? 'standard'];
+  if (!(maxConcurrentRuns >= 1))
+    throw new Error(`maxConcurrentRuns must be at least 1, got ${maxConcurrentRuns}`);
   const store = new Store({
     organization: options.organization,
     now: toNow(options.clock),
     ids: new IdGenerator(options.seed ?? 0x7fc),
     terraformVersion: options.terraformVersion ?? '1.11.4',
-    outputsProcessingMs: options.outputsProcessingMs ?? 0,
-    uploadProcessingMs: options.uploadProcessingMs ?? 0,
-    runDurationMs: options.runDurationMs ?? 50,
+    outputsProcessingMs: options.outputsProcessingMs ?? DEFAULT_TIMINGS.outputsProcessingMs,
+    uploadProcessingMs: options.uploadProcessingMs ?? DEFAULT_TIMINGS.uploadProcessingMs,
+    runDurationMs: options.runDurationMs ?? DEFAULT_TIMINGS.runDurationMs,
+    maxConcurrentRuns,
     runOutcome: options.runOutcome,
     outputs: options.outputs,
     uploadOutcome: options.uploadOutcome,
   });
   const faults = new FaultQueue(options.faults ?? [], options.faultHook);
-  const limiter = new RateLimiter(options.rateLimitPerSecond ?? 30, toNow(options.rateLimitClock));
-  const fake = new FakeTfcServer(options, store, faults, limiter);
+  const rateNow = toNow(options.rateLimitClock);
+  const limiter = new RateLimiter(options.rateLimitPerSecond ?? 30, rateNow);
+  const runsListLimiter = new RateLimiter(options.runsListRateLimitPerMinute ?? 30, rateNow, 60_000);
+  const fake = new FakeTfcServer(options, store, faults, limiter, runsListLimiter);
   await fake.listen();
   return fake;
 }

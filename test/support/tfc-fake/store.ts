@@ -9,18 +9,22 @@ import type { IdGenerator } from './ids';
 import { toOutputRecords } from './outputs';
 import type {
   ConfigurationVersionRecord,
+  ProjectRecord,
   ResolvedOutcome,
   RunRecord,
   StateVersionRecord,
   TagBindingRecord,
   VariableRecord,
+  VariableSetRecord,
   WorkspaceRecord,
 } from './records';
-import { isTerminal, runStatusAt, terminalAt } from './run-timeline';
+import { decodeHclLiteral } from './hcl';
+import { isExecuting, isTerminal, runEvents, runStatusAt, terminalAt } from './run-timeline';
 import type {
   FakeConfigurationVersionView,
   FakeRunView,
   FakeWorkspaceView,
+  NeedsAttentionStatus,
   RunOutcomeSpec,
   RunOutcomeStatus,
   TfcFakeOptions,
@@ -34,6 +38,7 @@ export interface StoreConfig {
   outputsProcessingMs: number;
   uploadProcessingMs: number;
   runDurationMs: NonNullable<TfcFakeOptions['runDurationMs']>;
+  maxConcurrentRuns: number;
   runOutcome: TfcFakeOptions['runOutcome'];
   outputs: TfcFakeOptions['outputs'];
   uploadOutcome: TfcFakeOptions['uploadOutcome'];
@@ -41,6 +46,7 @@ export interface StoreConfig {
 
 export interface WorkspaceInput {
   name: string;
+  projectId: string | undefined;
   description: string | null;
   autoApply: boolean;
   tagNames: string[];
@@ -74,7 +80,18 @@ export type RunInput = Pick<
   configurationVersion: ConfigurationVersionRecord;
 };
 
-export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored';
+export type ConfigurationVersionStatus = 'pending' | 'uploaded' | 'errored' | 'archived';
+
+const NEEDS_ATTENTION: ReadonlySet<string> = new Set([
+  'planned',
+  'cost_estimated',
+  'policy_checked',
+  'policy_override',
+  'post_plan_awaiting_decision',
+]);
+
+/** The name of the project every organization starts with (projects.mdx sample "Default Project"). */
+export const DEFAULT_PROJECT = 'Default Project';
 
 function sha256(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex');
@@ -88,9 +105,48 @@ export class Store {
   public readonly stateVersions = new Map<string, StateVersionRecord>();
   /** Organization tags by name (organization-tags.mdx): id and creation time. */
   public readonly tags = new Map<string, { id: string; createdAt: number }>();
+  public readonly projects = new Map<string, ProjectRecord>();
+  public readonly variableSets = new Map<string, VariableSetRecord>();
+  public readonly defaultProjectId: string;
   private readonly idsByName = new Map<string, string>();
+  /** Started runs that may still execute (planning/applying), for the organization's concurrency cap. */
+  private open: RunRecord[] = [];
+  /** The time of the latest run start: starts never go back in time. */
+  private lastStartAt = Number.NEGATIVE_INFINITY;
 
-  public constructor(private readonly config: StoreConfig) {}
+  public constructor(private readonly config: StoreConfig) {
+    const project = this.createProject(DEFAULT_PROJECT);
+    this.defaultProjectId = project.id;
+  }
+
+  public get maxConcurrentRuns(): number {
+    return this.config.maxConcurrentRuns;
+  }
+
+  // ---- projects ---------------------------------------------------------------------------------
+
+  public createProject(name: string): ProjectRecord {
+    const project: ProjectRecord = { id: this.ids.next('prj'), name, createdAt: this.now() };
+    this.projects.set(project.id, project);
+    return project;
+  }
+
+  /** projects.mdx: names are matched case-insensitively. */
+  public projectByName(name: string, exceptId?: string): ProjectRecord | undefined {
+    const wanted = name.toLowerCase();
+    return [...this.projects.values()].find((p) => p.name.toLowerCase() === wanted && p.id !== exceptId);
+  }
+
+  public projectWorkspaces(projectId: string): WorkspaceRecord[] {
+    return [...this.workspaces.values()].filter((ws) => ws.projectId === projectId);
+  }
+
+  // ---- visibility -------------------------------------------------------------------------------
+
+  /** index.mdx: a resource the token may not see answers 404, like one that does not exist. */
+  public visible(ws: WorkspaceRecord | undefined, token: string | undefined): ws is WorkspaceRecord {
+    return ws !== undefined && (token === undefined || !ws.hiddenFrom.has(token));
+  }
 
   public get organization(): string {
     return this.config.organization;
@@ -126,6 +182,8 @@ export class Store {
     const ws: WorkspaceRecord = {
       id: this.ids.next('ws'),
       name: input.name,
+      projectId: input.projectId ?? this.defaultProjectId,
+      hiddenFrom: new Set(),
       description: input.description,
       autoApply: input.autoApply,
       createdAt: now,
@@ -150,6 +208,9 @@ export class Store {
   public deleteWorkspace(ws: WorkspaceRecord): void {
     this.workspaces.delete(ws.id);
     this.idsByName.delete(ws.name);
+    for (const set of this.variableSets.values()) set.workspaceIds.delete(ws.id);
+    // Its runs stop too: they no longer hold a slot of the organization's concurrency.
+    this.open = this.open.filter((run) => run.workspaceId !== ws.id);
   }
 
   /** Adds flat tags (workspaces.mdx "Add tags to a workspace"), creating organization tags by name. */
@@ -271,6 +332,7 @@ export class Store {
       upload: undefined,
       uploadedAt: undefined,
       uploadOutcome: undefined,
+      archivedAt: undefined,
       createdAt: this.now(),
     };
     this.configurationVersions.set(cv.id, cv);
@@ -290,6 +352,7 @@ export class Store {
 
   /** configuration-versions.mdx "Configuration Version States", with processing after the PUT. */
   public configurationVersionStatus(cv: ConfigurationVersionRecord): ConfigurationVersionStatus {
+    if (cv.archivedAt !== undefined) return 'archived';
     if (cv.uploadedAt === undefined || cv.uploadOutcome === undefined) return 'pending';
     if (this.now() < cv.uploadedAt + this.config.uploadProcessingMs) return 'pending';
     return cv.uploadOutcome === 'uploaded' ? 'uploaded' : 'errored';
@@ -300,6 +363,23 @@ export class Store {
     return this.configurationVersionStatus(cv) === 'errored' && typeof outcome === 'object'
       ? outcome.message
       : null;
+  }
+
+  /** Runs using the version that have not finished (configuration-versions.mdx: archive refuses them). */
+  public configurationVersionInUse(cv: ConfigurationVersionRecord): boolean {
+    const now = this.now();
+    return [...this.runs.values()].some(
+      (run) =>
+        run.configurationVersionId === cv.id &&
+        this.workspaces.has(run.workspaceId) &&
+        !isTerminal(runStatusAt(run, now)),
+    );
+  }
+
+  /** configuration-versions.mdx: the uploaded files are discarded; the version can no longer run. */
+  public archive(cv: ConfigurationVersionRecord): void {
+    cv.archivedAt = this.now();
+    cv.upload = undefined;
   }
 
   /** Stores the tarball; with `auto-queue-runs` (the default) a run is queued on the workspace. */
@@ -343,7 +423,13 @@ export class Store {
   public createRun(input: RunInput): RunRecord {
     const { workspace: ws, configurationVersion: cv } = input;
     const terraformVariables = this.variableMap(ws, 'terraform');
-    for (const { key, value } of input.runVariables) terraformVariables[key] = value;
+    // run.mdx "Create a Run": run variables are HCL literals and take precedence over all others.
+    let variableError: string | undefined;
+    for (const { key, value } of input.runVariables) {
+      const decoded = decodeHclLiteral(value);
+      if (decoded.ok) terraformVariables[key] = decoded.value;
+      else variableError ??= `Invalid value for variable "${key}": ${decoded.error}`;
+    }
     const envVariables = this.variableMap(ws, 'env');
     const run: RunRecord = {
       id: this.ids.next('run'),
@@ -371,6 +457,7 @@ export class Store {
       outcome: undefined,
       confirmedAt: undefined,
       interruption: undefined,
+      variableError,
     };
     const duration = this.config.runDurationMs;
     run.durationMs = Math.max(0, typeof duration === 'number' ? duration : duration(this.runView(run)));
@@ -380,10 +467,30 @@ export class Store {
     return run;
   }
 
+  /**
+   * The values a run sees, lowest precedence first: global variable sets, project-scoped sets,
+   * workspace-scoped sets, then the workspace's own variables (run.mdx: run variables "take
+   * precedence over variables with the same key applied to the workspace (e.g., variable sets)"; the
+   * order among sets is assumed from the workspace variable-precedence docs). HCL-typed values are
+   * decoded when they are literals; other expressions are kept as written.
+   */
   private variableMap(ws: WorkspaceRecord, category: 'terraform' | 'env'): Record<string, string> {
-    return Object.fromEntries(
-      ws.variables.filter((v) => v.category === category).map((v) => [v.key, v.value]),
-    );
+    const sets = [...this.variableSets.values()];
+    const layers: VariableRecord[][] = [
+      ...sets.filter((set) => set.global).map((set) => set.variables),
+      ...sets.filter((set) => !set.global && set.projectIds.has(ws.projectId)).map((set) => set.variables),
+      ...sets.filter((set) => !set.global && set.workspaceIds.has(ws.id)).map((set) => set.variables),
+      ws.variables,
+    ];
+    const values: Record<string, string> = {};
+    for (const layer of layers) {
+      for (const v of layer) {
+        if (v.category !== category) continue;
+        const decoded = v.hcl && category === 'terraform' ? decodeHclLiteral(v.value) : undefined;
+        values[v.key] = decoded?.ok === true ? decoded.value : v.value;
+      }
+    }
+    return values;
   }
 
   private fingerprint(
@@ -401,37 +508,114 @@ export class Store {
     return [...this.runs.values()].find((run) => (kind === 'plan' ? run.planId : run.applyId) === id);
   }
 
-  /** Brings every workspace's runs up to `now()`: starts queued runs in order, settles finished ones. */
+  /**
+   * Brings every run up to `now()`: settles finished runs (writing their state) and starts queued
+   * runs in the order they became startable. A run starts when its workspace's queue is free (one
+   * active run per workspace; run.mdx "plan_queued") and the organization has fewer than
+   * `maxConcurrentRuns` runs planning or applying (the plan's concurrency; later runs wait in
+   * `pending`). Runs waiting for a person hold their workspace's queue but no concurrency slot: no
+   * Terraform process runs for them (an assumption; the docs do not say).
+   */
   public advance(): void {
     const now = this.now();
-    for (const ws of this.workspaces.values()) this.advanceWorkspace(ws, now);
+    for (;;) {
+      let best: { ws: WorkspaceRecord; run: RunRecord; at: number } | undefined;
+      for (const ws of this.workspaces.values()) {
+        const head = this.queueHead(ws, now);
+        if (head === undefined) continue;
+        const at = this.slotFreeAt(Math.max(head.ready, this.lastStartAt));
+        if (at === undefined || at > now) continue;
+        if (
+          best === undefined ||
+          at < best.at ||
+          (at === best.at && head.run.createdAt < best.run.createdAt)
+        ) {
+          best = { ws, run: head.run, at };
+        }
+      }
+      if (best === undefined) break;
+      this.startRun(best.ws, best.run, best.at);
+    }
+    this.open = this.open.filter((run) => {
+      const end = terminalAt(run);
+      return end === undefined || end > this.lastStartAt;
+    });
   }
 
-  private advanceWorkspace(ws: WorkspaceRecord, now: number): void {
-    // TFC runs one run at a time per workspace; later runs wait in `pending` (run.mdx "plan_queued").
+  /**
+   * The next run of the workspace's queue that has not started, with the time its turn came; settles
+   * the runs before it that have finished. Undefined while a run of the workspace is active.
+   */
+  private queueHead(ws: WorkspaceRecord, now: number): { run: RunRecord; ready: number } | undefined {
     // `queue.next` skips the runs already settled, so a request costs O(open runs), not O(all runs).
     const { queue } = ws;
     while (queue.next < ws.runIds.length) {
       const run = this.runs.get(ws.runIds[queue.next] ?? '');
-      if (run === undefined) return;
-      if (run.startedAt === undefined && run.interruption === undefined) {
-        const start = Math.max(run.createdAt, queue.freeAt);
-        if (start > now) return;
-        this.startRun(ws, run, start);
-      }
-      if (run.startedAt !== undefined) {
+      if (run === undefined) return undefined;
+      if (run.startedAt === undefined) {
         // A run discarded while pending never ran and does not hold the queue.
-        const finished = terminalAt(run);
-        if (finished === undefined || finished > now) return;
-        this.settleRun(ws, run, finished);
-        queue.freeAt = finished;
+        if (run.interruption === undefined) return { run, ready: Math.max(run.createdAt, queue.freeAt) };
+        queue.next += 1;
+        continue;
       }
+      const finished = terminalAt(run);
+      if (finished === undefined || finished > now) return undefined;
+      this.settleRun(ws, run, finished);
+      queue.freeAt = finished;
       queue.next += 1;
     }
+    return undefined;
+  }
+
+  /** The earliest time at or after `from` when fewer than the cap of runs are executing. */
+  private slotFreeAt(from: number): number | undefined {
+    const cap = this.config.maxConcurrentRuns;
+    const candidates = new Set<number>([from]);
+    for (const run of this.open) {
+      for (const event of runEvents(run)) if (event.at > from) candidates.add(event.at);
+    }
+    for (const at of [...candidates].sort((a, b) => a - b)) {
+      if (this.executingAt(at) < cap) return at;
+    }
+    return undefined;
+  }
+
+  /** Runs planning or applying at `at` (started runs only). */
+  public executingAt(at: number, runs: Iterable<RunRecord> = this.open): number {
+    let count = 0;
+    for (const run of runs) {
+      if (run.startedAt !== undefined && run.startedAt <= at && isExecuting(runStatusAt(run, at))) count += 1;
+    }
+    return count;
+  }
+
+  /** The most runs ever executing at once: a sweep over every run's planning/applying intervals. */
+  public peakExecuting(): number {
+    const deltas: Array<[number, number]> = [];
+    for (const run of this.runs.values()) {
+      const events = runEvents(run);
+      events.forEach((event, i) => {
+        const next = events[i + 1];
+        if (!isExecuting(event.status)) return;
+        deltas.push([event.at, 1]);
+        if (next !== undefined) deltas.push([next.at, -1]);
+      });
+    }
+    // Ends before starts at the same instant: a slot freed and taken at once is not two runs.
+    deltas.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let current = 0;
+    let peak = 0;
+    for (const [, delta] of deltas) {
+      current += delta;
+      peak = Math.max(peak, current);
+    }
+    return peak;
   }
 
   private startRun(ws: WorkspaceRecord, run: RunRecord, at: number): void {
     run.startedAt = at;
+    this.lastStartAt = Math.max(this.lastStartAt, at);
+    this.open.push(run);
     const fallback = this.defaultOutcome(ws, run);
     const chosen = this.config.runOutcome?.(this.workspaceView(ws), this.runView(run));
     run.outcome = chosen === undefined ? fallback : this.resolveOutcome(run, chosen, fallback);
@@ -447,21 +631,31 @@ export class Store {
     const hasChanges = run.isDestroy
       ? (state?.resourceCount ?? 0) > 0
       : state === undefined || state.fingerprint !== run.fingerprint;
+    if (run.variableError !== undefined) {
+      // A run variable that is not a literal fails the plan, as Terraform refuses it.
+      return { status: 'errored', halt: undefined, message: run.variableError, phase: 'plan', hasChanges };
+    }
     const status = hasChanges && !run.planOnly ? 'applied' : 'planned_and_finished';
-    return { status, message: undefined, phase: 'plan', hasChanges };
+    return { status, halt: undefined, message: undefined, phase: 'plan', hasChanges };
   }
 
   private resolveOutcome(
     run: RunRecord,
-    chosen: RunOutcomeSpec | RunOutcomeStatus,
+    chosen: RunOutcomeSpec | RunOutcomeStatus | NeedsAttentionStatus,
     fallback: ResolvedOutcome,
   ): ResolvedOutcome {
     const spec: RunOutcomeSpec = typeof chosen === 'string' ? { status: chosen } : chosen;
+    if (NEEDS_ATTENTION.has(spec.status)) {
+      // Stops after the plan; a confirmation (where allowed) applies it.
+      const halt = spec.status as NeedsAttentionStatus;
+      return { status: 'applied', halt, message: spec.message, phase: 'plan', hasChanges: true };
+    }
+    const chosenStatus = spec.status as ResolvedOutcome['status'];
     // A plan-only run can never apply (run.mdx "plan-only").
-    const status = run.planOnly && spec.status === 'applied' ? 'planned_and_finished' : spec.status;
+    const status = run.planOnly && chosenStatus === 'applied' ? 'planned_and_finished' : chosenStatus;
     const hasChanges = status === 'applied' ? true : fallback.hasChanges;
     const message = spec.message ?? (status === 'errored' ? 'the fake run failed' : undefined);
-    return { status, message, phase: spec.phase ?? 'plan', hasChanges };
+    return { status, halt: undefined, message, phase: spec.phase ?? 'plan', hasChanges };
   }
 
   /** A successful apply writes a new state version; a destroy apply leaves no resources and no outputs. */
@@ -501,6 +695,7 @@ export class Store {
     return {
       id: ws.id,
       name: ws.name,
+      projectId: ws.projectId,
       autoApply: ws.autoApply,
       description: ws.description,
       tagNames: [...ws.tagNames],

@@ -19,12 +19,22 @@ export type RunOutcomeStatus =
   | 'discarded'
   | 'policy_soft_failed';
 
+/**
+ * Statuses in which a run waits for a person and never moves by itself (run.mdx "Run States"):
+ * `planned`, `cost_estimated` and `policy_checked` with `actions.is-confirmable` (apply or discard),
+ * `policy_override` (a soft-mandatory policy failed: override or discard) and
+ * `post_plan_awaiting_decision` (a run task asks for a decision). A `runOutcome` answering one of
+ * these makes the run stop there after its plan, holding its workspace's queue until discarded.
+ */
+export type NeedsAttentionStatus =
+  'planned' | 'cost_estimated' | 'policy_checked' | 'policy_override' | 'post_plan_awaiting_decision';
+
 /** Every run status the fake can show (a subset of run.mdx "Run States"). */
-export type FakeRunStatus = RunOutcomeStatus | 'pending' | 'planning' | 'planned' | 'applying';
+export type FakeRunStatus = RunOutcomeStatus | NeedsAttentionStatus | 'pending' | 'planning' | 'applying';
 
 /** What `runOutcome` may return; `phase` says where an `errored` run fails (default `plan`). */
 export interface RunOutcomeSpec {
-  status: RunOutcomeStatus;
+  status: RunOutcomeStatus | NeedsAttentionStatus;
   /** Written to the failing plan's or apply's log (readable through its `log-read-url`). */
   message?: string;
   phase?: 'plan' | 'apply';
@@ -81,7 +91,17 @@ export interface FakeRequestLogEntry {
   at: number;
   /** `fault` when a fault rule or hook answered, `rate-limit` for a 429 of the limiter. */
   answeredBy: 'api' | 'fault' | 'rate-limit';
+  /**
+   * The TFC user the bearer token belongs to (`tokens` option), `ip:<address>` for requests without
+   * a known token, `archivist` for upload/log URLs (blob storage, outside the API).
+   */
+  user: string;
+  /** The rate limiter's clock (real time by default) when the request arrived: for per-second rates. */
+  rateAt: number;
 }
+
+/** TFC plans and their cap on concurrently executing runs (DESIGN.md "Terraform Cloud facts"). */
+export type TfcPlan = 'free' | 'essentials' | 'standard' | 'premium';
 
 export interface FakeVariableView {
   id: string;
@@ -110,6 +130,7 @@ export interface FakeTagBindingView {
 export interface FakeWorkspaceView {
   id: string;
   name: string;
+  projectId: string;
   autoApply: boolean;
   description: string | null;
   tagNames: readonly string[];
@@ -150,7 +171,7 @@ export interface FakeRunView {
 export interface FakeConfigurationVersionView {
   id: string;
   workspaceId: string;
-  status: 'pending' | 'uploaded' | 'errored';
+  status: 'pending' | 'uploaded' | 'errored' | 'archived';
   autoQueueRuns: boolean;
   speculative: boolean;
   uploadUrl: string;
@@ -170,30 +191,50 @@ export interface OutputsContext {
 export interface TfcFakeOptions {
   /** The one organization that exists; any other organization answers 404 (TFC's "no permission"). */
   organization: string;
-  /** The one valid bearer token; anything else answers 401. */
+  /** A valid bearer token (of user `owner` unless `tokens` names its user); unknown tokens answer 401. */
   token: string;
-  /** Requests per second per token (per client address when unauthenticated). Default 30 (index.mdx). */
+  /**
+   * More valid tokens, each mapped to the TFC user it belongs to (`token` may be listed too). Tokens
+   * of one user share that user's rate limits (index.mdx "Rate Limiting").
+   */
+  tokens?: Readonly<Record<string, string>>;
+  /** Requests per second per user (per client address when unauthenticated). Default 30 (index.mdx). */
   rateLimitPerSecond?: number;
+  /**
+   * Requests per minute per user to `GET /workspaces/:id/runs`, on top of the per-second limit.
+   * Default 30 (run.mdx "List Runs in a Workspace"); `Infinity` turns it off.
+   */
+  runsListRateLimitPerMinute?: number;
+  /** The organization's plan; sets `maxConcurrentRuns` when that is not given. Default `standard`. */
+  plan?: TfcPlan;
+  /**
+   * Runs executing (planning or applying) at once in the organization; later runs wait in `pending`.
+   * Default from `plan`: free 1, essentials 3, standard 10, premium 200.
+   */
+  maxConcurrentRuns?: number;
   /** Time source of the rate limiter; real time by default so frozen simulated time cannot stall it. */
   rateLimitClock?: FakeClock;
   /** Time source of runs, uploads and output processing. Default `Date.now`. */
   clock?: FakeClock;
-  /** How long a run takes from planning to its terminal status. Default 50 ms. */
+  /** How long a run takes from planning to its terminal status (half plan, half apply). Default 20 s. */
   runDurationMs?: number | ((run: FakeRunView) => number);
   /** How an apply ends; called when the run starts planning. `undefined` keeps the default. */
   runOutcome?: (
     workspace: FakeWorkspaceView,
     run: FakeRunView,
-  ) => RunOutcomeSpec | RunOutcomeStatus | undefined;
+  ) => RunOutcomeSpec | RunOutcomeStatus | NeedsAttentionStatus | undefined;
   /** Outputs the state holds after a successful non-destroy apply. Default: none. */
   outputs?: (
     workspaceName: string,
     variables: Readonly<Record<string, string>>,
     context: OutputsContext,
   ) => readonly FakeOutputSpec[];
-  /** After an apply, current outputs answer 503 (and safe-delete 409) for this long. Default 0. */
+  /**
+   * After an apply (a destroy too), the new state is processed for this long: current outputs answer
+   * 503 and safe delete 409 meanwhile. Default 3 s.
+   */
   outputsProcessingMs?: number;
-  /** A configuration version stays `pending` this long after its upload. Default 0. */
+  /** A configuration version stays `pending` this long after its upload. Default 1.5 s. */
   uploadProcessingMs?: number;
   /** Decides whether an uploaded tarball processes into `uploaded` or `errored`. */
   uploadOutcome?: (upload: Buffer) => UploadOutcome;
@@ -233,5 +274,37 @@ export interface TfcFake {
   workspace(name: string): FakeWorkspaceView | undefined;
   /** A run view by id, or undefined. */
   run(id: string): FakeRunView | undefined;
+  /** The organization's cap on executing runs. */
+  readonly maxConcurrentRuns: number;
+  /** Runs planning or applying at time `at` (the fake's clock; default now). */
+  runsExecutingAt(at?: number): number;
+  /** The most runs that were ever planning or applying at the same time. */
+  readonly peakExecutingRuns: number;
+  /** The most requests one user sent in any sliding second (rate-limit clock), 429s included. */
+  peakRequestsPerSecond(user?: string): number;
+  /** Requests per whole second (rate-limit clock, seconds since the first request) for one user or all. */
+  requestsPerSecond(user?: string): number[];
+  /** Makes a workspace (by name or id) answer 404 to these tokens, as TFC does without permission. */
+  hideWorkspace(workspace: string, ...tokens: readonly string[]): void;
+  /** Archives a configuration version as TFC does on its own (configuration-versions.mdx). */
+  archiveConfigurationVersion(id: string): void;
+  /** Projects of the organization, with the `Default Project` every organization has. */
+  readonly projects: readonly FakeProjectView[];
+  /** Variable sets of the organization. */
+  readonly variableSets: readonly FakeVariableSetView[];
   close(): Promise<void>;
+}
+
+export interface FakeProjectView {
+  id: string;
+  name: string;
+  workspaceIds: readonly string[];
+}
+
+export interface FakeVariableSetView {
+  id: string;
+  name: string;
+  global: boolean;
+  workspaceIds: readonly string[];
+  variables: readonly FakeVariableView[];
 }

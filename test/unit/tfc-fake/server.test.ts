@@ -1,6 +1,6 @@
 import { request } from 'undici';
 
-import { startTfcFake, type TfcFake, type TfcFakeOptions } from '../../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type TfcFake, type TfcFakeOptions } from '../../support/tfc-fake/server';
 
 const ORG = 'acme';
 const TOKEN = 'fake-token-123';
@@ -108,6 +108,7 @@ describe('TFC fake', () => {
       token: TOKEN,
       clock,
       rateLimitPerSecond: Infinity,
+      ...FAST_TIMINGS,
       runDurationMs: 1000,
       ...options,
     });
