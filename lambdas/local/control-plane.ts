@@ -32,7 +32,18 @@ export interface LocalConfig {
   waitSeconds: number;
   pollBudget: number;
   /** Terraform Cloud / Enterprise instead of the local CLI. */
-  tfc?: { address: string; token: string; organization: string; requestsPerSecond: number };
+  tfc?: {
+    address: string;
+    token: string;
+    organization: string;
+    requestsPerSecond: number;
+    /**
+     * Task workers, like concurrent Lambda instances: each has its own TFC client (with the i-th of
+     * `tokens` when given, all of one TFC user), and flow tasks go to them in turn. @default 1
+     */
+    workers?: number;
+    tokens?: readonly string[];
+  };
   webhookUrl?: string;
 }
 
@@ -77,47 +88,57 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
   await ensureTable(clients.dynamodb, idempotencyTableDefinition(TABLES.idempotency));
 
   const repository = new DynamoDbTenantRepository(clients.doc, TABLES.tenants);
-  let backend: TerraformBackend;
+  let backends: TerraformBackend[];
   let localRunner: LocalTerraformBackend | undefined;
   let backendName: string;
   if (config.tfc) {
-    const client = new TfcClient({
-      address: config.tfc.address,
-      organization: config.tfc.organization,
-      token: staticTokenProvider(config.tfc.token),
-      requestsPerSecond: config.tfc.requestsPerSecond,
+    const tfc = config.tfc;
+    backends = Array.from({ length: Math.max(1, tfc.workers ?? 1) }, (_, worker) => {
+      const client = new TfcClient({
+        address: tfc.address,
+        organization: tfc.organization,
+        token: staticTokenProvider(tfc.tokens?.[worker] ?? tfc.token),
+        requestsPerSecond: tfc.requestsPerSecond,
+      });
+      return new TfcTerraformBackend(client, {
+        ...tfc,
+        environment: config.environment,
+        moduleDir: config.moduleDir,
+      });
     });
-    backend = new TfcTerraformBackend(client, {
-      ...config.tfc,
-      environment: config.environment,
-      moduleDir: config.moduleDir,
-    });
-    backendName = `Terraform Cloud at ${config.tfc.address} (organization ${config.tfc.organization})`;
+    backendName = `Terraform Cloud at ${tfc.address} (organization ${tfc.organization})`;
   } else {
     localRunner = new LocalTerraformBackend({
       dataDir: join(config.dataDir, 'workspaces'),
       moduleDir: config.moduleDir,
       environment: config.environment,
     });
-    backend = localRunner;
+    backends = [localRunner];
     backendName = 'local terraform CLI';
   }
 
-  const flow = new TenantFlow({
-    repository,
-    backend,
-    notifier: new LocalNotifier(io.out, config.webhookUrl, io.warn),
-    clock: systemClock,
-    pollIntervalSeconds: config.waitSeconds,
-    pollBudget: config.pollBudget,
-  });
+  const notifier = new LocalNotifier(io.out, config.webhookUrl, io.warn);
+  const flows = backends.map(
+    (backend) =>
+      new TenantFlow({
+        repository,
+        backend,
+        notifier,
+        clock: systemClock,
+        pollIntervalSeconds: config.waitSeconds,
+        pollBudget: config.pollBudget,
+      }),
+  );
+  let turn = 0;
+  /** The worker that runs the next task, in turn. */
+  const flow = (): TenantFlow => flows[turn++ % flows.length] as TenantFlow;
   const bus = new LocalBus({
     journalPath: join(config.dataDir, 'executions.jsonl'),
     waitMs: config.waitSeconds * 1000,
     tasks: {
-      trigger: taskHandler((i) => flow.trigger(i)),
-      check: taskHandler((i) => flow.check(i)),
-      finalize: taskHandler((i: FinalizeInput) => flow.finalize(i)),
+      trigger: taskHandler((i) => flow().trigger(i)),
+      check: taskHandler((i) => flow().check(i)),
+      finalize: taskHandler((i: FinalizeInput) => flow().finalize(i)),
     },
     onError: (record, error) =>
       io.warn(`execution ${record.executionId} crashed: ${(error as Error).message}`),

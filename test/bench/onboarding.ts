@@ -1,11 +1,13 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { TenantView } from '../../lambdas/core/tenant';
 import { startLocalControlPlane, type RunningControlPlane } from '../../lambdas/local/control-plane';
 import { startTfcFake, type FakeRunView, type TfcFake } from '../support/tfc-fake/server';
+import { renderBurstChart, type BurstChartData } from './chart';
 import type { Figure, SectionResult, Table } from './report';
 import type { Scope } from './scope';
 import { distribution, round, since, type Distribution } from './stats';
@@ -13,9 +15,15 @@ import { peakPerSecond, rateWhileThrottled, summarizeRequests, type RequestSumma
 
 /** TFC's documented limit (api-docs/index.mdx): 30 requests per second per user. The fake enforces it. */
 export const TFC_RATE_LIMIT = 30;
+/** The fake's organization plan: Standard executes 10 runs at once; the control plane's cap matches it. */
+export const TFC_RUN_CAP = 10;
 
 const ORGANIZATION = 'bench';
-const TOKEN = 'bench-token.atlasv1.bench';
+/** Every worker's token belongs to this one TFC user: they share its limits (index.mdx). */
+const TFC_USER = 'bench-team';
+const tokenOf = (worker: number): string => `bench-token-${worker}.atlasv1.bench`;
+/** The endpoint with its own limit of 30 per minute (run.mdx); the happy path must not call it. */
+const RUNS_LIST = 'GET /api/v2/workspaces/:id/runs';
 /** The steady phase is below the rate limit: it ends about one run after its last create. */
 const STEADY_TIMEOUT_SECONDS = 90;
 /** The module the deployed trigger uploads (lib/constructs/tenant-flows.ts, TERRAFORM_MODULE_BUNDLE). */
@@ -34,6 +42,10 @@ export interface OnboardingOptions {
   steadyTenants: number;
   /** Time between two of those creates. */
   steadyIntervalMs: number;
+  /** Concurrent task workers, each with its own TFC client and token, all of one TFC user. */
+  workers: number;
+  /** Where the burst's SVG chart goes. */
+  chartPath: string;
 }
 
 interface LifecycleRecord {
@@ -47,6 +59,8 @@ interface Phase {
   codes: string[];
   /** `performance.now()` before the first create. */
   startedAt: number;
+  /** `Date.now()` at the same moment (the fake's clock and its log are in epoch ms). */
+  startedAtEpoch: number;
   createLatencies: number[];
   rejected: Array<{ code: string; status: number; body: string }>;
   acceptedAfterMs: number;
@@ -55,6 +69,15 @@ interface Phase {
   tenants: TenantView[];
   requests: RequestSummary;
   peakPerSecond: number;
+  /** The most requests the one TFC user sent in any sliding second, 429s included (the fake's count). */
+  userPeakPerSecond: number;
+  /** Runs-list requests (run.mdx: 30 per minute); the happy path makes none. */
+  runsListCalls: number;
+  /** The most runs the fake executed at once during the phase, and the per-second series for the chart. */
+  peakExecutingRuns: number;
+  answeredPerSecond: number[];
+  rateLimitedPerSecond: number[];
+  runsInFlight: Array<[number, number]>;
   throttled: { seconds: number; perSecond: number } | undefined;
   /** How busy this process was: if its event loop lags, the figures are bound by this machine. */
   host: { eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number; nodeCpuCores: number };
@@ -72,12 +95,16 @@ class Bench {
   ) {}
 
   public static async start(options: OnboardingOptions, scope: Scope): Promise<Bench> {
+    const workers = Math.max(1, options.workers);
+    const tokens = Array.from({ length: workers }, (_, i) => tokenOf(i));
+    // The documented limits and delays: 30 requests/s per user, runs list 30/min, Standard plan (10 runs
+    // executing at once), 1.5 s of upload processing and 3 s of state processing (the fake's defaults).
     const fake = await startTfcFake({
       organization: ORGANIZATION,
-      token: TOKEN,
+      token: tokenOf(0),
+      tokens: Object.fromEntries(tokens.map((token) => [token, TFC_USER])),
       rateLimitPerSecond: TFC_RATE_LIMIT,
-      // Trigger still lists runs on every call; until it does not, the runs list is not limited per minute.
-      runsListRateLimitPerMinute: Infinity,
+      maxConcurrentRuns: TFC_RUN_CAP,
       runDurationMs: options.runDurationMs,
       outputs: (workspaceName) => [
         { name: 'bucket_name', value: `${workspaceName}-data` },
@@ -97,7 +124,14 @@ class Bench {
         environment: 'bench',
         waitSeconds: options.waitSeconds,
         pollBudget: 600,
-        tfc: { address: fake.url, token: TOKEN, organization: ORGANIZATION, requestsPerSecond: 30 },
+        tfc: {
+          address: fake.url,
+          token: tokenOf(0),
+          tokens,
+          workers,
+          organization: ORGANIZATION,
+          requestsPerSecond: TFC_RATE_LIMIT,
+        },
       },
       {
         out: (line) => {
@@ -156,6 +190,7 @@ class Bench {
     const createLatencies: number[] = [];
     const rejected: Phase['rejected'] = [];
     const startedAt = performance.now();
+    const startedAtEpoch = Date.now();
     const creates: Array<Promise<void>> = [];
     for (const code of codes) {
       creates.push(
@@ -179,9 +214,27 @@ class Bench {
     const wanted = new Set(codes);
     const tenants = (await this.listTenants()).filter((t) => wanted.has(t.tenantCode));
     const log = this.fake.requests;
+    const seconds = (at: number) => Math.floor((at - startedAtEpoch) / 1000);
+    const perSecond = (entries: readonly { rateAt: number }[]): number[] => {
+      const counts: number[] = [];
+      for (const entry of entries) {
+        const second = Math.max(0, seconds(entry.rateAt));
+        while (counts.length <= second) counts.push(0);
+        counts[second] = (counts[second] ?? 0) + 1;
+      }
+      return counts;
+    };
+    const api = log.filter((entry) => entry.path.startsWith('/api/'));
+    const answeredPerSecond = perSecond(api.filter((entry) => entry.answeredBy !== 'rate-limit'));
+    const rateLimitedPerSecond = perSecond(api.filter((entry) => entry.answeredBy === 'rate-limit'));
+    const runsInFlight: Array<[number, number]> = [];
+    for (let t = 0; t <= drainedAfterMs / 1000 + 1; t += 0.5) {
+      runsInFlight.push([t, this.fake.runsExecutingAt(startedAtEpoch + t * 1000)]);
+    }
     return {
       codes,
       startedAt,
+      startedAtEpoch,
       createLatencies,
       rejected,
       acceptedAfterMs,
@@ -190,6 +243,12 @@ class Bench {
       tenants,
       requests: summarizeRequests(log),
       peakPerSecond: peakPerSecond(log),
+      userPeakPerSecond: this.fake.peakRequestsPerSecond(TFC_USER),
+      runsListCalls: this.fake.countBy(RUNS_LIST),
+      peakExecutingRuns: Math.max(0, ...runsInFlight.map(([, n]) => n)),
+      answeredPerSecond,
+      rateLimitedPerSecond,
+      runsInFlight,
       throttled: rateWhileThrottled(log),
       host: {
         eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
@@ -251,6 +310,8 @@ function lagRow(label: string, d: Distribution): Array<string | number> {
 export async function onboarding(options: OnboardingOptions, scope: Scope): Promise<SectionResult[]> {
   const bench = await Bench.start(options, scope);
   const burst = await bench.phase(codes('burst', options.tenants), 0, options.timeoutSeconds);
+  // Every run so far is the burst's: the most that ever executed at once (exact, not sampled).
+  burst.peakExecutingRuns = bench.fake.peakExecutingRuns;
   const burstRuns = new Map(bench.fake.runs.map((r) => [r.id, r]));
   // Flows still running after a timed-out burst would compete with the steady tenants: skip them then.
   const steady =
@@ -262,10 +323,11 @@ export async function onboarding(options: OnboardingOptions, scope: Scope): Prom
         )
       : undefined;
   const allRuns = new Map(bench.fake.runs.map((r) => [r.id, r]));
-  return [
-    burstSection(options, burst, steady, bench),
-    lagSection(options, burst, burstRuns, steady, allRuns),
-  ];
+  const section = burstSection(options, burst, steady, bench);
+  await mkdir(dirname(options.chartPath), { recursive: true });
+  await writeFile(options.chartPath, renderBurstChart(section.chart));
+  section.result.notes.push(`chart of the burst: ${options.chartPath}`);
+  return [section.result, lagSection(options, burst, burstRuns, steady, allRuns)];
 }
 
 function burstSection(
@@ -273,7 +335,7 @@ function burstSection(
   burst: Phase,
   steady: Phase | undefined,
   bench: Bench,
-): SectionResult {
+): { result: SectionResult; chart: BurstChartData } {
   const n = options.tenants;
   const counts = statusCounts(burst.tenants, n);
   const ready = counts.ready ?? 0;
@@ -285,7 +347,10 @@ function burstSection(
   // The per-tenant cost without contention (steady phase) bounds how fast any burst can go at 30/s.
   const baseline =
     steady && steady.requests.answered > 0 ? steady.requests.answered / steady.codes.length : undefined;
-  const floorSeconds = baseline === undefined ? Number.NaN : (n * baseline) / TFC_RATE_LIMIT;
+  const rateFloorSeconds = baseline === undefined ? Number.NaN : (n * baseline) / TFC_RATE_LIMIT;
+  // Each run holds one of the cap's slots for its whole duration: n runs need ceil(n / cap) turns.
+  const runFloorSeconds = (Math.ceil(n / TFC_RUN_CAP) * options.runDurationMs) / 1000;
+  const floorSeconds = Math.max(rateFloorSeconds, runFloorSeconds);
   const { requests } = burst;
   const windowSeconds = (requests.lastAt - requests.firstAt) / 1000;
   const achievedRate = requests.answered / windowSeconds;
@@ -295,7 +360,7 @@ function burstSection(
       .map(([endpoint, count]) => [endpoint, round(count / n, 2)]),
   );
   const createLatency = distribution(burst.createLatencies);
-  const params = `${n} tenants POSTed at once (Idempotency-Key each) to the local control plane (startLocalControlPlane, DynamoDB Local, real ASL file, wait ${options.waitSeconds}s, LocalBus) pointed at the TFC fake (real TfcClient over HTTP, ${TFC_RATE_LIMIT} req/s per token, run duration ${options.runDurationMs} ms)`;
+  const params = `${n} tenants POSTed at once (Idempotency-Key each) to the local control plane (startLocalControlPlane, DynamoDB Local, real ASL file, wait ${options.waitSeconds}s, LocalBus, ${options.workers} task workers each with its own TfcClient and token of one TFC user) pointed at the TFC fake (documented limits: ${TFC_RATE_LIMIT} req/s per user, runs list 30/min, ${TFC_RUN_CAP} runs executing at once; run duration ${options.runDurationMs} ms)`;
 
   const figures: Figure[] = [
     {
@@ -311,13 +376,29 @@ function burstSection(
       method: `${params}; time from the first POST until every execution had ended, ready or failed (LocalBus.drain())${burst.drained ? '' : `; did not finish: stopped waiting after ${options.timeoutSeconds}s`}`,
     },
     {
-      name: 'burst.rateLimitFloor',
+      name: 'burst.floor',
       values: {
         uncontendedRequestsPerTenant: baseline === undefined ? null : round(baseline, 2),
-        minimumSeconds: round(floorSeconds, 1),
+        rateFloorSeconds: round(rateFloorSeconds, 1),
+        runConcurrencyFloorSeconds: round(runFloorSeconds, 1),
+        floorSeconds: round(floorSeconds, 1),
+        timeToAllReadyOverFloor: round(allReadyMs / 1000 / floorSeconds, 2),
       },
       unit: 's',
-      method: `TFC API requests per tenant measured in the uncontended steady phase (${steady?.codes.length ?? 0} tenants ${options.steadyIntervalMs} ms apart, no 429s expected), times ${n} tenants, divided by the ${TFC_RATE_LIMIT}/s limit: the least time any burst of ${n} can take against one TFC token`,
+      method: `the least time any burst of ${n} can take: the higher of the rate floor (TFC API requests per tenant measured in the uncontended steady phase, ${steady?.codes.length ?? 0} tenants ${options.steadyIntervalMs} ms apart, times ${n} tenants, divided by the ${TFC_RATE_LIMIT}/s per-user limit) and the run-concurrency floor (ceil(${n} / ${TFC_RUN_CAP} runs at once) x ${options.runDurationMs} ms per run)`,
+    },
+    {
+      name: 'burst.limitsHeld',
+      values: {
+        workers: options.workers,
+        runsListCalls: burst.runsListCalls,
+        userPeakRequestsPerSecond: burst.userPeakPerSecond,
+        userRateLimit: TFC_RATE_LIMIT,
+        peakRunsExecuting: burst.peakExecutingRuns,
+        runCap: TFC_RUN_CAP,
+      },
+      unit: 'requests / runs',
+      method: `${params}; from the fake's own accounting: runs-list requests (GET /workspaces/:id/runs, limited to 30/min), the most requests the one TFC user sent in any sliding second (every request that reached the fake, 429s included), and the most runs planning or applying at the same time (a sweep over every run's timeline)`,
     },
     {
       name: 'burst.onboardingRate',
@@ -407,6 +488,16 @@ function burstSection(
   if (bench.warnings.length > 0) {
     problems.push(`${bench.warnings.length} control-plane warnings, first: ${bench.warnings[0] ?? ''}`);
   }
+  if (burst.runsListCalls > 0)
+    problems.push(`${burst.runsListCalls} runs-list calls (the happy path makes none)`);
+  if (burst.userPeakPerSecond > TFC_RATE_LIMIT) {
+    problems.push(
+      `the TFC user sent ${burst.userPeakPerSecond} requests within one second (limit ${TFC_RATE_LIMIT})`,
+    );
+  }
+  if (burst.peakExecutingRuns > TFC_RUN_CAP) {
+    problems.push(`${burst.peakExecutingRuns} runs executed at once (cap ${TFC_RUN_CAP})`);
+  }
 
   const summary: Table = {
     columns: ['measure', 'value'],
@@ -414,9 +505,14 @@ function burstSection(
       ['tenants', n],
       ['ready', ready],
       ['failures', failures],
+      ['task workers (one TFC user)', options.workers],
       ['time to all ready (s)', round(allReadyMs / 1000, 1)],
       ['time to all terminal (s)', round(burst.drainedAfterMs / 1000, 1)],
-      ['floor at 30/s (s)', round(floorSeconds, 1)],
+      [`rate floor at ${TFC_RATE_LIMIT}/s (s)`, round(rateFloorSeconds, 1)],
+      [`run-concurrency floor at ${TFC_RUN_CAP} runs (s)`, round(runFloorSeconds, 1)],
+      ['runs-list calls', burst.runsListCalls],
+      ['peak requests of the user in 1 s', burst.userPeakPerSecond],
+      ['peak runs executing', burst.peakExecutingRuns],
       ['all POSTs answered (s)', round(burst.acceptedAfterMs / 1000, 2)],
       ['POST latency p50 / p99 (ms)', `${round(createLatency.p50)} / ${round(createLatency.p99)}`],
       ['TFC API requests answered', requests.answered],
@@ -454,12 +550,27 @@ function burstSection(
         steady ? round((steady.requests.byEndpoint.get(endpoint) ?? 0) / steadyCount, 2) : null,
       ]),
   };
+  const title = `1. Burst onboarding: ${n} tenants at once (wait ${options.waitSeconds}s, runs ${options.runDurationMs} ms, ${options.workers} workers)`;
+  const chart: BurstChartData = {
+    title: `${n} tenants at once: ${options.workers} task workers, one TFC user (${TFC_RATE_LIMIT} req/s), ${TFC_RUN_CAP} runs at once, runs ${options.runDurationMs / 1000} s`,
+    readyAtSeconds: readyTimes.map((ms) => ms / 1000),
+    tenants: n,
+    floorSeconds: Number.isFinite(floorSeconds) ? floorSeconds : undefined,
+    answeredPerSecond: burst.answeredPerSecond,
+    rateLimitedPerSecond: burst.rateLimitedPerSecond,
+    rateLimit: TFC_RATE_LIMIT,
+    runsInFlight: burst.runsInFlight,
+    runCap: TFC_RUN_CAP,
+  };
   return {
-    title: `1. Burst onboarding: ${n} tenants at once (wait ${options.waitSeconds}s, runs ${options.runDurationMs} ms)`,
-    figures,
-    tables: [summary, endpoints],
-    problems,
-    notes: [`archivist uploads (not rate limited): ${round(requests.uploads / n, 2)} per tenant`],
+    result: {
+      title,
+      figures,
+      tables: [summary, endpoints],
+      problems,
+      notes: [`archivist uploads (not rate limited): ${round(requests.uploads / n, 2)} per tenant`],
+    },
+    chart,
   };
 }
 

@@ -13,6 +13,7 @@ export interface BenchOptions {
   burstTimeoutSeconds: number;
   steadyTenants: number;
   steadyIntervalMs: number;
+  workers: number;
   runMinutes: number[];
   apiCreates: number;
   apiGets: number;
@@ -81,6 +82,12 @@ const SPECS: Record<string, Spec> = {
     kind: 'int',
     default: '1000',
     help: 'figure 2: time between them',
+  },
+  workers: {
+    key: 'workers',
+    kind: 'int',
+    default: '8',
+    help: 'figures 1-2: concurrent task workers, each its own TFC client, all one TFC user',
   },
   'run-minutes': {
     key: 'runMinutes',

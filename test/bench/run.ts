@@ -50,6 +50,9 @@ function section(name: Section, options: BenchOptions, scope: Scope): Promise<Se
           timeoutSeconds: options.burstTimeoutSeconds,
           steadyTenants: options.steadyTenants,
           steadyIntervalMs: options.steadyIntervalMs,
+          workers: options.workers,
+          // Beside the JSON results: bench-results/latest.json -> bench-results/latest-burst.svg.
+          chartPath: resolve(options.out).replace(/(\.json)?$/, '-burst.svg'),
         },
         scope,
       );
