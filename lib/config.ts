@@ -3,6 +3,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../lambdas/use-cases/reconciler';
 import type { TenantControlPlaneStackProps } from './tenant-control-plane-stack';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../lambdas/core/environment';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
 
 /** The app's configuration, read from `cdk.json` context or `-c key=value`, validated. */
 export interface ControlPlaneConfig {
@@ -28,6 +29,7 @@ export interface ControlPlaneConfig {
   readonly apiThrottleRateLimit: number;
   readonly apiThrottleBurstLimit: number;
   readonly apiGatewayCloudWatchRole: boolean;
+  readonly historyRetentionDays: number;
 }
 
 /** One or more context values are missing or malformed; the message names each. */
@@ -183,6 +185,7 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
   if (reconcileFailAfterSeconds <= reconcileRepublishAfterSeconds) {
     problems.push('reconcileFailAfterSeconds must be larger than reconcileRepublishAfterSeconds');
   }
+  const historyRetentionDays = integer('historyRetentionDays', 1, 3650, DEFAULT_HISTORY_RETENTION_DAYS);
   const apiThrottleRateLimit = integer('apiThrottleRateLimit', 1, 10000, 50);
   const apiThrottleBurstLimit = integer('apiThrottleBurstLimit', 1, 5000, 100);
   const ssmVpcEndpoints = flag('ssmVpcEndpoints', true);
@@ -206,6 +209,7 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     apiThrottleRateLimit,
     apiThrottleBurstLimit,
     apiGatewayCloudWatchRole,
+    historyRetentionDays,
     tfcDynamicCredentials,
     ...(vpcId ? { vpcId } : {}),
     ...(executeApiVpcEndpointId ? { executeApiVpcEndpointId } : {}),
@@ -241,6 +245,7 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
     adminHost: config.adminHost,
     apiThrottling: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
     apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
+    historyRetentionDays: config.historyRetentionDays,
     reconcileRepublishAfter: Duration.seconds(config.reconcileRepublishAfterSeconds),
     reconcileFailAfter: Duration.seconds(config.reconcileFailAfterSeconds),
     ...(config.vpcId ? { vpcId: config.vpcId } : {}),

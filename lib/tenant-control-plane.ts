@@ -5,7 +5,9 @@ import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { workspaceNamePrefix } from '../lambdas/core/workspace';
+import { DEFAULT_TFC_ADDRESS } from '../lambdas/adapters/tfc/client';
 import { ACTIONS } from '../lambdas/core/flows';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
 import { AdminHost } from './constructs/admin-host';
 import { type AlarmNotificationOptions, ControlPlaneAlarms } from './constructs/control-plane-alarms';
 import type { ControlPlaneFunction } from './constructs/control-plane-function';
@@ -115,6 +117,11 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
    * @default Duration.hours(24)
    */
   readonly reconcileFailAfter?: Duration;
+  /**
+   * Days each tenant history item (request, run, status change) is kept (DynamoDB TTL).
+   * @default 90
+   */
+  readonly historyRetentionDays?: number;
 }
 
 /**
@@ -140,6 +147,7 @@ export class TenantControlPlane extends Construct {
   public constructor(scope: Construct, id: string, props: TenantControlPlaneProps) {
     super(scope, id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const historyRetentionDays = props.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS;
 
     this.encryptionKey =
       props.encryptionKey ??
@@ -193,6 +201,13 @@ export class TenantControlPlane extends Construct {
       endpoint: this.network.executeApiEndpoint,
       table: this.tables.tenants,
       idempotencyTable: this.tables.idempotency,
+      historyTable: this.tables.history,
+      historyRetentionDays,
+      runLinks: {
+        tfcAddress: tfc.address ?? DEFAULT_TFC_ADDRESS,
+        tfcOrganization: tfc.organization,
+        environmentName: props.environmentName,
+      },
       buses: this.buses.buses,
       logRetention,
       ...(props.apiThrottling ? { throttling: props.apiThrottling } : {}),
@@ -210,6 +225,16 @@ export class TenantControlPlane extends Construct {
       ...(props.reconcileRepublishAfter ? { reconcileRepublishAfter: props.reconcileRepublishAfter } : {}),
       ...(props.reconcileFailAfter ? { reconcileFailAfter: props.reconcileFailAfter } : {}),
     });
+    // Every other tenant write appends its history in the same transaction.
+    for (const fn of [
+      this.flows.trigger,
+      this.flows.check,
+      this.flows.finalize,
+      this.operations.decommission,
+      this.operations.reconciler,
+    ]) {
+      fn.bindHistory(this.tables.history, historyRetentionDays);
+    }
     if (props.adminHost ?? true) {
       this.adminHost = new AdminHost(this, 'AdminHost', {
         vpc: this.network.vpc,
@@ -238,6 +263,7 @@ export class TenantControlPlane extends Construct {
       createTenant: this.api.functions.create,
       listTenants: this.api.functions.list,
       getTenant: this.api.functions.get,
+      getTenantHistory: this.api.functions.history,
       updateTenant: this.api.functions.update,
       deleteTenant: this.api.functions.delete,
       trigger: this.flows.trigger,

@@ -1,4 +1,5 @@
 import type { Action, FlowDefinition, LifecycleEventName, TenantRequestDetail } from './flows';
+import type { HistoryItem } from './history';
 import type { TenantStatus } from './lifecycle';
 import type { Tenant, TenantError } from './tenant';
 import type { TenantCode } from './tenant-code';
@@ -47,13 +48,13 @@ export interface FlowCompletion {
   lastError?: TenantError;
 }
 
-export interface TenantRepository {
+export interface TenantRepository extends HistoryReader {
   get(code: TenantCode): Promise<Tenant | undefined>;
   list(query: { status?: TenantStatus; limit: number; nextToken?: string }): Promise<Page<Tenant>>;
   /** One conditional write: throws TenantNotFoundError / TenantConflictError when the lifecycle forbids it. */
   transition(request: TransitionRequest): Promise<TransitionResult>;
-  /** Puts the row back as it was before a transition whose flow could never start. */
-  undoTransition(result: TransitionResult): Promise<void>;
+  /** Puts the row back as it was before a transition whose flow could never start (at `now`, default: the clock). */
+  undoTransition(result: TransitionResult, now?: string): Promise<void>;
   /**
    * Marks the flowId as taken by one execution. Returns false when another execution already holds it
    * (a duplicated event); throws FlowSupersededError when the row belongs to another flow.
@@ -98,6 +99,11 @@ export interface TenantRepository {
     claimedBy: string | undefined,
     error: TenantError,
   ): Promise<Tenant | undefined>;
+}
+
+/** A tenant's history, newest first. Every write above appends what it did, in the same transaction. */
+export interface HistoryReader {
+  listHistory(code: TenantCode, page: { limit: number; nextToken?: string }): Promise<Page<HistoryItem>>;
 }
 
 export interface EventPublisher {

@@ -49,7 +49,8 @@ export interface TenantView {
   variables: Record<string, string>;
   decommissionDate: string | null;
   workspaceId: string | null;
-  run: { id: string; status: string | null } | null;
+  /** The current (or last) run; `link` is where a person can look at it. */
+  run: { id: string; status: string | null; link?: string } | null;
   outputs: Record<string, unknown>;
   sensitiveOutputs: string[];
   lastError: TenantError | null;
@@ -60,7 +61,14 @@ export interface TenantView {
 
 export const REDACTED = '(sensitive)';
 
-export function toView(t: Tenant): TenantView {
+/**
+ * Where a person can look at a run: the TFC UI page of the run, or the run's log on the local control
+ * plane. Chosen at the entry point; undefined when there is no such place.
+ */
+export type RunLink = (tenantCode: TenantCode, runId: string) => string | undefined;
+
+export function toView(t: Tenant, runLink?: RunLink): TenantView {
+  const link = t.runId ? runLink?.(t.tenantCode, t.runId) : undefined;
   const outputs: Record<string, unknown> = { ...t.outputs };
   for (const name of t.sensitiveOutputs ?? []) outputs[name] = REDACTED;
   return {
@@ -73,7 +81,7 @@ export function toView(t: Tenant): TenantView {
     variables: t.variables,
     decommissionDate: t.decommissionDate ?? null,
     workspaceId: t.workspaceId ?? null,
-    run: t.runId ? { id: t.runId, status: t.runStatus ?? null } : null,
+    run: t.runId ? { id: t.runId, status: t.runStatus ?? null, ...(link ? { link } : {}) } : null,
     outputs,
     sensitiveOutputs: t.sensitiveOutputs ?? [],
     lastError: t.lastError ?? null,

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TFC_ADDRESS } from '../adapters/tfc/client';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../core/environment';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/history';
 import { ConfigError, loadEnv } from '../shared/config';
 import type { LocalConfig } from './control-plane';
 
@@ -21,6 +22,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
       TFC_ORGANIZATION: z.string().min(1).optional(),
       TFC_REQUESTS_PER_SECOND: z.coerce.number().positive().default(30),
       WEBHOOK_URL: z.url().optional(),
+      HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
     },
     env,
   );
@@ -48,6 +50,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
     // Terraform Cloud counts every poll against its rate limit; the local CLI costs nothing to ask.
     waitSeconds: e.LOCAL_WAIT_SECONDS ?? (tfc ? 10 : 1),
     pollBudget: e.POLL_BUDGET,
+    historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     ...(tfc ? { tfc } : {}),
     ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
   };

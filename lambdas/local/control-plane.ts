@@ -3,11 +3,18 @@ import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../adapters/aws-clients';
-import { idempotencyTableDefinition, tenantTableDefinition } from '../adapters/dynamodb/table-schema';
+import {
+  historyTableDefinition,
+  idempotencyTableDefinition,
+  tenantTableDefinition,
+} from '../adapters/dynamodb/table-schema';
 import { DynamoDbTenantRepository } from '../adapters/dynamodb/tenant-repository';
 import { TfcTerraformBackend } from '../adapters/tfc/backend';
 import { TfcClient } from '../adapters/tfc/client';
+import { tfcRunLink } from '../adapters/tfc/run-link';
 import { staticTokenProvider } from '../adapters/tfc/token';
+import { buildOpenApiDocument } from '../core/openapi';
+import type { RunLink } from '../core/tenant';
 import { systemClock, type TerraformBackend } from '../core/ports';
 import { makeTenantApi } from '../handlers/api/tenant-api';
 import { taskHandler } from '../handlers/flow/wiring';
@@ -45,6 +52,8 @@ export interface LocalConfig {
     tokens?: readonly string[];
   };
   webhookUrl?: string;
+  /** Days each history item is kept. @default 90 */
+  historyRetentionDays?: number;
 }
 
 export interface LocalIo {
@@ -74,7 +83,7 @@ function schedule(intervalMs: number, runNow: boolean, task: () => Promise<void>
   };
 }
 
-export const TABLES = { tenants: 'tenants', idempotency: 'idempotency' } as const;
+export const TABLES = { tenants: 'tenants', idempotency: 'idempotency', history: 'history' } as const;
 
 /**
  * The whole control plane on one machine: the same API routes, repository, flow tasks and ASL file as in
@@ -86,8 +95,15 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
   const clients = createAwsClients({ ...LOCAL_AWS, dynamoDbEndpoint: dynamo.endpoint });
   await ensureTable(clients.dynamodb, tenantTableDefinition(TABLES.tenants));
   await ensureTable(clients.dynamodb, idempotencyTableDefinition(TABLES.idempotency));
+  await ensureTable(clients.dynamodb, historyTableDefinition(TABLES.history));
 
-  const repository = new DynamoDbTenantRepository(clients.doc, TABLES.tenants);
+  const repository = new DynamoDbTenantRepository(clients.doc, TABLES.tenants, {
+    tableName: TABLES.history,
+    ...(config.historyRetentionDays ? { retentionDays: config.historyRetentionDays } : {}),
+  });
+  // Answers link each run to TFC's page of it, or to its log on this server (known once it listens).
+  let serverUrl = '';
+  let runLink: RunLink;
   let backends: TerraformBackend[];
   let localRunner: LocalTerraformBackend | undefined;
   let backendName: string;
@@ -107,13 +123,16 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
       });
     });
     backendName = `Terraform Cloud at ${tfc.address} (organization ${tfc.organization})`;
+    runLink = tfcRunLink({ ...tfc, environment: config.environment });
   } else {
     localRunner = new LocalTerraformBackend({
       dataDir: join(config.dataDir, 'workspaces'),
+      logDir: join(config.dataDir, 'run-logs'),
       moduleDir: config.moduleDir,
       environment: config.environment,
     });
     backends = [localRunner];
+    runLink = (code, runId) => `${serverUrl}/tenants/${code}/runs/${runId}/log`;
     backendName = 'local terraform CLI';
   }
 
@@ -147,6 +166,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
   const api = makeTenantApi({
     requests,
     clock: systemClock,
+    runLink,
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: TABLES.idempotency,
       awsSdkV3Client: clients.dynamodb,
@@ -172,7 +192,15 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
     }),
   ].map((start) => start(io.warn));
 
-  const server = await startApiServer(api, { host: config.host, port: config.port });
+  const server = await startApiServer(
+    api,
+    { host: config.host, port: config.port },
+    {
+      openApi: buildOpenApiDocument(),
+      ...(localRunner ? { runLog: (code, runId) => localRunner.runLog(code, runId) } : {}),
+    },
+  );
+  serverUrl = server.url;
 
   return {
     url: server.url,

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { API_ROUTES } from '../core/api-routes';
 import { MAX_BODY_BYTES } from '../core/api-schema';
 import { errorResponse, json, type ApiEvent, type ApiResult } from '../handlers/api/http';
 import type { TenantApi } from '../handlers/api/tenant-api';
@@ -7,20 +8,59 @@ import type { TenantApi } from '../handlers/api/tenant-api';
 /** Bodies beyond this are not even read; the API itself rejects anything over MAX_BODY_BYTES. */
 const READ_LIMIT = MAX_BODY_BYTES * 4;
 
-type Route = {
+type Handler = (event: ApiEvent) => Promise<ApiResult>;
+
+interface Route {
   method: string;
   pattern: RegExp;
-  handler: (api: TenantApi, event: ApiEvent) => Promise<ApiResult>;
-};
+  /** Names of the path template's parameters, in order. */
+  params: string[];
+  handler: Handler;
+}
 
-/** The API Gateway routes of the deployed API, mapped to the same route functions. */
-const ROUTES: Route[] = [
-  { method: 'POST', pattern: /^\/tenants\/?$/, handler: (api, e) => api.create(e) },
-  { method: 'GET', pattern: /^\/tenants\/?$/, handler: (api, e) => api.list(e) },
-  { method: 'GET', pattern: /^\/tenants\/([^/]+)\/?$/, handler: (api, e) => api.get(e) },
-  { method: 'PATCH', pattern: /^\/tenants\/([^/]+)\/?$/, handler: (api, e) => api.update(e) },
-  { method: 'DELETE', pattern: /^\/tenants\/([^/]+)\/?$/, handler: (api, e) => api.delete(e) },
-];
+/** `/tenants/{code}/history` → a pattern capturing `code` (a trailing slash is tolerated). */
+function compile(method: string, path: string, handler: Handler): Route {
+  const params: string[] = [];
+  const source = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    params.push(name);
+    return '([^/]+)';
+  });
+  return { method, pattern: new RegExp(`^${source}/?$`), params, handler };
+}
+
+/** What the local server serves besides the API: its own routes, never deployed. */
+export interface LocalRoutes {
+  /** The OpenAPI document, at `GET /openapi.json`. */
+  openApi?: unknown;
+  /** A local Terraform run's full output, at `GET /tenants/{code}/runs/{runId}/log`; undefined when unknown. */
+  runLog?: (tenantCode: string, runId: string) => Promise<string | undefined>;
+}
+
+function routes(api: TenantApi, local: LocalRoutes): Route[] {
+  const table = API_ROUTES.map((r) => compile(r.method, r.path, (event) => api[r.name](event)));
+  const notFound = (message: string) => json(404, { error: { code: 'NOT_FOUND', message } });
+  return [
+    ...table,
+    compile('GET', '/openapi.json', () =>
+      Promise.resolve(local.openApi ? json(200, local.openApi) : notFound('no OpenAPI document is loaded')),
+    ),
+    compile('GET', '/tenants/{code}/runs/{runId}/log', async (event) => {
+      const { code = '', runId = '' } = event.pathParameters ?? {};
+      const log = await local.runLog?.(code, runId);
+      if (log === undefined) return notFound(`no log for run '${runId}' of tenant '${code}'`);
+      return { statusCode: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: log };
+    }),
+  ];
+}
+
+/** A malformed escape is passed on as is, for the handler to reject as a bad parameter (400, not 500). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
@@ -48,7 +88,7 @@ function send(res: ServerResponse, result: ApiResult): void {
 export async function toApiEvent(
   req: IncomingMessage,
   url: URL,
-  code: string | undefined,
+  pathParameters: Record<string, string> | null,
 ): Promise<ApiEvent> {
   const headers: Record<string, string> = {};
   for (const [key, value] of Object.entries(req.headers)) {
@@ -60,7 +100,7 @@ export async function toApiEvent(
     body: await readBody(req),
     isBase64Encoded: false,
     headers,
-    pathParameters: code === undefined ? null : { code: decodeURIComponent(code) },
+    pathParameters,
     queryStringParameters: url.searchParams.size ? query : null,
     requestContext: { identity: { caller: 'local', userArn: null } },
   };
@@ -76,7 +116,9 @@ export interface LocalApiServer {
 export async function startApiServer(
   api: TenantApi,
   options: { host: string; port: number },
+  local: LocalRoutes = {},
 ): Promise<LocalApiServer> {
+  const ROUTES = routes(api, local);
   const server = createServer((req, res) => {
     void (async () => {
       try {
@@ -94,8 +136,11 @@ export async function startApiServer(
             json(status, { error: { code, message: `${req.method ?? ''} ${url.pathname} is not a route` } }),
           );
         }
-        const code = route.pattern.exec(url.pathname)?.[1];
-        send(res, await route.handler(api, await toApiEvent(req, url, code)));
+        const values = route.pattern.exec(url.pathname)?.slice(1) ?? [];
+        const pathParameters = route.params.length
+          ? Object.fromEntries(route.params.map((name, i) => [name, decodePathSegment(values[i] ?? '')]))
+          : null;
+        send(res, await route.handler(await toApiEvent(req, url, pathParameters)));
       } catch (error) {
         send(res, errorResponse(error));
       }

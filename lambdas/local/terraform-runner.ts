@@ -1,16 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunState, StartedRun, TerraformBackend, TerraformOutputs } from '../core/ports';
 import type { Tenant } from '../core/tenant';
-import type { TenantCode } from '../core/tenant-code';
+import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { tenantInputs, workspaceName } from '../core/workspace';
 
 /** Marks a working directory as created by the control plane; nothing without it is ever deleted. */
 const MARKER = '.tenant-control-plane.json';
 const TERMINAL = new Set(['applied', 'errored']);
+const RUN_ID = /^run-[0-9a-f]{16}$/;
 
 export interface LocalRun {
   id: string;
@@ -28,6 +29,12 @@ export interface LocalTerraformOptions {
   /** The module applied for every tenant. */
   moduleDir: string;
   environment: string;
+  /**
+   * Where each run's full output is kept (`<logDir>/<tenant code>/<run id>.log`), outside the workspaces
+   * so it outlives a deleted tenant.
+   * @default `<dataDir>/../run-logs`
+   */
+  logDir?: string;
   /** @default 'terraform' from the PATH */
   terraformBinary?: string;
   /** Receives one line per run status change. */
@@ -53,6 +60,21 @@ export class LocalTerraformBackend implements TerraformBackend {
 
   private runPath(workspaceId: string, runId: string): string {
     return join(this.workspaceDir(workspaceId), 'runs', `${runId}.json`);
+  }
+
+  private logPath(tenantCode: string, runId: string): string {
+    return join(
+      this.options.logDir ?? join(this.options.dataDir, '..', 'run-logs'),
+      tenantCode,
+      `${runId}.log`,
+    );
+  }
+
+  /** The full output of a run (every Terraform command it ran), or undefined for an unknown run. */
+  public async runLog(tenantCode: string, runId: string): Promise<string | undefined> {
+    // Both become path segments: only the shapes this runner makes are looked up.
+    if (!TENANT_CODE_PATTERN.test(tenantCode) || !RUN_ID.test(runId)) return undefined;
+    return readFile(this.logPath(tenantCode, runId), 'utf8').catch(() => undefined);
   }
 
   public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
@@ -159,6 +181,10 @@ export class LocalTerraformBackend implements TerraformBackend {
   private async execute(workspaceId: string, run: LocalRun): Promise<void> {
     if (this.stopping) return;
     const dir = this.workspaceDir(workspaceId);
+    type Marker = { tenantCode?: string };
+    const marker: Marker = await readJson<Marker>(join(dir, MARKER)).catch((): Marker => ({}));
+    const log = this.logPath(marker.tenantCode ?? workspaceId, run.id);
+    await mkdir(join(log, '..'), { recursive: true });
     const update = async (patch: Partial<LocalRun>) => {
       Object.assign(run, patch);
       await writeJson(this.runPath(workspaceId, run.id), run);
@@ -167,15 +193,13 @@ export class LocalTerraformBackend implements TerraformBackend {
     try {
       await this.copyModule(dir);
       await update({ status: 'planning' });
-      await this.terraform(dir, ['init', '-input=false', '-no-color']);
+      await this.terraform(dir, ['init', '-input=false', '-no-color'], log);
       await update({ status: 'applying' });
-      await this.terraform(dir, [
-        'apply',
-        '-auto-approve',
-        '-input=false',
-        '-no-color',
-        ...(run.destroy ? ['-destroy'] : []),
-      ]);
+      await this.terraform(
+        dir,
+        ['apply', '-auto-approve', '-input=false', '-no-color', ...(run.destroy ? ['-destroy'] : [])],
+        log,
+      );
       await update({ status: 'applied', finishedAt: new Date().toISOString() });
     } catch (error) {
       // Interrupted by a shutdown: leave the run unfinished so the next start resumes it.
@@ -195,7 +219,25 @@ export class LocalTerraformBackend implements TerraformBackend {
     }
   }
 
-  private terraform(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  /** Runs one Terraform command; with `log`, appends the command and its whole output to that file. */
+  private async terraform(
+    cwd: string,
+    args: string[],
+    log?: string,
+  ): Promise<{ stdout: string; stderr: string }> {
+    if (log) await appendFile(log, `$ terraform ${args.join(' ')}\n`);
+    try {
+      const result = await this.spawnTerraform(cwd, args);
+      if (log) await appendFile(log, result.stdout + result.stderr);
+      return result;
+    } catch (error) {
+      if (log)
+        await appendFile(log, (error as { output?: string }).output ?? `${(error as Error).message}\n`);
+      throw error;
+    }
+  }
+
+  private spawnTerraform(cwd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.options.terraformBinary ?? 'terraform', args, {
         cwd,
@@ -214,7 +256,12 @@ export class LocalTerraformBackend implements TerraformBackend {
       child.on('close', (code) => {
         this.children.delete(child);
         if (code === 0) resolve({ stdout, stderr });
-        else reject(new Error(`terraform ${args[0]} failed: ${errorSummary(stderr || stdout)}`));
+        else
+          reject(
+            Object.assign(new Error(`terraform ${args[0]} failed: ${errorSummary(stderr || stdout)}`), {
+              output: stdout + stderr,
+            }),
+          );
       });
     });
   }

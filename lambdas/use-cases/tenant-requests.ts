@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FlowStartError, TenantNotFoundError } from '../core/errors';
 import type { Action } from '../core/flows';
 import type { CreateTenantRequest, ListTenantsQuery, UpdateTenantRequest } from '../core/api-schema';
+import type { HistoryItem } from '../core/history';
 import type { Clock, EventPublisher, Page, TenantRepository, TransitionChanges } from '../core/ports';
 import type { Tenant } from '../core/tenant';
 import type { TenantCode } from '../core/tenant-code';
@@ -50,6 +51,18 @@ export class TenantRequests {
     return this.deps.repository.list(query);
   }
 
+  /** A tenant's history, newest first; kept after a delete. Not found only when the code never existed. */
+  public async history(
+    code: TenantCode,
+    page: { limit: number; nextToken?: string },
+  ): Promise<Page<HistoryItem>> {
+    const result = await this.deps.repository.listHistory(code, page);
+    if (result.items.length === 0 && !page.nextToken && !(await this.deps.repository.get(code))) {
+      throw new TenantNotFoundError(code);
+    }
+    return result;
+  }
+
   private async start(
     tenantCode: TenantCode,
     action: Action,
@@ -73,7 +86,7 @@ export class TenantRequests {
         requestedAt: now,
       });
     } catch (error) {
-      await this.deps.repository.undoTransition(result);
+      await this.deps.repository.undoTransition(result, this.deps.clock.now().toISOString());
       this.deps.onFlowStartFailure?.(result.after, error);
       throw new FlowStartError(
         `could not start the ${action} flow for '${tenantCode}'; nothing was changed, retry`,

@@ -76,8 +76,11 @@ export interface ControlPlaneFunctionProps {
 
 /** How a function may use a table. */
 export interface TableBinding {
-  /** `read`: Get/Query/Scan on the table and its indexes. `readWrite`: also Put/Update/Delete/Batch writes. */
-  readonly access: 'read' | 'readWrite';
+  /**
+   * `read`: Get/Query/Scan on the table and its indexes. `readWrite`: also Put/Update/Delete/Batch writes.
+   * `append`: PutItem only (no read), for a log such as the tenant history.
+   */
+  readonly access: 'read' | 'readWrite' | 'append';
   /**
    * Environment variable holding the table name.
    * @default 'TABLE_NAME'
@@ -183,7 +186,11 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
   public bindTable(table: TableBase, binding: TableBinding): this {
     this.addEnvironment(binding.envVar ?? 'TABLE_NAME', table.tableName);
     if (binding.access === 'readWrite') table.grants.readWriteData(this);
-    else table.grants.readData(this);
+    else if (binding.access === 'read') table.grants.readData(this);
+    else {
+      table.grants.actions(this, 'dynamodb:PutItem');
+      table.encryptionKey?.grantEncryptDecrypt(this);
+    }
     if (binding.alsoAllow?.length) {
       table.grants.actions(this, ...binding.alsoAllow);
       table.encryptionKey?.grantEncryptDecrypt(this);
@@ -194,7 +201,7 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
         reason: `Query on the secondary indexes of table ${table.node.id}: the grant covers that table's own indexes (table/index/*), no other table.`,
       });
     }
-    if (table.encryptionKey && (binding.access === 'readWrite' || binding.alsoAllow?.length)) {
+    if (table.encryptionKey && (binding.access !== 'read' || binding.alsoAllow?.length)) {
       acknowledge(
         this.role,
         ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((action) => ({
@@ -204,6 +211,15 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
       );
     }
     return this;
+  }
+
+  /**
+   * The tenant history table every tenant write appends to, in the same transaction: `HISTORY_TABLE_NAME`
+   * with PutItem only, and `HISTORY_RETENTION_DAYS`.
+   */
+  public bindHistory(table: TableBase, retentionDays: number): this {
+    this.addEnvironment('HISTORY_RETENTION_DAYS', String(retentionDays));
+    return this.bindTable(table, { access: 'append', envVar: 'HISTORY_TABLE_NAME' });
   }
 
   /** Sets the bus name in `envVar` and grants events:PutEvents on that bus only. */

@@ -26,8 +26,9 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { createTenantSchema, updateTenantSchema } from '../../lambdas/core/api-schema';
+import { API_ROUTES, type RouteDefinition, type RouteName } from '../../lambdas/core/api-routes';
 import type { Action } from '../../lambdas/core/flows';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../lambdas/core/history';
 import { acknowledge, managedPolicyFinding } from '../nag';
 import { ControlPlaneFunction } from './control-plane-function';
 
@@ -38,9 +39,17 @@ export const BUS_ENV_VARS: Readonly<Record<Action, string>> = {
   delete: 'DELETE_BUS_NAME',
 };
 
-/** The API's routes, one function each. */
-export const API_ROUTES = ['create', 'list', 'get', 'update', 'delete'] as const;
-export type ApiRoute = (typeof API_ROUTES)[number];
+/** The API's routes (`lambdas/core/api-routes.ts`), one function each. */
+export type ApiRoute = RouteName;
+
+/** What a tenant answer needs to link a run to its page in Terraform Cloud. */
+export interface RunLinkSettings {
+  /** TFC / Terraform Enterprise base address. */
+  readonly tfcAddress: string;
+  readonly tfcOrganization: string;
+  /** Environment name, part of every workspace name. */
+  readonly environmentName: string;
+}
 
 /** Stage-wide request rate limits. */
 export interface ApiThrottling {
@@ -63,6 +72,15 @@ export interface PrivateApiProps {
   readonly table: TableBase;
   /** Idempotency-Key records of the write routes. */
   readonly idempotencyTable: TableBase;
+  /** Tenant history: write routes append to it, the history route reads it. */
+  readonly historyTable: TableBase;
+  /**
+   * Days a history item is kept.
+   * @default 90
+   */
+  readonly historyRetentionDays?: number;
+  /** Where answers link runs to. */
+  readonly runLinks: RunLinkSettings;
   /** Each action's request bus; a write route may publish to its own bus only. */
   readonly buses: Readonly<Record<Action, IEventBus>>;
   /**
@@ -102,37 +120,40 @@ export class PrivateApi extends Construct {
     super(scope, id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const vpce = props.endpoint.vpcEndpointId;
-    const handler = (file: string, description: string) =>
-      new ControlPlaneFunction(this, constructId(file), {
-        entry: `lambdas/handlers/api/${file}`,
-        description,
+    const retentionDays = props.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS;
+    // One function per route of the table: reads get the tenant table only (and the history route the
+    // history table); a write also gets the idempotency table, history append and its own action's bus.
+    const build = (route: RouteDefinition): ControlPlaneFunction => {
+      const fn = new ControlPlaneFunction(this, constructId(route.handlerFile), {
+        entry: `lambdas/handlers/api/${route.handlerFile}`,
+        description: `${route.method} ${route.path}: ${route.summary}`,
         // API Gateway gives up after 29 s.
         timeout: Duration.seconds(25),
         logRetention,
+        environment: {
+          TFC_ADDRESS: props.runLinks.tfcAddress,
+          TFC_ORGANIZATION: props.runLinks.tfcOrganization,
+          ENVIRONMENT_NAME: props.runLinks.environmentName,
+        },
       });
-    const writer = (action: Action, file: string, description: string) =>
-      handler(file, description)
-        .bindTable(props.table, { access: 'readWrite' })
-        .bindTable(props.idempotencyTable, { access: 'readWrite', envVar: 'IDEMPOTENCY_TABLE_NAME' })
-        .bindEventBus(props.buses[action], BUS_ENV_VARS[action]);
-    const reader = (file: string, description: string) =>
-      handler(file, description).bindTable(props.table, { access: 'read' });
-
-    this.functions = {
-      create: writer(
-        'create',
-        'create-tenant.ts',
-        'POST /tenants: registers a tenant and starts its create flow',
-      ),
-      list: reader('list-tenants.ts', 'GET /tenants: lists tenants, by status'),
-      get: reader('get-tenant.ts', 'GET /tenants/{code}: reads one tenant'),
-      update: writer(
-        'update',
-        'update-tenant.ts',
-        'PATCH /tenants/{code}: changes a tenant, re-runs Terraform',
-      ),
-      delete: writer('delete', 'delete-tenant.ts', 'DELETE /tenants/{code}: starts the delete flow'),
+      if (route.access === 'write') {
+        if (!route.action) throw new Error(`${this.node.path}: write route ${route.name} names no action`);
+        fn.bindTable(props.table, { access: 'readWrite' })
+          .bindTable(props.idempotencyTable, { access: 'readWrite', envVar: 'IDEMPOTENCY_TABLE_NAME' })
+          .bindHistory(props.historyTable, retentionDays)
+          .bindEventBus(props.buses[route.action], BUS_ENV_VARS[route.action]);
+      } else {
+        fn.bindTable(props.table, { access: 'read' });
+        if (route.readsHistory) {
+          fn.bindTable(props.historyTable, { access: 'read', envVar: 'HISTORY_TABLE_NAME' });
+        }
+      }
+      return fn;
     };
+    this.functions = Object.fromEntries(API_ROUTES.map((r) => [r.name, build(r)])) as Record<
+      ApiRoute,
+      ControlPlaneFunction
+    >;
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: logRetention,
@@ -194,48 +215,38 @@ export class PrivateApi extends Construct {
     });
     const model = (modelId: string, schema: JsonSchema): IModel =>
       this.api.addModel(modelId, { contentType: 'application/json', schema });
-    const idempotencyKey = { 'method.request.header.Idempotency-Key': false };
-    const tenantCode = { 'method.request.path.code': true };
-    const route = (fn: ControlPlaneFunction, options: MethodOptions): [LambdaIntegration, MethodOptions] => [
-      new LambdaIntegration(fn.function, { allowTestInvoke: false }),
-      { requestValidator: validator, ...options },
-    ];
-
-    const tenants = this.api.root.addResource('tenants');
-    tenants.addMethod(
-      'POST',
-      ...route(this.functions.create, {
-        requestParameters: idempotencyKey,
-        requestModels: {
-          'application/json': model('CreateTenantRequest', requestSchema(createTenantSchema(noToday))),
-        },
-      }),
-    );
-    tenants.addMethod(
-      'GET',
-      ...route(this.functions.list, {
-        requestParameters: {
-          'method.request.querystring.status': false,
-          'method.request.querystring.limit': false,
-          'method.request.querystring.nextToken': false,
-        },
-      }),
-    );
-    const tenant = tenants.addResource('{code}');
-    tenant.addMethod('GET', ...route(this.functions.get, { requestParameters: tenantCode }));
-    tenant.addMethod(
-      'PATCH',
-      ...route(this.functions.update, {
-        requestParameters: { ...tenantCode, ...idempotencyKey },
-        requestModels: {
-          'application/json': model('UpdateTenantRequest', requestSchema(updateTenantSchema(noToday))),
-        },
-      }),
-    );
-    tenant.addMethod(
-      'DELETE',
-      ...route(this.functions.delete, { requestParameters: { ...tenantCode, ...idempotencyKey } }),
-    );
+    for (const route of API_ROUTES) {
+      const requestParameters: Record<string, boolean> = {
+        ...Object.fromEntries(
+          Object.keys(route.pathParameters?.shape ?? {}).map((k) => [`method.request.path.${k}`, true]),
+        ),
+        ...Object.fromEntries(
+          Object.keys(route.query?.shape ?? {}).map((k) => [`method.request.querystring.${k}`, false]),
+        ),
+        ...(route.idempotent ? { 'method.request.header.Idempotency-Key': false } : {}),
+      };
+      const options: MethodOptions = {
+        requestValidator: validator,
+        ...(Object.keys(requestParameters).length ? { requestParameters } : {}),
+        ...(route.body
+          ? {
+              requestModels: {
+                'application/json': model(
+                  `${constructId(route.name)}TenantRequest`,
+                  requestSchema(route.body(noToday)),
+                ),
+              },
+            }
+          : {}),
+      };
+      this.api.root
+        .resourceForPath(route.path)
+        .addMethod(
+          route.method,
+          new LambdaIntegration(this.functions[route.name].function, { allowTestInvoke: false }),
+          options,
+        );
+    }
 
     // Gateway-made errors in the handlers' error body. messageString is already a quoted JSON string;
     // gateway response templates only substitute variables (no VTL), so nothing else is interpolated.
@@ -285,7 +296,7 @@ export class PrivateApi extends Construct {
   }
 }
 
-/** `list-tenants.ts` → `ListTenants`. */
+/** `list-tenants.ts` → `ListTenants`; `create` → `Create`. */
 function constructId(file: string): string {
   return file
     .replace(/\.ts$/, '')

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_TABLE, TENANT_TABLE } from '../../lambdas/adapters/dynamodb/table-schema';
+import { HISTORY_TABLE, IDEMPOTENCY_TABLE, TENANT_TABLE } from '../../lambdas/adapters/dynamodb/table-schema';
 
 export interface TenantTablesProps {
   /**
@@ -30,6 +30,12 @@ export class TenantTables extends Construct {
    * conditional write on the tenant row).
    */
   public readonly idempotency: Table;
+  /**
+   * Tenant history: requests, runs and status changes, one item each, keyed by tenant code and time, kept
+   * for the retention period by TTL (`expiresAt`). Written in the same transaction as the tenant row it
+   * describes. Point-in-time recovery, deletion protection, retained: it is the audit trail.
+   */
+  public readonly history: Table;
 
   public constructor(scope: Construct, id: string, props: TenantTablesProps) {
     super(scope, id);
@@ -54,6 +60,15 @@ export class TenantTables extends Construct {
         projectionType: ProjectionType.ALL,
       });
     }
+
+    this.history = new Table(this, 'History', {
+      ...common,
+      partitionKey: { name: HISTORY_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: HISTORY_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: HISTORY_TABLE.ttlAttribute,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
 
     this.idempotency = new Table(this, 'Idempotency', {
       ...common,

@@ -126,7 +126,9 @@ interface SweepRow {
 export async function decommissionSweep(options: DecommissionOptions, scope: Scope): Promise<SectionResult> {
   const tables = await createTestTables();
   scope.defer('decommission tables', tables, () => tables.drop());
-  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
+    tableName: tables.historyTable,
+  });
   const sweep = new Decommission({
     repository,
     requests: new TenantRequests({ repository, publisher: new RecordingPublisher(), clock: systemClock }),

@@ -19,7 +19,8 @@ export interface BundleOptions {
 
 /** Dummy values: nothing at import may reach a network, and every address points at a closed local port. */
 const NOWHERE = 'http://127.0.0.1:9';
-const TABLE = { TABLE_NAME: 'bench-tenants' };
+const TABLE = { TABLE_NAME: 'bench-tenants', HISTORY_TABLE_NAME: 'bench-history' };
+const LINKS = { TFC_ORGANIZATION: 'bench', ENVIRONMENT_NAME: 'bench' };
 const TFC = {
   ...TABLE,
   TFC_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tfc-token-AbCdEf',
@@ -32,6 +33,7 @@ const TOPIC = { TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:tenant-lifecycle'
 const bus = (action: keyof typeof BUS_ENV) => ({ [BUS_ENV[action]]: `bench-${action}-requests` });
 const writeApi = (action: keyof typeof BUS_ENV) => ({
   ...TABLE,
+  ...LINKS,
   IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
   ...bus(action),
 });
@@ -42,8 +44,9 @@ const writeApi = (action: keyof typeof BUS_ENV) => ({
  */
 const FUNCTIONS: Array<{ entry: string; env: Record<string, string> }> = [
   { entry: 'lambdas/handlers/api/create-tenant.ts', env: writeApi('create') },
-  { entry: 'lambdas/handlers/api/get-tenant.ts', env: TABLE },
-  { entry: 'lambdas/handlers/api/list-tenants.ts', env: TABLE },
+  { entry: 'lambdas/handlers/api/get-tenant.ts', env: { ...TABLE, ...LINKS } },
+  { entry: 'lambdas/handlers/api/list-tenants.ts', env: { ...TABLE, ...LINKS } },
+  { entry: 'lambdas/handlers/api/get-tenant-history.ts', env: { ...TABLE, ...LINKS } },
   { entry: 'lambdas/handlers/api/update-tenant.ts', env: writeApi('update') },
   { entry: 'lambdas/handlers/api/delete-tenant.ts', env: writeApi('delete') },
   {

@@ -1,5 +1,6 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { z } from 'zod';
+import { API_ROUTES } from '../../lambdas/core/api-routes';
 import { createTenantSchema, updateTenantSchema } from '../../lambdas/core/api-schema';
 import { type CfnResource, arnOf, ref, resource, resourcesOfType, synthStack } from './support';
 
@@ -61,14 +62,16 @@ describe('private tenant API', () => {
     ]);
   });
 
-  it('serves exactly the five routes, each with AWS_IAM auth, proxying to its own function', () => {
+  it('serves exactly the routes of the route table, each with AWS_IAM auth, proxying to its own function', () => {
     const expected = {
       'POST /tenants': cp.api.functions.create,
       'GET /tenants': cp.api.functions.list,
       'GET /tenants/{code}': cp.api.functions.get,
       'PATCH /tenants/{code}': cp.api.functions.update,
       'DELETE /tenants/{code}': cp.api.functions.delete,
+      'GET /tenants/{code}/history': cp.api.functions.history,
     };
+    expect(Object.keys(expected).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const actual = routes();
 
     expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());

@@ -26,6 +26,7 @@ describe('app configuration from cdk context', () => {
       environmentName: 'dev',
       tfcAddress: 'https://app.terraform.io',
       tfcOrganization: 'my-organization',
+      historyRetentionDays: 90,
       pollIntervalSeconds: 120,
       pollBudget: 90,
       logRetentionDays: RetentionDays.ONE_MONTH,

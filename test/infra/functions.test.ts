@@ -66,7 +66,7 @@ const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
   it('gives every function the same defaults: newest Node.js, ARM64, tracing, source maps, Powertools', () => {
-    expect(Object.keys(functions)).toHaveLength(10);
+    expect(Object.keys(functions)).toHaveLength(11);
     for (const name of Object.keys(functions)) {
       const props = lambda(name);
       expect(props).toMatchObject({
@@ -94,7 +94,7 @@ describe('the Lambda construct', () => {
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
     const roles = new Set(Object.values(functions).map((fn) => logicalId(fn.role)));
-    expect(roles.size).toBe(10);
+    expect(roles.size).toBe(11);
     for (const [name, fn] of Object.entries(functions)) {
       const role = resource(template, 'AWS::IAM::Role', logicalId(fn.role)).Properties;
       expect(role.ManagedPolicyArns).toBeUndefined();
@@ -122,18 +122,23 @@ describe('the Lambda construct', () => {
       'POLL_INTERVAL_SECONDS',
       'POLL_BUDGET',
     ];
+    const history = ['HISTORY_TABLE_NAME', 'HISTORY_RETENTION_DAYS'];
+    const links = ['TFC_ADDRESS', 'TFC_ORGANIZATION', 'ENVIRONMENT_NAME'];
+    const writeApi = ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', ...history, ...links];
     const expected: Record<Name, string[]> = {
-      createTenant: ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'CREATE_BUS_NAME'],
-      updateTenant: ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'UPDATE_BUS_NAME'],
-      deleteTenant: ['TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME', 'DELETE_BUS_NAME'],
-      getTenant: ['TABLE_NAME'],
-      listTenants: ['TABLE_NAME'],
-      trigger: [...tfc, 'TF_MODULE_DIR'],
-      check: tfc,
-      finalize: [...tfc, 'TOPIC_ARN'],
-      decommission: ['TABLE_NAME', 'DELETE_BUS_NAME'],
+      createTenant: [...writeApi, 'CREATE_BUS_NAME'],
+      updateTenant: [...writeApi, 'UPDATE_BUS_NAME'],
+      deleteTenant: [...writeApi, 'DELETE_BUS_NAME'],
+      getTenant: ['TABLE_NAME', ...links],
+      listTenants: ['TABLE_NAME', ...links],
+      getTenantHistory: ['TABLE_NAME', 'HISTORY_TABLE_NAME', ...links],
+      trigger: [...tfc, ...history, 'TF_MODULE_DIR'],
+      check: [...tfc, ...history],
+      finalize: [...tfc, ...history, 'TOPIC_ARN'],
+      decommission: ['TABLE_NAME', ...history, 'DELETE_BUS_NAME'],
       reconciler: [
         'TABLE_NAME',
+        ...history,
         'CREATE_BUS_NAME',
         'UPDATE_BUS_NAME',
         'DELETE_BUS_NAME',
@@ -182,6 +187,29 @@ describe('the Lambda construct', () => {
 });
 
 describe('least privilege, per function', () => {
+  it('lets every tenant writer append to the history table (PutItem only) and only the history route read it', () => {
+    const writers: Name[] = [
+      'createTenant',
+      'updateTenant',
+      'deleteTenant',
+      'trigger',
+      'check',
+      'finalize',
+      'decommission',
+      'reconciler',
+    ];
+    const touchesHistory = (name: Name, action: string) =>
+      JSON.stringify(resourcesFor(statementsOf(name), action)).includes(logicalId(cp.tables.history));
+    for (const name of Object.keys(functions)) {
+      expect([name, touchesHistory(name, 'dynamodb:PutItem')]).toEqual([name, writers.includes(name)]);
+      expect([name, touchesHistory(name, 'dynamodb:Query')]).toEqual([name, name === 'getTenantHistory']);
+      for (const action of ['dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+        expect([name, action, touchesHistory(name, action)]).toEqual([name, action, false]);
+      }
+    }
+    expect(actionsOf(statementsOf('getTenantHistory'))).toEqual(sorted(BASE, READ));
+  });
+
   it('lets get-tenant and list-tenants only read the tenant table', () => {
     for (const name of ['getTenant', 'listTenants'] as const) {
       expect(actionsOf(statementsOf(name))).toEqual(sorted(BASE, READ));
@@ -216,10 +244,12 @@ describe('least privilege, per function', () => {
     expect(resourcesFor(statementsOf('finalize'), 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
   });
 
-  it('lets decommission read, update (never put or delete) and publish to the delete bus only', () => {
+  it('lets decommission read, update (never put or delete tenants), append history and publish to the delete bus only', () => {
     const statements = statementsOf('decommission');
+    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual([arnOf(cp.tables.history)]);
     expect(actionsOf(statements)).toEqual(
       sorted(BASE, READ, [
+        'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'kms:Encrypt',
         'kms:GenerateDataKey*',

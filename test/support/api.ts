@@ -27,7 +27,9 @@ export class RecordingPublisher implements EventPublisher {
 export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
 
 export function apiOver(tables: TestTables, clock: Clock, publisher = new RecordingPublisher()) {
-  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
+    tableName: tables.historyTable,
+  });
   const api = makeTenantApi({
     clock,
     requests: new TenantRequests({ repository, publisher, clock }),

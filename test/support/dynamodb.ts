@@ -3,6 +3,7 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, LOCAL_AWS } from '../../lambdas/local/dynamodb-local';
 import {
+  historyTableDefinition,
   idempotencyTableDefinition,
   tenantTableDefinition,
 } from '../../lambdas/adapters/dynamodb/table-schema';
@@ -13,6 +14,7 @@ export interface TestTables {
   doc: DynamoDBDocumentClient;
   tenantTable: string;
   idempotencyTable: string;
+  historyTable: string;
   drop(): Promise<void>;
 }
 
@@ -24,16 +26,20 @@ export async function createTestTables(): Promise<TestTables> {
   const suffix = randomUUID().slice(0, 8);
   const tenantTable = `tenants-${suffix}`;
   const idempotencyTable = `idempotency-${suffix}`;
+  const historyTable = `history-${suffix}`;
   await ensureTable(client, tenantTableDefinition(tenantTable));
   await ensureTable(client, idempotencyTableDefinition(idempotencyTable));
+  await ensureTable(client, historyTableDefinition(historyTable));
   return {
     client,
     doc: documentClient(client),
     tenantTable,
     idempotencyTable,
+    historyTable,
     drop: async () => {
       await client.send(new DeleteTableCommand({ TableName: tenantTable }));
       await client.send(new DeleteTableCommand({ TableName: idempotencyTable }));
+      await client.send(new DeleteTableCommand({ TableName: historyTable }));
       client.destroy();
     },
   };

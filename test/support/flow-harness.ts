@@ -29,7 +29,9 @@ export const ENVIRONMENT = 'test';
  * real ASL file executed by aws-local-stepfunctions. Only the SNS notifier and bus are recorded.
  */
 export function flowHarness(tables: TestTables, fake: TfcFake, options: { pollBudget?: number } = {}) {
-  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
+    tableName: tables.historyTable,
+  });
   const client = new TfcClient({
     address: fake.url,
     organization: fake.organization,

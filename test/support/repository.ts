@@ -16,7 +16,9 @@ export function repositoryFixture(prefix: string) {
   const fixture = {} as { tables: TestTables; repo: DynamoDbTenantRepository };
   beforeAll(async () => {
     fixture.tables = await createTestTables();
-    fixture.repo = new DynamoDbTenantRepository(fixture.tables.doc, fixture.tables.tenantTable);
+    fixture.repo = new DynamoDbTenantRepository(fixture.tables.doc, fixture.tables.tenantTable, {
+      tableName: fixture.tables.historyTable,
+    });
   });
   afterAll(() => fixture.tables.drop());
 

@@ -22,6 +22,16 @@ export const DECOMMISSION_BUCKET = 'scheduled';
 /** Idempotency records (Powertools layout): partition key `id`, TTL on `expiration`. */
 export const IDEMPOTENCY_TABLE = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
 
+/**
+ * Tenant history: one item per request, run and status change, keyed by tenant code and a sort key that
+ * orders them in time (`<ISO time>#<position in its write>#<random>`), expiring by TTL.
+ */
+export const HISTORY_TABLE = {
+  partitionKey: 'tenantCode',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+} as const;
+
 /** CreateTable input for local and test tables, matching the CDK definition. */
 export function tenantTableDefinition(tableName: string) {
   const { partitionKey, byStatus, byDecommissionDate } = TENANT_TABLE;
@@ -62,5 +72,20 @@ export function idempotencyTableDefinition(tableName: string) {
     BillingMode: 'PAY_PER_REQUEST' as const,
     AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' as const }],
     KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' as const }],
+  };
+}
+
+export function historyTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: HISTORY_TABLE.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: HISTORY_TABLE.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: HISTORY_TABLE.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: HISTORY_TABLE.sortKey, KeyType: 'RANGE' as const },
+    ],
   };
 }

@@ -1,9 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   GetCommand,
   QueryCommand,
   ScanCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +16,12 @@ import {
   ValidationError,
 } from '../../core/errors';
 import { FAILURE_STATUS, FLOWS, type FlowDefinition } from '../../core/flows';
+import {
+  DEFAULT_HISTORY_RETENTION_DAYS,
+  History,
+  HistoryItemSchema,
+  type HistoryItem,
+} from '../../core/history';
 import { ALLOWED_FROM, IN_PROGRESS_STATUSES, type TenantStatus } from '../../core/lifecycle';
 import type {
   FlowCompletion,
@@ -25,9 +33,23 @@ import type {
 } from '../../core/ports';
 import { DEFAULT_TIER, type Tenant, type TenantError } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
-import { DECOMMISSION_BUCKET, TENANT_TABLE } from './table-schema';
+import { DECOMMISSION_BUCKET, HISTORY_TABLE, TENANT_TABLE } from './table-schema';
 
 type Item = Record<string, unknown>;
+
+/** Where the history items of every write go, and how long they are kept. */
+export interface HistoryTableOptions {
+  tableName: string;
+  /** @default DEFAULT_HISTORY_RETENTION_DAYS (90) */
+  retentionDays?: number;
+}
+
+/** A row write inside a transaction: one TransactWriteItems element for the tenant table. */
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type RowWrite = Required<Pick<TransactItem, 'Update'>> | Required<Pick<TransactItem, 'Delete'>>;
+
+/** Reads and re-plans after the row moved between the read and the conditional write. */
+const MAX_ATTEMPTS = 3;
 
 /** Attributes that exist for the table's sake and never leave the repository. */
 const INTERNAL_ATTRIBUTES = [TENANT_TABLE.byDecommissionDate.partitionKey, 'claimedBy'] as const;
@@ -109,16 +131,111 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
  * the row still carrying the flow's flowId.
  */
 export class DynamoDbTenantRepository implements TenantRepository {
+  /**
+   * @param history where each write's history goes: required by every writer (a write without its history
+   *   is refused), not by readers of tenant rows.
+   */
   public constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly history?: HistoryTableOptions,
   ) {}
 
-  public async get(code: TenantCode): Promise<Tenant | undefined> {
+  private async getItem(code: TenantCode): Promise<Item | undefined> {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { tenantCode: code }, ConsistentRead: true }),
     );
-    return out.Item ? toTenant(out.Item) : undefined;
+    return out.Item;
+  }
+
+  public async get(code: TenantCode): Promise<Tenant | undefined> {
+    const item = await this.getItem(code);
+    return item ? toTenant(item) : undefined;
+  }
+
+  /**
+   * Sends the row write and the history items describing it as one transaction, so neither lands without
+   * the other. A failed condition on the row surfaces as the ConditionalCheckFailedException (with the row
+   * as it was) that a single write would have raised; a conflict with a concurrent transaction is retried.
+   */
+  private async transact(
+    row: RowWrite,
+    code: TenantCode,
+    history: HistoryItem[],
+    version: number,
+  ): Promise<void> {
+    if (!this.history) throw new Error('this repository has no history table: it cannot write tenants');
+    const { tableName, retentionDays = DEFAULT_HISTORY_RETENTION_DAYS } = this.history;
+    const puts = history.map((item, position) => ({
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...item,
+          [HISTORY_TABLE.partitionKey]: code,
+          // Time, then the row version the write made (orders writes within one millisecond), then the
+          // item's place in its write; the random suffix means no write can ever overwrite another's item.
+          [HISTORY_TABLE.sortKey]: [
+            item.at,
+            String(version).padStart(10, '0'),
+            position,
+            randomBytes(3).toString('hex'),
+          ].join('#'),
+          [HISTORY_TABLE.ttlAttribute]: Math.floor(Date.parse(item.at) / 1000) + retentionDays * 86_400,
+        },
+      },
+    }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: [row, ...puts] }));
+        return;
+      } catch (error) {
+        const reason =
+          error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
+        if (reason?.Code === 'ConditionalCheckFailed') {
+          throw new ConditionalCheckFailedException({
+            message: reason.Message ?? 'The conditional request failed',
+            $metadata: error instanceof TransactionCanceledException ? error.$metadata : {},
+            ...(reason.Item ? { Item: reason.Item } : {}),
+          });
+        }
+        const conflict =
+          error instanceof TransactionCanceledException &&
+          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+        if (!conflict || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
+  }
+
+  public async listHistory(
+    code: TenantCode,
+    page: { limit: number; nextToken?: string },
+  ): Promise<Page<HistoryItem>> {
+    if (!this.history) throw new Error('this repository has no history table');
+    const { partitionKey, sortKey, ttlAttribute } = HISTORY_TABLE;
+    const start = decodeToken(page.nextToken, [partitionKey, sortKey]);
+    if (start && start[partitionKey] !== code) {
+      throw new ValidationError('nextToken is not valid for this query', [
+        { path: 'nextToken', message: 'belongs to another tenant' },
+      ]);
+    }
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.history.tableName,
+        KeyConditionExpression: '#pk = :code',
+        ExpressionAttributeNames: { '#pk': partitionKey },
+        ExpressionAttributeValues: { ':code': code },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items = (out.Items ?? []).map((raw) => {
+      const item: Item = { ...raw };
+      for (const key of [partitionKey, sortKey, ttlAttribute]) delete item[key];
+      return HistoryItemSchema.parse(item);
+    });
+    return { items, nextToken: encodeToken(out.LastEvaluatedKey) };
   }
 
   public async list(query: {
@@ -140,55 +257,76 @@ export class DynamoDbTenantRepository implements TenantRepository {
     return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
   }
 
+  /**
+   * Reads the row, checks the lifecycle, then writes the transition and its history in one transaction
+   * conditioned on the lifecycle and on the row's version, so the history describes exactly the row it
+   * replaced. A row that moved in between is read and decided again.
+   */
   public async transition(req: TransitionRequest): Promise<TransitionResult> {
     const flow = FLOWS[req.action];
-    const mutation = this.transitionMutation(req);
-    const update = buildUpdate(mutation, [
-      '#version = if_not_exists(#version, :zero) + :one',
-      '#createdAt = if_not_exists(#createdAt, :now)',
-    ]);
     const allowed = ALLOWED_FROM[req.action];
-    const statusValues = allowed.filter((s) => s !== 'absent').map((s, i) => [`:from${i}`, s] as const);
-    const conditions = [
-      ...(allowed.includes('absent') ? ['attribute_not_exists(#tenantCode)'] : []),
-      ...(statusValues.length ? [`#status IN (${statusValues.map(([k]) => k).join(', ')})`] : []),
-    ];
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { tenantCode: req.tenantCode },
-          UpdateExpression: update.expression,
-          ConditionExpression: conditions.join(' OR '),
-          ExpressionAttributeNames: {
-            ...update.names,
-            '#version': 'version',
-            '#createdAt': 'createdAt',
-            '#status': 'status',
-            ...(allowed.includes('absent') ? { '#tenantCode': 'tenantCode' } : {}),
-          },
-          ExpressionAttributeValues: {
-            ...update.values,
-            ...Object.fromEntries(statusValues),
-            ':zero': 0,
-            ':one': 1,
-            ':now': req.now,
-          },
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      const beforeItem = out.Attributes;
+    for (let attempt = 1; ; attempt++) {
+      const beforeItem = await this.getItem(req.tenantCode);
+      const current = beforeItem?.status as TenantStatus | undefined;
+      if (!allowed.includes(current ?? 'absent')) {
+        if (!current) throw new TenantNotFoundError(req.tenantCode);
+        throw new TenantConflictError(req.tenantCode, flow.action, current);
+      }
+      const mutation = this.transitionMutation(req);
       const after = applyMutation(beforeItem, mutation);
       after.tenantCode = req.tenantCode;
       after.version = ((beforeItem?.version as number | undefined) ?? 0) + 1;
-      after.createdAt = (beforeItem?.createdAt as string | undefined) ?? req.now;
-      return { before: beforeItem ? toTenant(beforeItem) : undefined, after: toTenant(after) };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const current = error.Item?.status as { S?: string } | undefined;
-      if (!current?.S) throw new TenantNotFoundError(req.tenantCode);
-      throw new TenantConflictError(req.tenantCode, flow.action, current.S as TenantStatus);
+      after.createdAt = beforeItem?.createdAt ?? req.now;
+      const result = { before: beforeItem ? toTenant(beforeItem) : undefined, after: toTenant(after) };
+
+      const update = buildUpdate(mutation, [
+        '#version = if_not_exists(#version, :zero) + :one',
+        '#createdAt = if_not_exists(#createdAt, :now)',
+      ]);
+      const statusValues = allowed.filter((s) => s !== 'absent').map((s, i) => [`:from${i}`, s] as const);
+      const conditions = [
+        ...(allowed.includes('absent') ? ['attribute_not_exists(#tenantCode)'] : []),
+        ...(statusValues.length ? [`#status IN (${statusValues.map(([k]) => k).join(', ')})`] : []),
+      ];
+      const unchanged = beforeItem ? '#version = :readVersion' : 'attribute_not_exists(#tenantCode)';
+      try {
+        await this.transact(
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { tenantCode: req.tenantCode },
+              UpdateExpression: update.expression,
+              ConditionExpression: `(${conditions.join(' OR ')}) AND ${unchanged}`,
+              ExpressionAttributeNames: {
+                ...update.names,
+                '#version': 'version',
+                '#createdAt': 'createdAt',
+                '#status': 'status',
+                ...(allowed.includes('absent') || !beforeItem ? { '#tenantCode': 'tenantCode' } : {}),
+              },
+              ExpressionAttributeValues: {
+                ...update.values,
+                ...Object.fromEntries(statusValues),
+                ':zero': 0,
+                ':one': 1,
+                ':now': req.now,
+                ...(beforeItem ? { ':readVersion': beforeItem.version } : {}),
+              },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          req.tenantCode,
+          History.ofTransition(req, result),
+          result.after.version,
+        );
+        return result;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (attempt < MAX_ATTEMPTS) continue;
+        const status = error.Item?.status as { S?: string } | undefined;
+        if (!status?.S) throw new TenantNotFoundError(req.tenantCode);
+        throw new TenantConflictError(req.tenantCode, flow.action, status.S as TenantStatus);
+      }
     }
   }
 
@@ -222,17 +360,24 @@ export class DynamoDbTenantRepository implements TenantRepository {
     return { set, remove };
   }
 
-  public async undoTransition(result: TransitionResult): Promise<void> {
+  public async undoTransition(result: TransitionResult, now = new Date().toISOString()): Promise<void> {
     const { before, after } = result;
-    const guard = {
-      ConditionExpression: '#flowId = :flowId',
-      ExpressionAttributeNames: { '#flowId': 'flowId' },
-      ExpressionAttributeValues: { ':flowId': after.flowId },
-    };
+    const history = History.ofUndo(result, now);
     try {
       if (!before) {
-        await this.client.send(
-          new DeleteCommand({ TableName: this.tableName, Key: { tenantCode: after.tenantCode }, ...guard }),
+        await this.transact(
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: { tenantCode: after.tenantCode },
+              ConditionExpression: '#flowId = :flowId',
+              ExpressionAttributeNames: { '#flowId': 'flowId' },
+              ExpressionAttributeValues: { ':flowId': after.flowId },
+            },
+          },
+          after.tenantCode,
+          history,
+          after.version + 1,
         );
         return;
       }
@@ -246,15 +391,20 @@ export class DynamoDbTenantRepository implements TenantRepository {
         (k) => k !== 'tenantCode' && !(k in restored),
       );
       const update = buildUpdate({ set: restored, remove: [...new Set(stale)] });
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { tenantCode: after.tenantCode },
-          UpdateExpression: update.expression,
-          ConditionExpression: '#guardFlowId = :guardFlowId',
-          ExpressionAttributeNames: { ...update.names, '#guardFlowId': 'flowId' },
-          ExpressionAttributeValues: { ...update.values, ':guardFlowId': after.flowId },
-        }),
+      await this.transact(
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { tenantCode: after.tenantCode },
+            UpdateExpression: update.expression,
+            ConditionExpression: '#guardFlowId = :guardFlowId',
+            ExpressionAttributeNames: { ...update.names, '#guardFlowId': 'flowId' },
+            ExpressionAttributeValues: { ...update.values, ':guardFlowId': after.flowId },
+          },
+        },
+        after.tenantCode,
+        history,
+        after.version + 1,
       );
     } catch (error) {
       // Another writer already moved the row on: it is no longer ours to restore.
@@ -296,7 +446,7 @@ export class DynamoDbTenantRepository implements TenantRepository {
   ): Promise<void> {
     const set: Item = { updatedAt: now };
     for (const [k, v] of Object.entries(progress)) if (v !== undefined) set[k] = v;
-    await this.guardedUpdate(code, flowId, { set, remove: [] }, false);
+    await this.guardedUpdate(code, flowId, { set, remove: [] }, false, (b, a) => History.ofRunStarted(b, a));
   }
 
   public async completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
@@ -311,40 +461,65 @@ export class DynamoDbTenantRepository implements TenantRepository {
       set.outputs = c.outputs;
       set.sensitiveOutputs = c.sensitiveOutputs ?? [];
     }
-    return this.guardedUpdate(code, flowId, { set, remove }, true);
+    return this.guardedUpdate(code, flowId, { set, remove }, true, (b, a) => History.ofCompletion(b, a));
   }
 
-  private async guardedUpdate(code: TenantCode, flowId: string, m: Mutation, mustBeInProgress: boolean) {
+  /**
+   * A flow's write: read the row, check it still carries `flowId` (and is in progress when the write ends the
+   * flow), then write it and its history in one transaction conditioned on the same and on the version read.
+   */
+  private async guardedUpdate(
+    code: TenantCode,
+    flowId: string,
+    m: Mutation,
+    mustBeInProgress: boolean,
+    historyOf: (before: Tenant, after: Tenant) => HistoryItem[],
+  ): Promise<Tenant> {
     const update = buildUpdate(m, ['#version = #version + :one']);
     const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { tenantCode: code },
-          UpdateExpression: update.expression,
-          ConditionExpression: mustBeInProgress
-            ? `#flowId = :flowId AND #currentStatus IN (${inProgress.map(([k]) => k).join(', ')})`
-            : '#flowId = :flowId',
-          ExpressionAttributeNames: {
-            ...update.names,
-            '#flowId': 'flowId',
-            '#version': 'version',
-            ...(mustBeInProgress ? { '#currentStatus': 'status' } : {}),
+    for (let attempt = 1; ; attempt++) {
+      const beforeItem = await this.getItem(code);
+      const owned =
+        beforeItem?.flowId === flowId &&
+        (!mustBeInProgress || IN_PROGRESS_STATUSES.includes(beforeItem.status as TenantStatus));
+      if (!beforeItem || !owned) throw new FlowSupersededError(code, flowId);
+      const afterItem = applyMutation(beforeItem, m);
+      afterItem.version = (beforeItem.version as number) + 1;
+      const [before, after] = [toTenant(beforeItem), toTenant(afterItem)];
+      try {
+        await this.transact(
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { tenantCode: code },
+              UpdateExpression: update.expression,
+              ConditionExpression: mustBeInProgress
+                ? `#flowId = :flowId AND #currentStatus IN (${inProgress.map(([k]) => k).join(', ')}) AND #version = :readVersion`
+                : '#flowId = :flowId AND #version = :readVersion',
+              ExpressionAttributeNames: {
+                ...update.names,
+                '#flowId': 'flowId',
+                '#version': 'version',
+                ...(mustBeInProgress ? { '#currentStatus': 'status' } : {}),
+              },
+              ExpressionAttributeValues: {
+                ...update.values,
+                ':flowId': flowId,
+                ':one': 1,
+                ':readVersion': beforeItem.version,
+                ...(mustBeInProgress ? Object.fromEntries(inProgress) : {}),
+              },
+            },
           },
-          ExpressionAttributeValues: {
-            ...update.values,
-            ':flowId': flowId,
-            ':one': 1,
-            ...(mustBeInProgress ? Object.fromEntries(inProgress) : {}),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toTenant(out.Attributes ?? {});
-    } catch (error) {
-      if (isConditionFailure(error)) throw new FlowSupersededError(code, flowId);
-      throw error;
+          code,
+          historyOf(before, after),
+          after.version,
+        );
+        return after;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw new FlowSupersededError(code, flowId);
+      }
     }
   }
 
@@ -430,35 +605,49 @@ export class DynamoDbTenantRepository implements TenantRepository {
     lastError: TenantError,
   ): Promise<Tenant | undefined> {
     const guard = this.lostFlowGuard(flowId, claimedBy);
-    try {
-      const out = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { tenantCode: code },
-          UpdateExpression:
-            'SET #status = :failed, #lastError = :lastError, #updatedAt = :at, #version = #version + :one',
-          ConditionExpression: guard.ConditionExpression,
-          ExpressionAttributeNames: {
-            ...guard.ExpressionAttributeNames,
-            '#lastError': 'lastError',
-            '#updatedAt': 'updatedAt',
-            '#version': 'version',
+    const m: Mutation = { set: { status: FAILURE_STATUS, lastError, updatedAt: lastError.at }, remove: [] };
+    const update = buildUpdate(m, ['#version = #version + :one']);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const beforeItem = await this.getItem(code);
+      const stillLost =
+        beforeItem?.flowId === flowId &&
+        IN_PROGRESS_STATUSES.includes(beforeItem.status as TenantStatus) &&
+        beforeItem.claimedBy === claimedBy;
+      if (!beforeItem || !stillLost) return undefined;
+      const afterItem = applyMutation(beforeItem, m);
+      afterItem.version = (beforeItem.version as number) + 1;
+      const [before, after] = [toTenant(beforeItem), toTenant(afterItem)];
+      try {
+        await this.transact(
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { tenantCode: code },
+              UpdateExpression: update.expression,
+              ConditionExpression: `${guard.ConditionExpression} AND #version = :readVersion`,
+              ExpressionAttributeNames: {
+                ...guard.ExpressionAttributeNames,
+                ...update.names,
+                '#version': 'version',
+              },
+              ExpressionAttributeValues: {
+                ...guard.ExpressionAttributeValues,
+                ...update.values,
+                ':one': 1,
+                ':readVersion': beforeItem.version,
+              },
+            },
           },
-          ExpressionAttributeValues: {
-            ...guard.ExpressionAttributeValues,
-            ':failed': FAILURE_STATUS,
-            ':lastError': lastError,
-            ':at': lastError.at,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toTenant(out.Attributes ?? {});
-    } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+          code,
+          History.ofLostFlow(before, after),
+          after.version,
+        );
+        return after;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
     }
+    return undefined;
   }
 
   /** The row is still in progress under `flowId`, claimed by `claimedBy` (or by no execution). */

@@ -1,3 +1,3 @@
-import { apiFromEnv, lambdaHandler } from './wiring';
+import { routeHandler } from './wiring';
 
-export const handler = lambdaHandler(apiFromEnv('create'), 'create');
+export const handler = routeHandler('create');

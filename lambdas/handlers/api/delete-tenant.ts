@@ -1,3 +1,3 @@
-import { apiFromEnv, lambdaHandler } from './wiring';
+import { routeHandler } from './wiring';
 
-export const handler = lambdaHandler(apiFromEnv('delete'), 'delete');
+export const handler = routeHandler('delete');

@@ -9,6 +9,7 @@ import {
   TenantNotFoundError,
   ValidationError,
 } from '../../core/errors';
+import { API_ERRORS, type ApiErrorCode } from '../../core/api-routes';
 import { MAX_BODY_BYTES } from '../../core/api-schema';
 import { logger } from '../../shared/observability';
 
@@ -32,25 +33,24 @@ export function json(statusCode: number, body: unknown): ApiResult {
 
 /** The one place typed errors become HTTP answers. */
 export function errorResponse(error: unknown): ApiResult {
-  const answer = (status: number, code: string, message: string, details?: unknown) =>
-    json(status, {
+  const answer = (code: ApiErrorCode, message: string, details?: unknown) =>
+    json(API_ERRORS[code], {
       error: { code, message, ...(details === undefined ? {} : { details }) },
     } satisfies ErrorBody);
-  if (error instanceof ValidationError) return answer(400, 'VALIDATION_ERROR', error.message, error.issues);
-  if (error instanceof TenantNotFoundError) return answer(404, 'TENANT_NOT_FOUND', error.message);
+  if (error instanceof ValidationError) return answer('VALIDATION_ERROR', error.message, error.issues);
+  if (error instanceof TenantNotFoundError) return answer('TENANT_NOT_FOUND', error.message);
   if (error instanceof TenantConflictError) {
-    return answer(409, 'TENANT_CONFLICT', error.message, { currentStatus: error.currentStatus });
+    return answer('TENANT_CONFLICT', error.message, { currentStatus: error.currentStatus });
   }
-  if (error instanceof IdempotencyInProgressError)
-    return answer(409, 'IDEMPOTENCY_IN_PROGRESS', error.message);
-  if (error instanceof IdempotencyKeyReusedError) return answer(422, 'IDEMPOTENCY_KEY_REUSED', error.message);
+  if (error instanceof IdempotencyInProgressError) return answer('IDEMPOTENCY_IN_PROGRESS', error.message);
+  if (error instanceof IdempotencyKeyReusedError) return answer('IDEMPOTENCY_KEY_REUSED', error.message);
   if (error instanceof FlowStartError) {
     logger.error('flow could not be started', { error });
-    return answer(503, 'FLOW_START_FAILED', error.message);
+    return answer('FLOW_START_FAILED', error.message);
   }
   logger.error('unhandled error', { error });
   const message = error instanceof ControlPlaneError ? error.message : 'internal error';
-  return answer(500, 'INTERNAL_ERROR', message);
+  return answer('INTERNAL_ERROR', message);
 }
 
 /** Turns a zod failure into a ValidationError naming each field. */

@@ -7,11 +7,12 @@ import {
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { HistoryQuerySchema, TenantPathSchema, type RouteName } from '../../core/api-routes';
 import { createTenantSchema, ListTenantsQuerySchema, updateTenantSchema } from '../../core/api-schema';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../core/errors';
 import { isoDate, type Clock } from '../../core/ports';
-import { toView, type Tenant } from '../../core/tenant';
-import { TenantCodeSchema, type TenantCode } from '../../core/tenant-code';
+import { toView, type RunLink, type Tenant } from '../../core/tenant';
+import type { TenantCode } from '../../core/tenant-code';
 import type { TenantRequests } from '../../use-cases/tenant-requests';
 import { logger, withLogContext } from '../../shared/observability';
 import {
@@ -32,12 +33,13 @@ export interface TenantApiDeps {
   idempotencyStore?: BasePersistenceLayer;
   /** How long a retried write returns the first answer. @default 3600 */
   idempotencyTtlSeconds?: number;
+  /** Where answers link each run to. @default - no links */
+  runLink?: RunLink;
 }
 
 export type Route = (event: ApiEvent) => Promise<ApiResult>;
 
 const IDEMPOTENCY_KEY = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters');
-const PathSchema = z.object({ code: TenantCodeSchema });
 
 interface WritePayload {
   caller: string;
@@ -47,7 +49,7 @@ interface WritePayload {
 }
 
 function tenantCodeParam(code: string | null | undefined): TenantCode {
-  return validate(PathSchema, { code }, 'path').code;
+  return validate(TenantPathSchema, { code }, 'path').code;
 }
 
 /**
@@ -58,6 +60,7 @@ export function makeTenantApi(deps: TenantApiDeps) {
   const today = () => isoDate(deps.clock);
   const createSchema = createTenantSchema(today);
   const updateSchema = updateTenantSchema(today);
+  const view = (t: Tenant) => toView(t, deps.runLink);
 
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: '[caller, key]',
@@ -106,7 +109,7 @@ export function makeTenantApi(deps: TenantApiDeps) {
   async function accepted(tenant: Promise<Tenant>): Promise<ApiResult> {
     const t = await tenant;
     logger.info('request accepted', { tenantCode: t.tenantCode, flowId: t.flowId, status: t.status });
-    return json(202, toView(t));
+    return json(202, view(t));
   }
 
   const create = idempotentWrite('create', async ({ caller, request }) => {
@@ -130,7 +133,7 @@ export function makeTenantApi(deps: TenantApiDeps) {
   const get: Route = async (event) => {
     try {
       const code = tenantCodeParam(event.pathParameters?.code);
-      return json(200, toView(await deps.requests.get(code)));
+      return json(200, view(await deps.requests.get(code)));
     } catch (error) {
       return errorResponse(error);
     }
@@ -141,9 +144,24 @@ export function makeTenantApi(deps: TenantApiDeps) {
       const query = validate(ListTenantsQuerySchema, event.queryStringParameters ?? {}, 'query');
       const page = await deps.requests.list(query);
       return json(200, {
-        items: page.items.map(toView),
+        items: page.items.map(view),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
       });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  const history: Route = async (event) => {
+    try {
+      const code = tenantCodeParam(event.pathParameters?.code);
+      const query = validate(HistoryQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const page = await deps.requests.history(code, query);
+      const items = page.items.map((item) => {
+        const link = item.kind === 'run' ? deps.runLink?.(code, item.runId) : undefined;
+        return link ? { ...item, link } : item;
+      });
+      return json(200, { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
     } catch (error) {
       return errorResponse(error);
     }
@@ -155,7 +173,8 @@ export function makeTenantApi(deps: TenantApiDeps) {
    */
   const registerContext = (context: Context) => idempotencyConfig.registerLambdaContext(context);
 
-  return { create, get, list, update, delete: remove, registerContext };
+  const routes: Record<RouteName, Route> = { create, get, list, update, delete: remove, history };
+  return { ...routes, registerContext };
 }
 
 export type TenantApi = ReturnType<typeof makeTenantApi>;

@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { lambdaClients } from '../../adapters/aws-clients';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
+import { DEFAULT_TFC_ADDRESS } from '../../adapters/tfc/client';
+import { tfcRunLink } from '../../adapters/tfc/run-link';
+import { route, type RouteName } from '../../core/api-routes';
 import type { Action } from '../../core/flows';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock } from '../../core/ports';
 import { loadEnv, nonEmpty } from '../../shared/config';
 import { logger, tracer } from '../../shared/observability';
@@ -20,27 +24,61 @@ export const BUS_ENV: Record<Action, string> = {
 };
 
 /**
- * Builds the API for one Lambda from its environment. A write function is given only its own action's
- * bus; the read functions get no bus and no idempotency table.
+ * What every API function reads, besides the tables: where answers link runs to (no permission implied).
+ * Exported for the construct that sets them.
  */
-export function apiFromEnv(action?: Action) {
+export const RUN_LINK_ENV = ['TFC_ADDRESS', 'TFC_ORGANIZATION', 'ENVIRONMENT_NAME'] as const;
+
+/**
+ * Builds the API for one route's Lambda from its environment. A write function is given only its own
+ * action's bus, the idempotency table and the history table it appends to; read functions get no bus, and
+ * only the history route reads the history table.
+ */
+export function apiFromEnv(name: RouteName) {
+  const definition = route(name);
+  const action = definition.access === 'write' ? definition.action : undefined;
+  const history = action !== undefined || definition.readsHistory === true;
   const env = loadEnv({
     TABLE_NAME: nonEmpty,
     ...(action ? { IDEMPOTENCY_TABLE_NAME: nonEmpty, [BUS_ENV[action]]: nonEmpty } : {}),
+    ...(history ? { HISTORY_TABLE_NAME: nonEmpty } : {}),
+    HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
     IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
-  }) as Record<string, string> & { TABLE_NAME: string; IDEMPOTENCY_TTL_SECONDS: number };
+    TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
+    TFC_ORGANIZATION: nonEmpty,
+    ENVIRONMENT_NAME: nonEmpty,
+  }) as Record<string, string> & {
+    TABLE_NAME: string;
+    IDEMPOTENCY_TTL_SECONDS: number;
+    HISTORY_RETENTION_DAYS: number;
+    TFC_ADDRESS: string;
+    TFC_ORGANIZATION: string;
+    ENVIRONMENT_NAME: string;
+  };
   const clients = lambdaClients();
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
   const busNames = action ? { [action]: env[BUS_ENV[action]] } : {};
+  const repository = new DynamoDbTenantRepository(
+    clients.doc,
+    env.TABLE_NAME,
+    history
+      ? { tableName: env.HISTORY_TABLE_NAME as string, retentionDays: env.HISTORY_RETENTION_DAYS }
+      : undefined,
+  );
   return makeTenantApi({
     clock: systemClock,
     requests: new TenantRequests({
-      repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME),
+      repository,
       publisher: new EventBridgePublisher(clients.eventBridge, busNames),
       clock: systemClock,
     }),
     idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+    runLink: tfcRunLink({
+      address: env.TFC_ADDRESS,
+      organization: env.TFC_ORGANIZATION,
+      environment: env.ENVIRONMENT_NAME,
+    }),
     ...(action
       ? {
           idempotencyStore: new DynamoDBPersistenceLayer({
@@ -53,10 +91,15 @@ export function apiFromEnv(action?: Action) {
 }
 
 /** A route as a Lambda handler: the invocation's context on every log line and for idempotency. */
-export function lambdaHandler(api: TenantApi, route: Exclude<keyof TenantApi, 'registerContext'>) {
+export function lambdaHandler(api: TenantApi, name: RouteName) {
   return (event: ApiEvent, context: Context): Promise<ApiResult> => {
     logger.addContext(context);
     api.registerContext(context);
-    return api[route](event);
+    return api[name](event);
   };
+}
+
+/** The Lambda handler of one route of the table, built from the function's environment. */
+export function routeHandler(name: RouteName) {
+  return lambdaHandler(apiFromEnv(name), name);
 }

@@ -9,6 +9,7 @@ import { TfcTerraformBackend } from '../../adapters/tfc/backend';
 import { DEFAULT_TFC_ADDRESS, TfcClient } from '../../adapters/tfc/client';
 import { secretsManagerTokenProvider } from '../../adapters/tfc/token';
 import { isTransient, TransientError } from '../../core/errors';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
 import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
 import { logger, metrics, tracer, withLogContext } from '../../shared/observability';
@@ -16,6 +17,8 @@ import { TenantFlow } from '../../use-cases/tenant-flow';
 
 const FlowEnv = {
   TABLE_NAME: nonEmpty,
+  HISTORY_TABLE_NAME: nonEmpty,
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
   TFC_TOKEN_SECRET_ARN: nonEmpty,
   TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
   TFC_ORGANIZATION: nonEmpty,
@@ -56,7 +59,10 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
     ? new SnsLifecycleNotifier(clients.sns, env.TOPIC_ARN)
     : { notify: () => Promise.reject(new Error('TOPIC_ARN is not configured for this function')) };
   return new TenantFlow({
-    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME),
+    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
+      tableName: env.HISTORY_TABLE_NAME,
+      retentionDays: env.HISTORY_RETENTION_DAYS,
+    }),
     backend: new TfcTerraformBackend(client, {
       address: env.TFC_ADDRESS,
       organization: env.TFC_ORGANIZATION,

@@ -8,6 +8,7 @@ import { StepFunctionsExecutionInspector } from '../../adapters/sfn/execution-in
 import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { ValidationError } from '../../core/errors';
 import { ACTIONS, FAILURE_EVENT, type Action } from '../../core/flows';
+import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock, type Clock } from '../../core/ports';
 import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
 import { logger, metrics, tracer } from '../../shared/observability';
@@ -36,16 +37,34 @@ export const opsLog: OpsLog = {
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** The history table every write appends to, and its retention. */
+const HistoryEnv = {
+  HISTORY_TABLE_NAME: nonEmpty,
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
+};
+
+function repositoryFromEnv(
+  clients: AwsClients,
+  env: { TABLE_NAME: string; HISTORY_TABLE_NAME: string; HISTORY_RETENTION_DAYS: number },
+) {
+  return new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
+    tableName: env.HISTORY_TABLE_NAME,
+    retentionDays: env.HISTORY_RETENTION_DAYS,
+  });
+}
+
 /** Builds the decommission sweep from its environment: the tenant table and the delete bus. */
 export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
-  const env = loadEnv({ TABLE_NAME: nonEmpty, [BUS_ENV.delete]: nonEmpty }, wiring.env) as {
+  const env = loadEnv({ TABLE_NAME: nonEmpty, ...HistoryEnv, [BUS_ENV.delete]: nonEmpty }, wiring.env) as {
     TABLE_NAME: string;
+    HISTORY_TABLE_NAME: string;
+    HISTORY_RETENTION_DAYS: number;
   } & Record<string, string>;
   const clients = wiring.clients ?? lambdaClients();
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
   const clock = wiring.clock ?? systemClock;
-  const repository = new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME);
+  const repository = repositoryFromEnv(clients, env);
   return new Decommission({
     repository,
     requests: new TenantRequests({
@@ -68,6 +87,7 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
   const env = loadEnv(
     {
       TABLE_NAME: nonEmpty,
+      ...HistoryEnv,
       ...Object.fromEntries(ACTIONS.map((action) => [BUS_ENV[action], nonEmpty])),
       RECONCILE_REPUBLISH_AFTER_SECONDS: seconds(DEFAULT_REPUBLISH_AFTER_SECONDS),
       RECONCILE_FAIL_AFTER_SECONDS: seconds(DEFAULT_FAIL_AFTER_SECONDS),
@@ -76,6 +96,8 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
     wiring.env,
   ) as Record<string, string> & {
     TABLE_NAME: string;
+    HISTORY_TABLE_NAME: string;
+    HISTORY_RETENTION_DAYS: number;
     RECONCILE_REPUBLISH_AFTER_SECONDS: number;
     RECONCILE_FAIL_AFTER_SECONDS: number;
     TOPIC_ARN?: string;
@@ -94,7 +116,7 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
     string
   >;
   return new Reconciler({
-    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME),
+    repository: repositoryFromEnv(clients, env),
     publisher: new EventBridgePublisher(clients.eventBridge, busNames),
     inspector: new StepFunctionsExecutionInspector(clients.sfn),
     clock: wiring.clock ?? systemClock,

@@ -35,7 +35,9 @@ let tables: TestTables;
 let repository: DynamoDbTenantRepository;
 beforeEach(async () => {
   tables = await createTestTables();
-  repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
+    tableName: tables.historyTable,
+  });
 });
 afterEach(() => tables.drop());
 

@@ -32,7 +32,9 @@ beforeEach(async () => {
   eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   tables = await createTestTables();
   clients = createAwsClients({ ...LOCAL_AWS, dynamoDbEndpoint: process.env.TEST_DYNAMODB_ENDPOINT });
-  repository = new DynamoDbTenantRepository(clients.doc, tables.tenantTable);
+  repository = new DynamoDbTenantRepository(clients.doc, tables.tenantTable, {
+    tableName: tables.historyTable,
+  });
 });
 afterEach(async () => {
   clients.dynamodb.destroy();
@@ -42,6 +44,7 @@ afterEach(async () => {
 const env = (without?: string): Record<string, string> => {
   const all: Record<string, string> = {
     TABLE_NAME: tables.tenantTable,
+    HISTORY_TABLE_NAME: tables.historyTable,
     CREATE_BUS_NAME: 'create-bus',
     UPDATE_BUS_NAME: 'update-bus',
     DELETE_BUS_NAME: 'delete-bus',
