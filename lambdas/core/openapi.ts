@@ -87,3 +87,23 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[] = API_RO
     paths,
   });
 }
+
+const pointer = (segments: string[]) =>
+  `/${segments.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
+
+/**
+ * Where two OpenAPI documents differ, as `added|missing|changed <JSON pointer>` lines (empty when equal):
+ * the check between the committed document and the one the route table generates.
+ */
+export function openApiDrift(committed: unknown, generated: unknown, at: string[] = []): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (isObject(committed) && isObject(generated) && Array.isArray(committed) === Array.isArray(generated)) {
+    const keys = [...new Set([...Object.keys(committed), ...Object.keys(generated)])];
+    return keys.flatMap((key) => {
+      if (!(key in generated)) return [`missing ${pointer([...at, key])}`];
+      if (!(key in committed)) return [`added ${pointer([...at, key])}`];
+      return openApiDrift(committed[key], generated[key], [...at, key]);
+    });
+  }
+  return JSON.stringify(committed) === JSON.stringify(generated) ? [] : [`changed ${pointer(at)}`];
+}
