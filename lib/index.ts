@@ -2,6 +2,7 @@ export * from './config';
 export * from './control-plane-app';
 export * from './constructs/admin-host';
 export * from './constructs/control-plane-alarms';
+export * from './constructs/control-plane-dashboard';
 export * from './constructs/control-plane-function';
 export * from './constructs/dead-letter-queue';
 export * from './constructs/lifecycle-topic';

@@ -10,6 +10,7 @@ import { ACTIONS } from '../lambdas/core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
 import { AdminHost } from './constructs/admin-host';
 import { type AlarmNotificationOptions, ControlPlaneAlarms } from './constructs/control-plane-alarms';
+import { ControlPlaneDashboard } from './constructs/control-plane-dashboard';
 import type { ControlPlaneFunction } from './constructs/control-plane-function';
 import { LifecycleTopic } from './constructs/lifecycle-topic';
 import { ControlPlaneNetwork } from './constructs/network';
@@ -143,6 +144,7 @@ export class TenantControlPlane extends Construct {
   public readonly operations: TenantOperations;
   public readonly adminHost?: AdminHost;
   public readonly alarms: ControlPlaneAlarms;
+  public readonly dashboard: ControlPlaneDashboard;
 
   public constructor(scope: Construct, id: string, props: TenantControlPlaneProps) {
     super(scope, id);
@@ -254,6 +256,17 @@ export class TenantControlPlane extends Construct {
       encryptionKey: this.encryptionKey,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+    });
+    this.dashboard = new ControlPlaneDashboard(this, 'Dashboard', {
+      stateMachines: Object.fromEntries(ACTIONS.map((a) => [a, this.flows.stateMachines[a]])),
+      functions: this.functions,
+      tfcFunctions: [this.flows.trigger, this.flows.check, this.flows.finalize],
+      deadLetterQueues: {
+        ...Object.fromEntries(ACTIONS.map((a) => [`${a}Flow`, this.buses.deadLetterQueues[a].queue])),
+        ...Object.fromEntries(this.operations.deadLetterQueues.map((q) => [q.node.id, q.queue])),
+      },
+      api: this.api.api,
+      alarms: this.alarms.alarms,
     });
   }
 

@@ -101,6 +101,11 @@ export interface TenantRepository extends HistoryReader {
   ): Promise<Tenant | undefined>;
 }
 
+/** How many tenants hold each status (the dashboard's gauge). */
+export interface TenantCounter {
+  countByStatus(status: TenantStatus, pageSize?: number): Promise<number>;
+}
+
 /** A tenant's history, newest first. Every write above appends what it did, in the same transaction. */
 export interface HistoryReader {
   listHistory(code: TenantCode, page: { limit: number; nextToken?: string }): Promise<Page<HistoryItem>>;

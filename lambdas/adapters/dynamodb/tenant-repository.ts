@@ -27,6 +27,7 @@ import type {
   FlowCompletion,
   Page,
   RunProgress,
+  TenantCounter,
   TenantRepository,
   TransitionRequest,
   TransitionResult,
@@ -130,7 +131,7 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
  * lifecycle table itself, so two racing requests can never both win; every flow write is conditioned on
  * the row still carrying the flow's flowId.
  */
-export class DynamoDbTenantRepository implements TenantRepository {
+export class DynamoDbTenantRepository implements TenantRepository, TenantCounter {
   /**
    * @param history where each write's history goes: required by every writer (a write without its history
    *   is refused), not by readers of tenant rows.
@@ -561,6 +562,30 @@ export class DynamoDbTenantRepository implements TenantRepository {
         ...(page.limit === undefined ? {} : { Limit: page.limit }),
       }),
     );
+  }
+
+  /** Rows in `status`, counted through the status index (a COUNT query reads keys only from the index). */
+  public async countByStatus(status: TenantStatus, pageSize?: number): Promise<number> {
+    const { indexName, partitionKey } = TENANT_TABLE.byStatus;
+    let count = 0;
+    let start: Item | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': partitionKey },
+          ExpressionAttributeValues: { ':s': status },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+          ...(pageSize === undefined ? {} : { Limit: pageSize }),
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return count;
   }
 
   public async listInProgress(

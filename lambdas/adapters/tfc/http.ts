@@ -14,6 +14,7 @@ import {
 } from './errors';
 import type { TokenProvider } from './token';
 import type { RequestPacer } from './pacer';
+import { TFC_RETRY_LOG_MESSAGE } from '../../shared/metric-names';
 
 /** Structured logger; Powertools' `Logger` fits. Attributes never carry tokens, values or upload URLs. */
 export interface TfcLogger {
@@ -222,7 +223,7 @@ export class TfcHttp {
         const lastStatus = outcome.kind === 'response' ? outcome.status : undefined;
         throw new TfcRetriesExhaustedError(label, attempt, lastStatus, finalError(label, outcome));
       }
-      this.options.logger?.warn('TFC request will be retried', {
+      this.options.logger?.warn(TFC_RETRY_LOG_MESSAGE, {
         ...label,
         attempt,
         delayMs,

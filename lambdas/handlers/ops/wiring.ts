@@ -9,7 +9,9 @@ import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { ValidationError } from '../../core/errors';
 import { ACTIONS, FAILURE_EVENT, type Action } from '../../core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
-import { systemClock, type Clock } from '../../core/ports';
+import { TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
+import { systemClock, type Clock, type TenantCounter } from '../../core/ports';
+import { TENANTS_METRIC } from '../../shared/metric-names';
 import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
 import { logger, metrics, tracer } from '../../shared/observability';
 import { Decommission, type DecommissionSummary, type OpsLog } from '../../use-cases/decommission';
@@ -152,10 +154,36 @@ export function decommissionHandler(sweep: Decommission) {
   };
 }
 
-export function reconcilerHandler(reconciler: Reconciler) {
+/** Builds what counts tenants by status for the dashboard's gauge: the tenant table's status index. */
+export function tenantCounterFromEnv(wiring: OpsWiring = {}): TenantCounter {
+  const env = loadEnv({ TABLE_NAME: nonEmpty }, wiring.env);
+  return new DynamoDbTenantRepository((wiring.clients ?? lambdaClients()).doc, env.TABLE_NAME);
+}
+
+/** Publishes the `Tenants` gauge, one value per status (dimension `status`), and returns the counts. */
+export async function publishTenantCounts(counter: TenantCounter): Promise<Record<TenantStatus, number>> {
+  const counts = {} as Record<TenantStatus, number>;
+  for (const status of TENANT_STATUSES) counts[status] = await counter.countByStatus(status);
+  for (const [status, count] of Object.entries(counts)) {
+    const single = metrics.singleMetric();
+    single.addDimension('status', status);
+    single.addMetric(TENANTS_METRIC, MetricUnit.Count, count);
+  }
+  return counts;
+}
+
+/** The reconciler's pass, then (when given a counter) the tenants-by-status gauge. */
+export function reconcilerHandler(reconciler: Reconciler, counter?: TenantCounter) {
   return async (_event: unknown, context?: Context): Promise<ReconcileSummary> => {
     if (context) logger.addContext(context);
     const summary = await reconciler.run();
+    if (counter) {
+      try {
+        await publishTenantCounts(counter);
+      } catch (error) {
+        logger.warn('could not count tenants by status', { error });
+      }
+    }
     metrics.addMetric('FlowsRepublished', MetricUnit.Count, summary.republished.length);
     // Counted like finalize's failures, so the failed-tenants alarm sees lost flows too.
     if (summary.failed.length) metrics.addMetric(FAILURE_EVENT, MetricUnit.Count, summary.failed.length);
