@@ -4,6 +4,11 @@ import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../
 import type { TenantControlPlaneStackProps } from './tenant-control-plane-stack';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../lambdas/core/environment';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
+import {
+  DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
+  RUN_NEEDS_ATTENTION_ACTIONS,
+  type RunNeedsAttentionAction,
+} from '../lambdas/core/run-status';
 
 /** The app's configuration, read from `cdk.json` context or `-c key=value`, validated. */
 export interface ControlPlaneConfig {
@@ -12,6 +17,7 @@ export interface ControlPlaneConfig {
   readonly tfcOrganization: string;
   readonly pollIntervalSeconds: number;
   readonly pollBudget: number;
+  readonly onRunNeedsAttention: RunNeedsAttentionAction;
   readonly logRetentionDays: RetentionDays;
   readonly vpcId?: string;
   readonly executeApiVpcEndpointId?: string;
@@ -79,6 +85,14 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     if (value !== 'true' && value !== 'false') problems.push(`${key} must be true or false, got '${value}'`);
     return value === 'true';
   };
+  const oneOf = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
+    const value = raw(key);
+    if (value === undefined) return fallback;
+    if (!(values as readonly string[]).includes(value)) {
+      problems.push(`${key} must be one of ${values.join(', ')}, got '${value}'`);
+    }
+    return value as T;
+  };
   /** A comma-separated string (`-c`), or a JSON array of strings (`cdk.json`). */
   const list = (key: string, pattern: RegExp, hint: string): string[] | undefined => {
     const value = get(key);
@@ -104,6 +118,11 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
   );
   const pollIntervalSeconds = integer('pollIntervalSeconds', 5, 3600, 120);
   const pollBudget = integer('pollBudget', 1, 10000, 90);
+  const onRunNeedsAttention = oneOf(
+    'onRunNeedsAttention',
+    RUN_NEEDS_ATTENTION_ACTIONS,
+    DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
+  );
   const logRetentionDays = integer('logRetentionDays', 1, 9999, 30);
   if (!RETENTION_DAYS.includes(logRetentionDays)) {
     problems.push(`logRetentionDays must be one of CloudWatch Logs' values: ${RETENTION_DAYS.join(', ')}`);
@@ -201,6 +220,7 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     tfcOrganization,
     pollIntervalSeconds,
     pollBudget,
+    onRunNeedsAttention,
     logRetentionDays,
     ssmVpcEndpoints,
     adminHost,
@@ -229,6 +249,7 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
     tfc: {
       address: config.tfcAddress,
       organization: config.tfcOrganization,
+      onRunNeedsAttention: config.onRunNeedsAttention,
       ...(config.tfcAwsRunRoleArn ? { awsRunRoleArn: config.tfcAwsRunRoleArn } : {}),
       ...(config.tfcDynamicCredentials
         ? {

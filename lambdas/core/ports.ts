@@ -34,6 +34,8 @@ export interface Page<T> {
 
 /** What a flow records on the row while it runs; each write is guarded by the flow's flowId. */
 export interface RunProgress {
+  /** The flow whose Trigger asked (or may have asked) Terraform for a run: a retry then searches for it. */
+  runRequestedFor?: string;
   workspaceId?: string;
   runId?: string;
   runStatus?: string;
@@ -141,6 +143,10 @@ export interface StartedRun {
 export interface RunState {
   id: string;
   status: string;
+  /** The run may be confirmed by a person (TFC `actions.is-confirmable`). */
+  isConfirmable?: boolean;
+  /** Where a person sees the run. */
+  url?: string;
   /** For a failed run: what happened and where to look, for a person. */
   reason?: string;
 }
@@ -152,6 +158,23 @@ export interface TerraformOutputs {
   sensitive: string[];
 }
 
+export interface StartRunRequest {
+  tenant: Tenant;
+  flowId: string;
+  destroy: boolean;
+  /**
+   * A previous attempt of this flow's Trigger may have started the run without recording it: look for a
+   * run of `flowId` before starting one. @default false
+   */
+  recover?: boolean;
+}
+
+export interface RunLocator {
+  runId: string;
+  workspaceId?: string;
+  tenantCode: TenantCode;
+}
+
 /**
  * Where Terraform runs: Terraform Cloud / Enterprise in production, the local `terraform` CLI in the
  * local control plane. The flow drives both the same way.
@@ -159,10 +182,12 @@ export interface TerraformOutputs {
 export interface TerraformBackend {
   /**
    * Makes sure the tenant's workspace, variables and configuration exist, then starts the flow's run.
-   * A run already started for `flowId` is returned instead of starting a second one.
+   * With `recover`, a run already started for `flowId` is returned instead of starting a second one.
    */
-  startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun>;
-  getRun(run: { runId: string; workspaceId?: string; tenantCode: TenantCode }): Promise<RunState>;
+  startRun(request: StartRunRequest): Promise<StartedRun>;
+  getRun(run: RunLocator): Promise<RunState>;
+  /** Discards a run that waits for a person, so the workspace's queue moves on; a finished run is left. */
+  discardRun(run: RunLocator & { comment: string }): Promise<void>;
   getOutputs(workspaceId: string): Promise<TerraformOutputs>;
   /** Deletes the tenant's workspace; refuses one the control plane does not manage. */
   deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void>;

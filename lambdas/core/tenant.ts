@@ -28,6 +28,8 @@ export interface Tenant {
   /** ISO date (UTC) from which the daily sweep deletes the tenant. */
   decommissionDate?: string;
   workspaceId?: string;
+  /** The flow whose Trigger asked (or may have asked) Terraform for a run. */
+  runRequestedFor?: string;
   runId?: string;
   runStatus?: string;
   outputs?: Record<string, unknown>;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_TFC_ADDRESS } from '../adapters/tfc/client';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../core/environment';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/history';
+import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../core/run-status';
 import { ConfigError, loadEnv } from '../shared/config';
 import type { LocalConfig } from './control-plane';
 
@@ -17,6 +18,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
       ENVIRONMENT_NAME: z.string().regex(ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE).default('local'),
       LOCAL_WAIT_SECONDS: z.coerce.number().min(0.05).optional(),
       POLL_BUDGET: z.coerce.number().int().min(1).default(600),
+      ON_RUN_NEEDS_ATTENTION: z.enum(RUN_NEEDS_ATTENTION_ACTIONS).default(DEFAULT_RUN_NEEDS_ATTENTION_ACTION),
       TFC_ADDRESS: z.url().optional(),
       TFC_TOKEN: z.string().min(1).optional(),
       TFC_ORGANIZATION: z.string().min(1).optional(),
@@ -51,6 +53,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
     waitSeconds: e.LOCAL_WAIT_SECONDS ?? (tfc ? 10 : 1),
     pollBudget: e.POLL_BUDGET,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
+    onRunNeedsAttention: e.ON_RUN_NEEDS_ATTENTION,
     ...(tfc ? { tfc } : {}),
     ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
   };

@@ -1,3 +1,4 @@
+import type { RunNeedsAttentionAction } from '../core/run-status';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -38,6 +39,8 @@ export interface LocalConfig {
   /** Seconds each Wait state lasts (AWS default: 120). */
   waitSeconds: number;
   pollBudget: number;
+  /** What Check does with a run that waits for a person. @default 'discard' */
+  onRunNeedsAttention?: RunNeedsAttentionAction;
   /** Terraform Cloud / Enterprise instead of the local CLI. */
   tfc?: {
     address: string;
@@ -146,6 +149,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
         clock: systemClock,
         pollIntervalSeconds: config.waitSeconds,
         pollBudget: config.pollBudget,
+        ...(config.onRunNeedsAttention ? { onRunNeedsAttention: config.onRunNeedsAttention } : {}),
       }),
   );
   let turn = 0;

@@ -3,8 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunState, StartedRun, TerraformBackend, TerraformOutputs } from '../core/ports';
-import type { Tenant } from '../core/tenant';
+import type {
+  RunLocator,
+  RunState,
+  StartedRun,
+  StartRunRequest,
+  TerraformBackend,
+  TerraformOutputs,
+} from '../core/ports';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { tenantInputs, workspaceName } from '../core/workspace';
 
@@ -77,7 +83,8 @@ export class LocalTerraformBackend implements TerraformBackend {
     return readFile(this.logPath(tenantCode, runId), 'utf8').catch(() => undefined);
   }
 
-  public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
+  /** Local runs are records on disk, so finding this flow's run again costs nothing: always look. */
+  public async startRun(request: StartRunRequest): Promise<StartedRun> {
     const { tenant, flowId, destroy } = request;
     // Named like the tenant's Terraform Cloud workspace; the directory name is its id.
     const workspaceId = workspaceName(this.options.environment, tenant.tenantCode);
@@ -106,10 +113,15 @@ export class LocalTerraformBackend implements TerraformBackend {
     return { workspaceId, runId: run.id, status: run.status };
   }
 
-  public async getRun(run: { runId: string; workspaceId?: string }): Promise<RunState> {
+  public async getRun(run: RunLocator): Promise<RunState> {
     if (!run.workspaceId) throw new Error(`run ${run.runId} has no workspace`);
     const record = await readJson<LocalRun>(this.runPath(run.workspaceId, run.runId));
     return { id: record.id, status: record.status, ...(record.reason ? { reason: record.reason } : {}) };
+  }
+
+  /** Local runs never wait for a person; there is never anything to discard. */
+  public async discardRun(_run: RunLocator & { comment: string }): Promise<void> {
+    await Promise.resolve();
   }
 
   public async getOutputs(workspaceId: string): Promise<TerraformOutputs> {

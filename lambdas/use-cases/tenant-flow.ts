@@ -5,10 +5,17 @@ import type {
   Clock,
   FlowCompletion,
   LifecycleNotifier,
+  RunState,
   TenantRepository,
   TerraformBackend,
 } from '../core/ports';
-import { classifyRunStatus, type RunOutcome } from '../core/run-status';
+import {
+  classifyRun,
+  classifyRunStatus,
+  DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
+  type RunNeedsAttentionAction,
+  type RunOutcome,
+} from '../core/run-status';
 import type { Tenant, TenantError } from '../core/tenant';
 import { parseTenantCode, type TenantCode } from '../core/tenant-code';
 
@@ -20,6 +27,8 @@ export interface RunRef {
   runStatus?: string;
   outcome: RunOutcome;
   reason?: string;
+  /** The tenant's `lastError.code` when the outcome is `failed` for a reason other than the run's end. */
+  errorCode?: string;
   waitSeconds: number;
   pollsLeft: number;
 }
@@ -59,6 +68,8 @@ export interface TenantFlowDeps {
   clock: Clock;
   pollIntervalSeconds: number;
   pollBudget: number;
+  /** What Check does with a run that waits for a person. @default 'discard' */
+  onRunNeedsAttention?: RunNeedsAttentionAction;
   /** Reports what finalize decided (metrics); optional. */
   onFinalized?: (tenant: Tenant, event: string) => void;
 }
@@ -102,10 +113,22 @@ export class TenantFlow {
         ...base,
       };
     }
+    // A previous attempt of this Trigger may have started a run and failed before recording its id: only
+    // then is it worth searching the workspace's runs (an endpoint limited to 30 requests a minute).
+    const recover = tenant.runRequestedFor === input.flowId;
+    if (!recover) {
+      await this.deps.repository.recordProgress(
+        code,
+        input.flowId,
+        { runRequestedFor: input.flowId },
+        this.now(),
+      );
+    }
     const started = await this.deps.backend.startRun({
       tenant,
       flowId: input.flowId,
       destroy: input.flow.destroy,
+      recover,
     });
     await this.deps.repository.recordProgress(
       code,
@@ -114,13 +137,16 @@ export class TenantFlow {
       this.now(),
     );
     const outcome: RunOutcome = started.runId ? classifyRunStatus(started.status ?? 'pending') : 'succeeded';
-    return { duplicate: false, ...started, runStatus: started.status, outcome, ...base };
+    // Nothing to wait for when there is no run to watch.
+    const waitSeconds = outcome === 'running' ? base.waitSeconds : 0;
+    return { duplicate: false, ...started, runStatus: started.status, outcome, ...base, waitSeconds };
   }
 
   public async check(input: CheckInput): Promise<RunRef> {
     const { run } = input;
     const pollsLeft = run.pollsLeft - 1;
     if (!run.runId) return { ...run, outcome: 'succeeded', pollsLeft };
+    if (run.outcome !== 'running') return { ...run, pollsLeft };
     const code = parseTenantCode(input.tenantCode);
     const state = await this.deps.backend.getRun({
       runId: run.runId,
@@ -130,7 +156,9 @@ export class TenantFlow {
     if (state.status !== run.runStatus) {
       await this.deps.repository.recordProgress(code, input.flowId, { runStatus: state.status }, this.now());
     }
-    const outcome = classifyRunStatus(state.status);
+    const runClass = classifyRun(state);
+    if (runClass === 'needs-attention') return this.needsAttention(input, code, state, pollsLeft);
+    const outcome = runClass;
     return {
       ...run,
       runStatus: state.status,
@@ -138,6 +166,42 @@ export class TenantFlow {
       ...(outcome === 'failed'
         ? { reason: state.reason ?? `Terraform run ${state.id} ended ${state.status}` }
         : {}),
+      pollsLeft,
+      waitSeconds: this.deps.pollIntervalSeconds,
+    };
+  }
+
+  /**
+   * A run that waits for a person never ends by itself and holds the workspace's queue: the flow fails
+   * now, naming the run and its status, and (by default) discards it so the retry is not queued behind it.
+   */
+  private async needsAttention(
+    input: CheckInput,
+    code: TenantCode,
+    state: RunState,
+    pollsLeft: number,
+  ): Promise<RunRef> {
+    const action = this.deps.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION;
+    const where = state.url ? ` (${state.url})` : '';
+    let reason = `Terraform run ${state.id} needs a person: it stopped at ${state.status}${where}`;
+    if (action === 'discard') {
+      await this.deps.backend.discardRun({
+        runId: state.id,
+        workspaceId: input.run.workspaceId,
+        tenantCode: code,
+        comment: `Discarded by tenant-control-plane: flow ${input.flowId} does not wait for a person.`,
+      });
+      reason +=
+        '; the control plane discarded it, so retry with an update or a delete once the cause is fixed';
+    } else {
+      reason += '; it was left for a person to confirm, override or discard';
+    }
+    return {
+      ...input.run,
+      runStatus: state.status,
+      outcome: 'failed',
+      errorCode: 'RunNeedsAttention',
+      reason,
       pollsLeft,
       waitSeconds: this.deps.pollIntervalSeconds,
     };
@@ -186,7 +250,10 @@ export class TenantFlow {
     const run = input.run;
     if (!run) return fail('FlowError', 'the flow reached finalize without a run');
     if (run.outcome === 'failed') {
-      return fail('RunFailed', run.reason ?? `Terraform run ${run.runId ?? ''} ended ${run.runStatus ?? ''}`);
+      return fail(
+        run.errorCode ?? 'RunFailed',
+        run.reason ?? `Terraform run ${run.runId ?? ''} ended ${run.runStatus ?? ''}`,
+      );
     }
     if (run.outcome === 'running') {
       return fail(

@@ -1,3 +1,7 @@
+import {
+  DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
+  type RunNeedsAttentionAction,
+} from '../../lambdas/core/run-status';
 import { readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
@@ -46,6 +50,13 @@ export interface TfcSettings {
    * @default - none: the workspaces get their AWS credentials some other way
    */
   readonly awsRunRoleArn?: string;
+  /**
+   * What the flow does with a run that waits for a person (policy override, confirmation): `discard` it
+   * so the workspace's queue moves on, or `leave` it for the person. Either way the tenant fails with
+   * `RunNeedsAttention`.
+   * @default 'discard'
+   */
+  readonly onRunNeedsAttention?: RunNeedsAttentionAction;
 }
 
 export interface TenantFlowsProps {
@@ -102,6 +113,7 @@ export class TenantFlows extends Construct {
       ENVIRONMENT_NAME: props.environmentName,
       POLL_INTERVAL_SECONDS: String(pollIntervalSeconds),
       POLL_BUDGET: String(pollBudget),
+      ON_RUN_NEEDS_ATTENTION: props.tfc.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
     };
     const step = (stepId: string, stepProps: Omit<ControlPlaneFunctionProps, 'logRetention'>) =>
       new ControlPlaneFunction(this, stepId, {

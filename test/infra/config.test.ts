@@ -29,6 +29,7 @@ describe('app configuration from cdk context', () => {
       historyRetentionDays: 90,
       pollIntervalSeconds: 120,
       pollBudget: 90,
+      onRunNeedsAttention: 'discard',
       logRetentionDays: RetentionDays.ONE_MONTH,
       ssmVpcEndpoints: true,
       adminHost: true,
@@ -70,6 +71,9 @@ describe('app configuration from cdk context', () => {
     });
 
     expect(config).toMatchObject({ pollIntervalSeconds: 60, logRetentionDays: 365, ssmVpcEndpoints: false });
+    expect(controlPlaneStackProps(from({ ...cdkJson.context, onRunNeedsAttention: 'leave' }))).toMatchObject({
+      tfc: { onRunNeedsAttention: 'leave' },
+    });
     expect(controlPlaneStackProps(config)).toMatchObject({
       vpcId: 'vpc-0123456789abcdef0',
       executeApiVpcEndpointId: 'vpce-0123456789abcdef0',
@@ -85,6 +89,7 @@ describe('app configuration from cdk context', () => {
       tfcOrganization: 'my org',
       pollIntervalSeconds: 120,
       pollBudget: 'ninety',
+      onRunNeedsAttention: 'ignore',
       logRetentionDays: 31,
       ssmVpcEndpoints: 'yes',
     });
@@ -94,6 +99,7 @@ describe('app configuration from cdk context', () => {
       expect.stringMatching(/^tfcAddress must be an https:\/\/ URL/),
       expect.stringMatching(/^tfcOrganization must be/),
       expect.stringMatching(/^pollBudget must be an integer/),
+      "onRunNeedsAttention must be one of discard, leave, got 'ignore'",
       expect.stringMatching(/^logRetentionDays must be one of/),
       expect.stringMatching(/^ssmVpcEndpoints must be true or false/),
     ]);
@@ -131,6 +137,7 @@ describe('app configuration from cdk context', () => {
       expect(props.tfc).toEqual({
         address: 'https://app.terraform.io',
         organization: 'my-organization',
+        onRunNeedsAttention: 'discard',
         dynamicCredentials: { existingProviderArn: provider },
       });
       expect(props).toMatchObject({

@@ -103,6 +103,7 @@ describe('tenant flows', () => {
       ENVIRONMENT_NAME: 'test',
       POLL_INTERVAL_SECONDS: '120',
       POLL_BUDGET: '90',
+      ON_RUN_NEEDS_ATTENTION: 'discard',
     };
     expect(envOf(cp.flows.trigger).Variables).toMatchObject({
       ...common,

@@ -121,6 +121,7 @@ describe('the Lambda construct', () => {
       'ENVIRONMENT_NAME',
       'POLL_INTERVAL_SECONDS',
       'POLL_BUDGET',
+      'ON_RUN_NEEDS_ATTENTION',
     ];
     const history = ['HISTORY_TABLE_NAME', 'HISTORY_RETENTION_DAYS'];
     const links = ['TFC_ADDRESS', 'TFC_ORGANIZATION', 'ENVIRONMENT_NAME'];

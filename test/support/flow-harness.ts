@@ -4,7 +4,13 @@ import { TfcClient } from '../../lambdas/adapters/tfc/client';
 import { staticTokenProvider } from '../../lambdas/adapters/tfc/token';
 import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
 import { flowInput, type Action, type TenantRequestDetail } from '../../lambdas/core/flows';
-import { systemClock, type LifecycleEvent, type LifecycleNotifier } from '../../lambdas/core/ports';
+import {
+  systemClock,
+  type LifecycleEvent,
+  type LifecycleNotifier,
+  type TerraformBackend,
+} from '../../lambdas/core/ports';
+import type { RunNeedsAttentionAction } from '../../lambdas/core/run-status';
 import { taskHandler } from '../../lambdas/handlers/flow/wiring';
 import { executeFlow, type FlowTasks } from '../../lambdas/local/state-machine';
 import { TenantFlow, type FinalizeInput } from '../../lambdas/use-cases/tenant-flow';
@@ -28,7 +34,14 @@ export const ENVIRONMENT = 'test';
  * The real flow over real adapters: DynamoDB Local, the TFC client over HTTP to the TFC fake, and the
  * real ASL file executed by aws-local-stepfunctions. Only the SNS notifier and bus are recorded.
  */
-export function flowHarness(tables: TestTables, fake: TfcFake, options: { pollBudget?: number } = {}) {
+export interface FlowHarnessOptions {
+  pollBudget?: number;
+  /** Wraps the TFC backend, e.g. to simulate a crash right after a call succeeded. */
+  wrapBackend?: (backend: TerraformBackend) => TerraformBackend;
+  onRunNeedsAttention?: RunNeedsAttentionAction;
+}
+
+export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarnessOptions = {}) {
   const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
     tableName: tables.historyTable,
   });
@@ -49,11 +62,12 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: { pollBu
   const publisher = new RecordingPublisher();
   const flow = new TenantFlow({
     repository,
-    backend,
+    backend: options.wrapBackend ? options.wrapBackend(backend) : backend,
     notifier,
     clock: systemClock,
     pollIntervalSeconds: 1,
     pollBudget: options.pollBudget ?? 200,
+    ...(options.onRunNeedsAttention ? { onRunNeedsAttention: options.onRunNeedsAttention } : {}),
   });
   const tasks: FlowTasks = {
     trigger: taskHandler((i) => flow.trigger(i)),

@@ -1,4 +1,11 @@
-import type { StartedRun, RunState, TerraformBackend, TerraformOutputs } from '../../core/ports';
+import type {
+  RunLocator,
+  RunState,
+  StartedRun,
+  StartRunRequest,
+  TerraformBackend,
+  TerraformOutputs,
+} from '../../core/ports';
 import type { Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import { tenantInputs, workspaceName } from '../../core/workspace';
@@ -53,7 +60,7 @@ export class TfcTerraformBackend implements TerraformBackend {
     return this.archive;
   }
 
-  public async startRun(request: { tenant: Tenant; flowId: string; destroy: boolean }): Promise<StartedRun> {
+  public async startRun(request: StartRunRequest): Promise<StartedRun> {
     const { tenant, flowId, destroy } = request;
     const workspace = await this.client.ensureWorkspace(
       workspaceName(this.options.environment, tenant.tenantCode),
@@ -61,8 +68,11 @@ export class TfcTerraformBackend implements TerraformBackend {
         tenantCode: tenant.tenantCode,
       },
     );
-    const existing = await this.client.findRunByMessage(workspace.id, flowId);
-    if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
+    if (request.recover) {
+      // Recovery only: listing runs is limited to 30 requests per minute (run.mdx "List Runs").
+      const existing = await this.client.findRunByMessage(workspace.id, flowId);
+      if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
+    }
     if (destroy && workspace.created) {
       // The tenant never got as far as a workspace: there is nothing to destroy.
       return { workspaceId: workspace.id };
@@ -82,16 +92,26 @@ export class TfcTerraformBackend implements TerraformBackend {
     return { workspaceId: workspace.id, runId: run.id, status: run.status };
   }
 
-  public async getRun(run: { runId: string; tenantCode: TenantCode }): Promise<RunState> {
+  public async getRun(run: RunLocator): Promise<RunState> {
     const state = await this.client.getRun(run.runId);
-    const workspace = workspaceName(this.options.environment, run.tenantCode);
-    const base = this.options.address.replace(/\/+$/, '');
-    const link = `${base}/app/${this.options.organization}/workspaces/${workspace}/runs/${state.id}`;
+    const url = this.runUrl(run.tenantCode, state.id);
     return {
       id: state.id,
       status: state.status,
-      reason: `Terraform run ${state.id} ended ${state.status}; its plan and apply logs are at ${link}`,
+      isConfirmable: state.isConfirmable,
+      url,
+      reason: `Terraform run ${state.id} ended ${state.status}; its plan and apply logs are at ${url}`,
     };
+  }
+
+  public async discardRun(run: RunLocator & { comment: string }): Promise<void> {
+    await this.client.runs.discard(run.runId, run.comment);
+  }
+
+  private runUrl(tenantCode: TenantCode, runId: string): string {
+    const workspace = workspaceName(this.options.environment, tenantCode);
+    const base = this.options.address.replace(/\/+$/, '');
+    return `${base}/app/${this.options.organization}/workspaces/${workspace}/runs/${runId}`;
   }
 
   public async getOutputs(workspaceId: string): Promise<TerraformOutputs> {

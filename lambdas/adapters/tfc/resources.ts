@@ -64,6 +64,10 @@ const RunResource = z.object({
     'has-changes': z.boolean().nullish(),
     'created-at': z.string().nullish(),
     'status-timestamps': z.record(z.string(), z.string()).optional(),
+    // run.mdx "Get run details": what a person (or this token) may do with the run now.
+    actions: z
+      .object({ 'is-confirmable': z.boolean().optional(), 'is-discardable': z.boolean().optional() })
+      .optional(),
   }),
 });
 export const RunDocument = z.object({ data: RunResource });

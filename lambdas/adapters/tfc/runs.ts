@@ -1,5 +1,5 @@
 import { requestJson, isUnprocessable, seg, type TfcContext } from './context';
-import { ConfigurationVersionMissingError } from './errors';
+import { ConfigurationVersionMissingError, TfcApiError } from './errors';
 import { RunDocument, RunsDocument, type RunResource } from './resources';
 
 /** Documented run states (run.mdx "Run States"); TFC may add more, so any string is accepted. */
@@ -42,6 +42,8 @@ export interface Run {
   createdAt: string | undefined;
   /** e.g. `{ 'plan-queueable-at': '…', 'applied-at': '…' }`. */
   statusTimestamps: Record<string, string>;
+  /** `actions.is-confirmable`: the run waits for a person to confirm its plan. */
+  isConfirmable: boolean;
 }
 
 export interface CreateRunOptions {
@@ -103,6 +105,27 @@ export class RunsApi {
   }
 
   /**
+   * Discards a run paused for confirmation or a policy decision (run.mdx "Discard a Run": 202; 409 when
+   * the run is not paused, e.g. already discarded or finished, which is what a repeat would find).
+   * @returns false when TFC answered 409
+   */
+  public async discard(runId: string, comment: string): Promise<boolean> {
+    try {
+      await this.ctx.http.api({
+        method: 'POST',
+        path: `/api/v2/runs/${seg(runId)}/actions/discard`,
+        body: { comment },
+        idempotent: true,
+      });
+    } catch (error) {
+      if (error instanceof TfcApiError && error.status === 409) return false;
+      throw error;
+    }
+    this.ctx.logger?.info('TFC run discarded', { runId });
+    return true;
+  }
+
+  /**
    * The newest run on the first page of the workspace's runs whose message contains `needle`.
    * This list endpoint is limited to 30 requests per minute (run.mdx), so call it only to recover.
    */
@@ -132,5 +155,6 @@ function toRun(resource: RunResource): Run {
     hasChanges: attributes['has-changes'] ?? undefined,
     createdAt: attributes['created-at'] ?? undefined,
     statusTimestamps: attributes['status-timestamps'] ?? {},
+    isConfirmable: attributes.actions?.['is-confirmable'] ?? false,
   };
 }

@@ -11,6 +11,7 @@ import { secretsManagerTokenProvider } from '../../adapters/tfc/token';
 import { isTransient, TransientError } from '../../core/errors';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
+import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../../core/run-status';
 import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
 import { logger, metrics, tracer, withLogContext } from '../../shared/observability';
 import { TenantFlow } from '../../use-cases/tenant-flow';
@@ -27,6 +28,7 @@ const FlowEnv = {
   ENVIRONMENT_NAME: nonEmpty,
   POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(120),
   POLL_BUDGET: z.coerce.number().int().min(1).default(90),
+  ON_RUN_NEEDS_ATTENTION: z.enum(RUN_NEEDS_ATTENTION_ACTIONS).default(DEFAULT_RUN_NEEDS_ATTENTION_ACTION),
   TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
   TFC_AWS_RUN_ROLE_ARN: z.string().optional(),
   TOPIC_ARN: z.string().optional(),
@@ -74,6 +76,7 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
     clock: systemClock,
     pollIntervalSeconds: env.POLL_INTERVAL_SECONDS,
     pollBudget: env.POLL_BUDGET,
+    onRunNeedsAttention: env.ON_RUN_NEEDS_ATTENTION,
     onFinalized: (_tenant, event) => {
       metrics.addMetric(event, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();

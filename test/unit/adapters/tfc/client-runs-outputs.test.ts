@@ -17,6 +17,47 @@ afterEach(async () => {
   await h.agent.close();
 });
 
+describe('TfcClient runs: a run that waits for a person', () => {
+  it('reads actions.is-confirmable (run.mdx "Get run details")', async () => {
+    h.api.intercept({ path: `/api/v2/runs/${RUN_ID}`, method: 'GET' }).reply(
+      200,
+      { data: runResource({ status: 'planned', isConfirmable: true }) },
+      {
+        headers: JSON_API_HEADERS,
+      },
+    );
+
+    expect(await h.client.getRun(RUN_ID)).toMatchObject({ status: 'planned', isConfirmable: true });
+  });
+
+  it('discards it with a comment (run.mdx "Discard a Run": 202)', async () => {
+    const bodies: unknown[] = [];
+    h.api
+      .intercept({ path: `/api/v2/runs/${RUN_ID}/actions/discard`, method: 'POST' })
+      .reply(recordBody(bodies, 202));
+
+    expect(await h.client.runs.discard(RUN_ID, 'not waiting for a person')).toBe(true);
+    expect(bodies).toEqual([{ comment: 'not waiting for a person' }]);
+  });
+
+  it('takes 409 (no longer paused: already discarded or finished) as nothing left to discard', async () => {
+    h.api
+      .intercept({ path: `/api/v2/runs/${RUN_ID}/actions/discard`, method: 'POST' })
+      .reply(409, errorDoc('409', 'transition not allowed', 'Run is not paused'), {
+        headers: JSON_API_HEADERS,
+      });
+
+    expect(await h.client.runs.discard(RUN_ID, 'again')).toBe(false);
+  });
+
+  it('retries a 5xx discard: repeating it is harmless', async () => {
+    h.api.intercept({ path: `/api/v2/runs/${RUN_ID}/actions/discard`, method: 'POST' }).reply(502, '');
+    h.api.intercept({ path: `/api/v2/runs/${RUN_ID}/actions/discard`, method: 'POST' }).reply(202, '');
+
+    expect(await h.client.runs.discard(RUN_ID, 'retry')).toBe(true);
+  });
+});
+
 describe('TfcClient.createRun', () => {
   it('queues an auto-applied run on the given configuration version', async () => {
     const bodies: unknown[] = [];
@@ -50,6 +91,7 @@ describe('TfcClient.createRun', () => {
       hasChanges: false,
       createdAt: '2021-05-24T07:38:04.171Z',
       statusTimestamps: { 'plan-queueable-at': '2021-05-24T07:38:04+00:00' },
+      isConfirmable: false,
     });
   });
 

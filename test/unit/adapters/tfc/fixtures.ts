@@ -196,7 +196,14 @@ export function createdConfigurationVersionDoc(id: string) {
 }
 
 export function runResource(
-  options: { id?: string; status?: string; message?: string; isDestroy?: boolean; hasChanges?: boolean } = {},
+  options: {
+    id?: string;
+    status?: string;
+    message?: string;
+    isDestroy?: boolean;
+    hasChanges?: boolean;
+    isConfirmable?: boolean;
+  } = {},
 ) {
   const id = options.id ?? 'run-CZcmD7eagjhyX0vN';
   return {
@@ -205,8 +212,8 @@ export function runResource(
     attributes: {
       actions: {
         'is-cancelable': true,
-        'is-confirmable': false,
-        'is-discardable': false,
+        'is-confirmable': options.isConfirmable ?? false,
+        'is-discardable': options.isConfirmable ?? false,
         'is-force-cancelable': false,
       },
       'canceled-at': null,
