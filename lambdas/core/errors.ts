@@ -106,3 +106,43 @@ export function isTransient(error: unknown): boolean {
   if (flags.retryable === true || flags.$retryable !== undefined) return true;
   return (flags.$metadata?.httpStatusCode ?? 0) >= 500;
 }
+
+/**
+ * A flow cannot finish for a reason a person must look at; `failureCode` becomes the tenant's
+ * `lastError.code` (e.g. `WorkspaceNotVisible`).
+ */
+export class FlowFailureError extends ControlPlaneError {
+  public constructor(
+    public readonly failureCode: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'FlowFailureError';
+  }
+}
+
+/**
+ * Terraform Cloud answers 404 for "not found" and for "not permitted" alike: the workspace could not be
+ * read, and that it is gone could not be shown.
+ */
+export class WorkspaceNotVisibleError extends FlowFailureError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super('WorkspaceNotVisible', message, options);
+    this.name = 'WorkspaceNotVisibleError';
+  }
+}
+
+/** A successful apply left outputs this token cannot read (404: not found or not permitted). */
+export class OutputsNotVisibleError extends FlowFailureError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super('OutputsNotVisible', message, options);
+    this.name = 'OutputsNotVisibleError';
+  }
+}
+
+/** The `lastError.code` for an error: its failure code when it has one, else its name. */
+export function failureCodeOf(error: unknown): string {
+  if (error instanceof FlowFailureError) return error.failureCode;
+  return error instanceof Error ? error.name : 'FlowError';
+}

@@ -188,7 +188,8 @@ export interface TerraformBackend {
   getRun(run: RunLocator): Promise<RunState>;
   /** Discards a run that waits for a person, so the workspace's queue moves on; a finished run is left. */
   discardRun(run: RunLocator & { comment: string }): Promise<void>;
-  getOutputs(workspaceId: string): Promise<TerraformOutputs>;
+  /** The workspace's outputs after `run` (its final status tells whether an apply wrote state). */
+  getOutputs(workspaceId: string, run?: { status?: string }): Promise<TerraformOutputs>;
   /** Deletes the tenant's workspace; refuses one the control plane does not manage. */
   deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void>;
 }

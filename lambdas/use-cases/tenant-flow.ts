@@ -1,4 +1,4 @@
-import { FlowSupersededError, isTransient } from '../core/errors';
+import { FlowFailureError, FlowSupersededError, failureCodeOf, isTransient } from '../core/errors';
 import { FAILURE_EVENT, FAILURE_STATUS, type FlowConstants } from '../core/flows';
 import type { TenantStatus } from '../core/lifecycle';
 import type {
@@ -124,12 +124,26 @@ export class TenantFlow {
         this.now(),
       );
     }
-    const started = await this.deps.backend.startRun({
-      tenant,
-      flowId: input.flowId,
-      destroy: input.flow.destroy,
-      recover,
-    });
+    let started;
+    try {
+      started = await this.deps.backend.startRun({
+        tenant,
+        flowId: input.flowId,
+        destroy: input.flow.destroy,
+        recover,
+      });
+    } catch (error) {
+      if (!(error instanceof FlowFailureError)) throw error;
+      // A person must look first: no run, straight to Finalize with the reason.
+      return {
+        duplicate: false,
+        outcome: 'failed',
+        errorCode: error.failureCode,
+        reason: error.message,
+        ...base,
+        waitSeconds: 0,
+      };
+    }
     await this.deps.repository.recordProgress(
       code,
       input.flowId,
@@ -145,8 +159,9 @@ export class TenantFlow {
   public async check(input: CheckInput): Promise<RunRef> {
     const { run } = input;
     const pollsLeft = run.pollsLeft - 1;
-    if (!run.runId) return { ...run, outcome: 'succeeded', pollsLeft };
+    // Trigger already decided (a failure a person must look at, or nothing to run).
     if (run.outcome !== 'running') return { ...run, pollsLeft };
+    if (!run.runId) return { ...run, outcome: 'succeeded', pollsLeft };
     const code = parseTenantCode(input.tenantCode);
     const state = await this.deps.backend.getRun({
       runId: run.runId,
@@ -268,7 +283,7 @@ export class TenantFlow {
       // Transient: let the state's Retry try again. Anything else needs a person: record why.
       if (isTransient(error)) throw error;
       const message = error instanceof Error ? error.message : String(error);
-      return fail(error instanceof Error ? error.name : 'FinalizeError', message);
+      return fail(failureCodeOf(error), message);
     }
   }
 
@@ -282,7 +297,9 @@ export class TenantFlow {
       if (run.workspaceId) await this.deps.backend.deleteWorkspace(run.workspaceId, code);
       return { status: flow.successStatus, now, ...(run.runStatus ? { runStatus: run.runStatus } : {}) };
     }
-    const outputs = run.workspaceId ? await this.deps.backend.getOutputs(run.workspaceId) : undefined;
+    const outputs = run.workspaceId
+      ? await this.deps.backend.getOutputs(run.workspaceId, { status: run.runStatus })
+      : undefined;
     return {
       status: flow.successStatus,
       now,

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { ConfigurationVersionsApi, type ConfigurationVersionResult } from './configuration-versions';
 import type { TfcContext } from './context';
 import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcLogger } from './http';
+import { OrganizationsApi } from './organizations';
 import { OutputsApi, type Outputs } from './outputs';
 import { RequestPacer } from './pacer';
 import { RunsApi, type CreateRunOptions, type Run } from './runs';
@@ -58,7 +59,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 
 /**
  * HCP Terraform / Terraform Enterprise API client: one module per resource (workspaces, variables,
- * configuration versions, runs, outputs) over a retrying JSON:API transport, with the operations the
+ * configuration versions, runs, outputs, organizations) over a retrying JSON:API transport, with the operations the
  * tenant flows need as methods. Build it once per process and share it.
  */
 export class TfcClient {
@@ -67,6 +68,7 @@ export class TfcClient {
   public readonly configurationVersions: ConfigurationVersionsApi;
   public readonly runs: RunsApi;
   public readonly outputs: OutputsApi;
+  public readonly organizations: OrganizationsApi;
   private readonly ownedDispatcher: Dispatcher | undefined;
 
   public constructor(options: TfcClientOptions) {
@@ -94,6 +96,7 @@ export class TfcClient {
     });
     this.runs = new RunsApi(ctx);
     this.outputs = new OutputsApi(ctx);
+    this.organizations = new OrganizationsApi(ctx);
   }
 
   /** Closes the connection pool the client created (an injected dispatcher is left alone). */
@@ -146,13 +149,5 @@ export class TfcClient {
   /** {@link OutputsApi.current} */
   public getCurrentOutputs(workspaceId: string): Promise<Outputs> {
     return this.outputs.current(workspaceId);
-  }
-
-  /** {@link WorkspacesApi.safeDelete} */
-  public safeDeleteWorkspace(
-    ref: WorkspaceRef,
-    expected: { tenantCode?: string } = {},
-  ): Promise<'deleted' | 'already-absent'> {
-    return this.workspaces.safeDelete(ref, expected);
   }
 }

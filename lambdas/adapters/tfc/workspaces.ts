@@ -88,41 +88,42 @@ export class WorkspacesApi {
     return (await requestJson(this.ctx, { method: 'GET', path }, WorkspaceDocument)).data;
   }
 
-  /**
-   * Deletes the workspace through TFC's safe delete (refused while it still manages resources), only if
-   * it carries the managed-by tag (and, when given, the tenant's tag). A workspace already gone is fine.
-   * @throws UnmanagedWorkspaceError, WorkspaceNotSafeToDeleteError
-   */
-  public async safeDelete(
-    ref: WorkspaceRef,
-    expected: { tenantCode?: string } = {},
-  ): Promise<'deleted' | 'already-absent'> {
-    let resource: WorkspaceResource;
+  /** The workspace resource, or undefined on 404 (which means not found *or* not permitted, index.mdx). */
+  public async find(ref: WorkspaceRef): Promise<WorkspaceResource | undefined> {
     try {
-      resource = await this.read(ref);
+      return await this.read(ref);
     } catch (error) {
-      if (error instanceof TfcNotFoundError) return this.absent(ref);
+      if (error instanceof TfcNotFoundError) return undefined;
       throw error;
     }
+  }
+
+  /** The workspace with its tags, refused unless it is managed by the control plane for `tenantCode`. */
+  public async managed(resource: WorkspaceResource, tenantCode: string): Promise<Workspace> {
     const workspace = toWorkspace(resource, await this.readTags(resource.id));
-    assertManaged(workspace, expected.tenantCode);
-    const path = `/api/v2/workspaces/${seg(workspace.id)}/actions/safe-delete`;
+    assertManaged(workspace, tenantCode);
+    return workspace;
+  }
+
+  /**
+   * TFC's safe delete (`POST /workspaces/:id/actions/safe-delete`, workspaces.mdx): refused while the
+   * workspace still manages resources. The caller has checked the workspace is managed.
+   * @returns `not-found` on 404, which is not proof that the workspace is gone
+   * @throws WorkspaceNotSafeToDeleteError on 409
+   */
+  public async safeDelete(workspaceId: string): Promise<'deleted' | 'not-found'> {
+    const path = `/api/v2/workspaces/${seg(workspaceId)}/actions/safe-delete`;
     try {
       await this.ctx.http.api({ method: 'POST', path, idempotent: true });
     } catch (error) {
-      if (error instanceof TfcNotFoundError) return this.absent(ref);
+      if (error instanceof TfcNotFoundError) return 'not-found';
       if (error instanceof TfcApiError && error.status === 409) {
-        throw new WorkspaceNotSafeToDeleteError(workspace.id, error);
+        throw new WorkspaceNotSafeToDeleteError(workspaceId, error);
       }
       throw error;
     }
-    this.ctx.logger?.info('TFC workspace deleted', { workspaceId: workspace.id, name: workspace.name });
+    this.ctx.logger?.info('TFC workspace deleted', { workspaceId });
     return 'deleted';
-  }
-
-  private absent(ref: WorkspaceRef): 'already-absent' {
-    this.ctx.logger?.warn('TFC workspace not found (or no permission); treating it as deleted', { ...ref });
-    return 'already-absent';
   }
 
   private async create(

@@ -40,6 +40,7 @@ import { matchesRequest } from './patterns';
 import { RateLimiter, type RateDecision } from './rate-limiter';
 import { allowedMethods, findRoute, type Route, type RouteMatch } from './router';
 import { configurationVersionRoutes } from './routes-configuration-versions';
+import { organizationRoutes } from './routes-organizations';
 import { outputRoutes } from './routes-outputs';
 import { projectRoutes } from './routes-projects';
 import { runRoutes } from './routes-runs';
@@ -99,6 +100,7 @@ const ROUTES: readonly Route[] = [
   ...outputRoutes,
   ...projectRoutes,
   ...variableSetRoutes,
+  ...organizationRoutes,
 ];
 
 /** DESIGN.md "Terraform Cloud facts": concurrently executing runs per plan. */

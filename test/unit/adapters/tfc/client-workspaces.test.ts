@@ -164,8 +164,8 @@ describe('TfcClient.ensureWorkspace', () => {
   });
 });
 
-describe('TfcClient.safeDeleteWorkspace', () => {
-  it('refuses to delete a workspace without the managed-by tag and sends no delete', async () => {
+describe('TfcClient workspaces: managed check, safe delete, 404', () => {
+  it('refuses a workspace without the managed-by tag', async () => {
     h.api
       .intercept({ path: `/api/v2/workspaces/${WS_ID}`, method: 'GET' })
       .reply(200, workspaceDoc(), { headers: JSON_API_HEADERS });
@@ -173,61 +173,69 @@ describe('TfcClient.safeDeleteWorkspace', () => {
       .intercept({ path: TAGS_PATH, method: 'GET' })
       .reply(200, tagBindingsDoc(WS_ID, { tenant: 'acme' }), { headers: JSON_API_HEADERS });
 
-    const promise = h.client.safeDeleteWorkspace({ id: WS_ID });
+    const resource = await h.client.workspaces.read({ id: WS_ID });
+    const promise = h.client.workspaces.managed(resource, 'acme');
 
     await expect(promise).rejects.toThrow(UnmanagedWorkspaceError);
     await expect(promise).rejects.toMatchObject({ retryable: false, workspace: 'tenant-acme' });
   });
 
-  it('safe-deletes a managed workspace found by id', async () => {
-    h.api
-      .intercept({ path: `/api/v2/workspaces/${WS_ID}`, method: 'GET' })
-      .reply(200, workspaceDoc(), { headers: JSON_API_HEADERS });
-    h.api
-      .intercept({ path: TAGS_PATH, method: 'GET' })
-      .reply(200, tagBindingsDoc(WS_ID, MANAGED_TAGS), { headers: JSON_API_HEADERS });
+  it("refuses another tenant's managed workspace", async () => {
+    replyExisting(MANAGED_TAGS);
+
+    const resource = await h.client.workspaces.read({ name: 'tenant-acme' });
+
+    await expect(h.client.workspaces.managed(resource, 'other')).rejects.toThrow(/tagged for tenant 'acme'/);
+  });
+
+  it('safe-deletes by id (workspaces.mdx "Safe Delete a workspace")', async () => {
     h.api.intercept({ path: SAFE_DELETE_PATH, method: 'POST' }).reply(204, '');
 
-    await expect(h.client.safeDeleteWorkspace({ id: WS_ID })).resolves.toBe('deleted');
+    await expect(h.client.workspaces.safeDelete(WS_ID)).resolves.toBe('deleted');
   });
 
-  it('safe-deletes a managed workspace found by name, checking the tenant tag', async () => {
-    replyExisting(MANAGED_TAGS);
-    h.api.intercept({ path: SAFE_DELETE_PATH, method: 'POST' }).reply(204, '');
-
-    await expect(h.client.safeDeleteWorkspace({ name: 'tenant-acme' }, { tenantCode: 'acme' })).resolves.toBe(
-      'deleted',
-    );
-  });
-
-  it('treats a workspace that cannot be found as already deleted', async () => {
-    h.api
-      .intercept({ path: BY_NAME_PATH, method: 'GET' })
-      .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
-
-    await expect(h.client.safeDeleteWorkspace({ name: 'tenant-acme' })).resolves.toBe('already-absent');
-  });
-
-  it('treats 404 on the delete itself as already deleted', async () => {
-    replyExisting(MANAGED_TAGS);
+  it('reports 404 on the delete as not-found, never as deleted', async () => {
     h.api
       .intercept({ path: SAFE_DELETE_PATH, method: 'POST' })
       .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
 
-    await expect(h.client.safeDeleteWorkspace({ name: 'tenant-acme' })).resolves.toBe('already-absent');
+    await expect(h.client.workspaces.safeDelete(WS_ID)).resolves.toBe('not-found');
+  });
+
+  it('finds nothing on 404, which the caller must not take as proof', async () => {
+    h.api
+      .intercept({ path: BY_NAME_PATH, method: 'GET' })
+      .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
+
+    await expect(h.client.workspaces.find({ name: 'tenant-acme' })).resolves.toBeUndefined();
   });
 
   it('reports 409 (still managing resources) as a retryable WorkspaceNotSafeToDeleteError', async () => {
-    replyExisting(MANAGED_TAGS);
     h.api
       .intercept({ path: SAFE_DELETE_PATH, method: 'POST' })
       .reply(409, errorDoc('409', 'conflict', 'Workspace is managing resources'), {
         headers: JSON_API_HEADERS,
       });
 
-    const promise = h.client.safeDeleteWorkspace({ name: 'tenant-acme' });
+    const promise = h.client.workspaces.safeDelete(WS_ID);
 
     await expect(promise).rejects.toThrow(WorkspaceNotSafeToDeleteError);
     await expect(promise).rejects.toMatchObject({ retryable: true, workspaceId: WS_ID });
+  });
+
+  it('tells whether the token can read the organization (organizations.mdx "Show an Organization")', async () => {
+    h.api.intercept({ path: '/api/v2/organizations/my-organization', method: 'GET' }).reply(
+      200,
+      { data: { id: 'my-organization', type: 'organizations', attributes: {} } },
+      {
+        headers: JSON_API_HEADERS,
+      },
+    );
+    h.api
+      .intercept({ path: '/api/v2/organizations/my-organization', method: 'GET' })
+      .reply(404, errorDoc('404', 'not found'), { headers: JSON_API_HEADERS });
+
+    await expect(h.client.organizations.readable()).resolves.toBe(true);
+    await expect(h.client.organizations.readable()).resolves.toBe(false);
   });
 });

@@ -1,0 +1,151 @@
+import { request } from 'undici';
+import { parseTenantCode } from '../../lambdas/core/tenant-code';
+import { workspaceName } from '../../lambdas/core/workspace';
+import { createTestTables, type TestTables } from '../support/dynamodb';
+import { ENVIRONMENT, flowHarness } from '../support/flow-harness';
+import { startTfcFake, type FaultReply, type TfcFake } from '../support/tfc-fake/server';
+
+let tables: TestTables;
+let fake: TfcFake;
+let n = 0;
+const newCode = (prefix = 'ws') => parseTenantCode(`${prefix}-${Date.now().toString(36)}-${n++}`);
+/** Paths (regular expressions) answered 404 as TFC answers a token without permission (index.mdx). */
+const hidden: RegExp[] = [];
+const notPermitted: FaultReply = {
+  status: 404,
+  body: { errors: [{ status: '404', title: 'not found' }] },
+};
+
+beforeAll(async () => {
+  tables = await createTestTables();
+  fake = await startTfcFake({
+    organization: 'acme',
+    token: 'tfc-test-token-123',
+    runDurationMs: 60,
+    outputs: (_ws, vars) => [{ name: 'bucket_name', value: `${vars.tenant_code}-data` }],
+    faultHook: (req) => (hidden.some((p) => p.test(req.path)) ? notPermitted : undefined),
+  });
+});
+afterAll(async () => {
+  await fake.close();
+  await tables.drop();
+});
+afterEach(() => {
+  hidden.length = 0;
+});
+
+async function readyTenant(h: ReturnType<typeof flowHarness>) {
+  const code = newCode();
+  await h.requests.create({ tenantCode: code }, 'api:test');
+  expect((await h.executeLast()).status).toBe('succeeded');
+  const tenant = await h.repository.get(code);
+  expect(tenant?.status).toBe('ready');
+  return { code, workspaceId: tenant?.workspaceId ?? '', name: workspaceName(ENVIRONMENT, code) };
+}
+
+const hideWorkspace = (id: string, name: string) =>
+  hidden.push(new RegExp(`/workspaces/${id}(/|$)`), new RegExp(`/workspaces/${name}(/|$)`));
+const hideOrganization = () => hidden.push(/^\/api\/v2\/organizations\/acme$/);
+
+describe('404 is not proof', () => {
+  it('a delete whose workspace answers 404 to a token that cannot read the organization fails WorkspaceNotVisible', async () => {
+    const h = flowHarness(tables, fake);
+    const { code, workspaceId, name } = await readyTenant(h);
+    hideWorkspace(workspaceId, name);
+    hideOrganization();
+    const runsBefore = fake.runs.length;
+    fake.clearRequests();
+
+    await h.requests.delete(code, 'api:test');
+    await h.executeLast();
+
+    const tenant = await h.repository.get(code);
+    expect(tenant?.status).toBe('failed');
+    expect(tenant?.lastError).toMatchObject({ code: 'WorkspaceNotVisible' });
+    expect(tenant?.lastError?.message).toContain(name);
+    expect(fake.runs.length).toBe(runsBefore);
+    expect(fake.workspace(name)).toBeDefined();
+  });
+
+  it('a workspace that disappears after its destroy run, behind a token that lost access, never yields deleted', async () => {
+    const h = flowHarness(tables, fake, {
+      wrapBackend: (backend) => ({
+        ...backend,
+        startRun: (r) => backend.startRun(r),
+        getRun: (r) => backend.getRun(r),
+        discardRun: (r) => backend.discardRun(r),
+        getOutputs: (id, r) => backend.getOutputs(id, r),
+        deleteWorkspace: (id, code) => {
+          // Access is lost between the destroy run and the workspace deletion.
+          hideWorkspace(id, workspaceName(ENVIRONMENT, code));
+          hideOrganization();
+          return backend.deleteWorkspace(id, code);
+        },
+      }),
+    });
+    const { code, name } = await readyTenant(h);
+
+    await h.requests.delete(code, 'api:test');
+    await h.executeLast();
+
+    const tenant = await h.repository.get(code);
+    expect(tenant?.status).toBe('failed');
+    expect(tenant?.lastError?.code).toBe('WorkspaceNotVisible');
+    expect(fake.workspace(name)).toBeDefined();
+  });
+
+  it('a delete whose workspace is shown to be gone is deleted and creates nothing', async () => {
+    const h = flowHarness(tables, fake);
+    const { code, workspaceId, name } = await readyTenant(h);
+    const res = await request(`${fake.url}/api/v2/workspaces/${workspaceId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${fake.token}` },
+    });
+    await res.body.dump();
+    expect(fake.workspace(name)).toBeUndefined();
+    fake.clearRequests();
+
+    await h.requests.delete(code, 'api:test');
+    await h.executeLast();
+
+    expect((await h.repository.get(code))?.status).toBe('deleted');
+    expect(fake.countBy('POST /api/v2/organizations/:org/workspaces')).toBe(0);
+    expect(fake.countBy('POST /api/v2/runs')).toBe(0);
+    expect(fake.countBy('GET /api/v2/organizations/:org')).toBe(1);
+    expect(fake.workspace(name)).toBeUndefined();
+  });
+
+  it('outputs answering 404 after an apply fail the flow instead of storing an empty map', async () => {
+    const h = flowHarness(tables, fake);
+    const code = newCode();
+    hidden.push(/\/current-state-version-outputs$/);
+    await h.requests.create({ tenantCode: code }, 'api:test');
+
+    await h.executeLast();
+
+    const tenant = await h.repository.get(code);
+    expect(tenant?.status).toBe('failed');
+    expect(tenant?.lastError?.code).toBe('OutputsNotVisible');
+    expect(tenant?.outputs ?? {}).toEqual({});
+  });
+
+  it('an update uses the recorded workspace id, and one that answers 404 is never replaced', async () => {
+    const h = flowHarness(tables, fake);
+    const { code, workspaceId, name } = await readyTenant(h);
+    fake.clearRequests();
+
+    await h.requests.update(code, { tier: 'large' }, 'api:test');
+    await h.executeLast();
+
+    expect((await h.repository.get(code))?.status).toBe('ready');
+    expect(fake.countBy('POST /api/v2/organizations/:org/workspaces')).toBe(0);
+    expect(fake.countBy('GET /api/v2/organizations/:org/workspaces/:name')).toBe(0);
+
+    hideWorkspace(workspaceId, name);
+    await h.requests.update(code, { tier: 'small' }, 'api:test');
+    await h.executeLast();
+
+    expect((await h.repository.get(code))?.lastError?.code).toBe('WorkspaceNotVisible');
+    expect(fake.workspaces.filter((ws) => ws.name === name)).toHaveLength(1);
+  });
+});
