@@ -3,7 +3,7 @@ import type { TerraformBackend } from '../../lambdas/core/ports';
 import { parseTenantCode } from '../../lambdas/core/tenant-code';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { flowHarness } from '../support/flow-harness';
-import { startTfcFake, type TfcFake } from '../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
 let tables: TestTables;
 let fake: TfcFake;
@@ -13,7 +13,7 @@ const RUNS_LIST = 'GET /api/v2/workspaces/:id/runs';
 
 beforeAll(async () => {
   tables = await createTestTables();
-  fake = await startTfcFake({ organization: 'acme', token: 'tfc-test-token-123', runDurationMs: 60 });
+  fake = await startTfcFake({ ...FAST_TIMINGS, organization: 'acme', token: 'tfc-test-token-123' });
 });
 afterAll(async () => {
   await fake.close();
@@ -71,102 +71,60 @@ describe('runs: recorded, not listed', () => {
 });
 
 describe('runs that wait for a person', () => {
-  /**
-   * The fake answers the run's reads with `status` (and `is-confirmable`) until the run is discarded,
-   * as TFC does for a run held by a soft-mandatory policy or waiting for confirmation (run.mdx).
-   */
-  async function pausedRunFake(status: string, isConfirmable: boolean) {
-    const discarded = new Set<string>();
-    const paused = await startTfcFake({
+  /** Runs of tenants `na<tag>-…` stop at that status after their plan (run.mdx "Run States"). */
+  const NEEDS_PERSON = {
+    policy_override: 'po',
+    post_plan_awaiting_decision: 'ppad',
+    planned: 'pl',
+    cost_estimated: 'ce',
+    policy_checked: 'pc',
+  } as const;
+  type NeedsPerson = keyof typeof NEEDS_PERSON;
+  const statuses = Object.keys(NEEDS_PERSON) as NeedsPerson[];
+  let paused: TfcFake;
+  beforeAll(async () => {
+    paused = await startTfcFake({
+      ...FAST_TIMINGS,
+      runDurationMs: 0,
       organization: 'acme',
       token: 'tfc-test-token-123',
-      runDurationMs: 60_000,
-      faultHook: (request) => {
-        const action = /^\/api\/v2\/runs\/([^/]+)\/actions\/discard$/.exec(request.path);
-        if (request.method === 'POST' && action?.[1]) {
-          discarded.add(action[1]);
-          return { status: 202 };
-        }
-        const read = /^\/api\/v2\/runs\/([^/]+)$/.exec(request.path);
-        if (request.method !== 'GET' || !read?.[1]) return undefined;
-        const id = read[1];
-        const attributes = {
-          status: discarded.has(id) ? 'discarded' : status,
-          'is-destroy': false,
-          message: '',
-          actions: { 'is-confirmable': !discarded.has(id) && isConfirmable, 'is-discardable': true },
-        };
-        return { status: 200, body: { data: { id, type: 'runs', attributes } } };
-      },
+      runOutcome: (ws) => statuses.find((status) => ws.name.includes(`-na${NEEDS_PERSON[status]}-`)),
     });
-    return { paused, discarded };
-  }
+  });
+  afterAll(() => paused.close());
 
-  it.each([
-    ['policy_override', false],
-    ['post_plan_awaiting_decision', false],
-    ['planned', true],
-    ['cost_estimated', true],
-    ['policy_checked', true],
-  ])(
-    '%s (confirmable: %s) fails at the first Check with RunNeedsAttention and is discarded',
-    async (status, confirmable) => {
-      const { paused, discarded } = await pausedRunFake(status, confirmable);
-      try {
-        const h = flowHarness(tables, paused);
-        const code = newCode();
-        await h.requests.create({ tenantCode: code }, 'api:test');
+  it.each(statuses)('%s fails at the first Check with RunNeedsAttention and is discarded', async (status) => {
+    const h = flowHarness(tables, paused);
+    const code = newCode(`na${NEEDS_PERSON[status]}`);
+    await h.requests.create({ tenantCode: code }, 'api:test');
+    const execution = await h.executeLast();
 
-        const execution = await h.executeLast();
-
-        const checks = execution.events.filter(
-          (e) => 'state' in e && e.type === 'StateEntered' && e.state.name === 'Check',
-        );
-        expect(checks).toHaveLength(1);
-        const tenant = await h.repository.get(code);
-        expect(tenant?.status).toBe('failed');
-        expect(tenant?.lastError?.code).toBe('RunNeedsAttention');
-        expect(tenant?.lastError?.message).toContain(tenant?.runId ?? 'no run id');
-        expect(tenant?.lastError?.message).toContain(status);
-        expect([...discarded]).toEqual([tenant?.runId]);
-      } finally {
-        await paused.close();
-      }
-    },
-  );
-
-  it('with onRunNeedsAttention=leave, fails the same way and leaves the run for a person', async () => {
-    const { paused, discarded } = await pausedRunFake('policy_override', false);
-    try {
-      const h = flowHarness(tables, paused, { onRunNeedsAttention: 'leave' });
-      const code = newCode();
-      await h.requests.create({ tenantCode: code }, 'api:test');
-
-      await h.executeLast();
-
-      expect((await h.repository.get(code))?.lastError).toMatchObject({
-        code: 'RunNeedsAttention',
-        message: expect.stringContaining('left for a person') as unknown,
-      });
-      expect(discarded.size).toBe(0);
-    } finally {
-      await paused.close();
-    }
+    const checks = execution.events.filter(
+      (e) => 'state' in e && e.type === 'StateEntered' && e.state.name === 'Check',
+    );
+    const tenant = await h.repository.get(code);
+    expect(tenant?.status).toBe('failed');
+    expect(tenant?.lastError?.code).toBe('RunNeedsAttention');
+    expect(tenant?.lastError?.message).toContain(tenant?.runId ?? 'no run id');
+    expect(tenant?.lastError?.message).toContain(status);
+    // The run pauses as soon as it plans (no run duration): the first Check already fails the flow.
+    expect(checks).toHaveLength(1);
+    expect(paused.run(tenant?.runId ?? '')?.status).toBe('discarded');
+    expect(paused.countBy(`POST /api/v2/runs/${tenant?.runId ?? ''}/actions/discard`)).toBe(1);
   });
 
-  it('a confirmable status TFC adds later still counts as running', async () => {
-    const { paused, discarded } = await pausedRunFake('pre_apply_awaiting_something_new', true);
-    try {
-      const h = flowHarness(tables, paused, { pollBudget: 2 });
-      const code = newCode();
-      await h.requests.create({ tenantCode: code }, 'api:test');
+  it('with onRunNeedsAttention=leave, fails the same way and leaves the run for a person', async () => {
+    const h = flowHarness(tables, paused, { onRunNeedsAttention: 'leave' });
+    const code = newCode('napo');
+    await h.requests.create({ tenantCode: code }, 'api:test');
 
-      await h.executeLast();
+    await h.executeLast();
 
-      expect((await h.repository.get(code))?.lastError?.code).toBe('PollBudgetExhausted');
-      expect(discarded.size).toBe(0);
-    } finally {
-      await paused.close();
-    }
+    const tenant = await h.repository.get(code);
+    expect(tenant?.lastError).toMatchObject({
+      code: 'RunNeedsAttention',
+      message: expect.stringContaining('left for a person') as unknown,
+    });
+    expect(paused.run(tenant?.runId ?? '')?.status).toBe('policy_override');
   });
 });

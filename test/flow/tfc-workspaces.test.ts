@@ -3,7 +3,7 @@ import { parseTenantCode } from '../../lambdas/core/tenant-code';
 import { workspaceName } from '../../lambdas/core/workspace';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { ENVIRONMENT, flowHarness } from '../support/flow-harness';
-import { startTfcFake, type FaultReply, type TfcFake } from '../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type FaultReply, type TfcFake } from '../support/tfc-fake/server';
 
 let tables: TestTables;
 let fake: TfcFake;
@@ -19,9 +19,9 @@ const notPermitted: FaultReply = {
 beforeAll(async () => {
   tables = await createTestTables();
   fake = await startTfcFake({
+    ...FAST_TIMINGS,
     organization: 'acme',
     token: 'tfc-test-token-123',
-    runDurationMs: 60,
     outputs: (_ws, vars) => [{ name: 'bucket_name', value: `${vars.tenant_code}-data` }],
     faultHook: (req) => (hidden.some((p) => p.test(req.path)) ? notPermitted : undefined),
   });
@@ -43,15 +43,16 @@ async function readyTenant(h: ReturnType<typeof flowHarness>) {
   return { code, workspaceId: tenant?.workspaceId ?? '', name: workspaceName(ENVIRONMENT, code) };
 }
 
-const hideWorkspace = (id: string, name: string) =>
-  hidden.push(new RegExp(`/workspaces/${id}(/|$)`), new RegExp(`/workspaces/${name}(/|$)`));
+/** The workspace exists but answers 404 to the control plane's token (the fake's per-token visibility). */
+const hideWorkspace = (id: string) => fake.hideWorkspace(id);
+/** The token has lost access to the organization too. */
 const hideOrganization = () => hidden.push(/^\/api\/v2\/organizations\/acme$/);
 
 describe('404 is not proof', () => {
   it('a delete whose workspace answers 404 to a token that cannot read the organization fails WorkspaceNotVisible', async () => {
     const h = flowHarness(tables, fake);
     const { code, workspaceId, name } = await readyTenant(h);
-    hideWorkspace(workspaceId, name);
+    hideWorkspace(workspaceId);
     hideOrganization();
     const runsBefore = fake.runs.length;
     fake.clearRequests();
@@ -77,7 +78,7 @@ describe('404 is not proof', () => {
         getOutputs: (id, r) => backend.getOutputs(id, r),
         deleteWorkspace: (id, code) => {
           // Access is lost between the destroy run and the workspace deletion.
-          hideWorkspace(id, workspaceName(ENVIRONMENT, code));
+          hideWorkspace(id);
           hideOrganization();
           return backend.deleteWorkspace(id, code);
         },
@@ -141,7 +142,7 @@ describe('404 is not proof', () => {
     expect(fake.countBy('POST /api/v2/organizations/:org/workspaces')).toBe(0);
     expect(fake.countBy('GET /api/v2/organizations/:org/workspaces/:name')).toBe(0);
 
-    hideWorkspace(workspaceId, name);
+    hideWorkspace(workspaceId);
     await h.requests.update(code, { tier: 'small' }, 'api:test');
     await h.executeLast();
 
