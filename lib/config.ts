@@ -9,6 +9,7 @@ import {
   RUN_NEEDS_ATTENTION_ACTIONS,
   type RunNeedsAttentionAction,
 } from '../lambdas/core/run-status';
+import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../lambdas/core/module-version';
 
 /** The app's configuration, read from `cdk.json` context or `-c key=value`, validated. */
 export interface ControlPlaneConfig {
@@ -18,6 +19,8 @@ export interface ControlPlaneConfig {
   readonly pollIntervalSeconds: number;
   readonly pollBudget: number;
   readonly onRunNeedsAttention: RunNeedsAttentionAction;
+  readonly tfcProject?: string;
+  readonly moduleVersionLabel?: string;
   readonly logRetentionDays: RetentionDays;
   readonly vpcId?: string;
   readonly executeApiVpcEndpointId?: string;
@@ -122,6 +125,18 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     'onRunNeedsAttention',
     RUN_NEEDS_ATTENTION_ACTIONS,
     DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
+  );
+  const tfcProject = text(
+    'tfcProject',
+    /^[A-Za-z0-9 _-]{3,40}$/,
+    'a TFC project name (3-40 letters, digits, spaces, - and _)',
+    false,
+  );
+  const moduleVersionLabel = text(
+    'moduleVersionLabel',
+    MODULE_VERSION_LABEL_PATTERN,
+    MODULE_VERSION_LABEL_RULE,
+    false,
   );
   const logRetentionDays = integer('logRetentionDays', 1, 9999, 30);
   if (!RETENTION_DAYS.includes(logRetentionDays)) {
@@ -236,6 +251,8 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(alarmTopicArn ? { alarmTopicArn } : {}),
     ...(tfcAwsRunRoleArn ? { tfcAwsRunRoleArn } : {}),
+    ...(tfcProject ? { tfcProject } : {}),
+    ...(moduleVersionLabel ? { moduleVersionLabel } : {}),
     ...(tfcOidcProviderArn ? { tfcOidcProviderArn } : {}),
     ...(tfcRunRoleManagedPolicyArns ? { tfcRunRoleManagedPolicyArns } : {}),
     ...(tfcRunRolePermissionsBoundaryArn ? { tfcRunRolePermissionsBoundaryArn } : {}),
@@ -250,6 +267,8 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
       address: config.tfcAddress,
       organization: config.tfcOrganization,
       onRunNeedsAttention: config.onRunNeedsAttention,
+      ...(config.tfcProject ? { project: config.tfcProject } : {}),
+      ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
       ...(config.tfcAwsRunRoleArn ? { awsRunRoleArn: config.tfcAwsRunRoleArn } : {}),
       ...(config.tfcDynamicCredentials
         ? {

@@ -63,6 +63,7 @@ export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
   run: z.object({ id: z.string(), status: z.string().nullable() }).nullable(),
   outputs: z.record(z.string(), z.unknown()),
   sensitiveOutputs: z.array(z.string()),
+  moduleVersion: z.string().nullable().default(null),
   lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
   requestedBy: z.string(),
   createdAt: z.string(),

@@ -48,6 +48,10 @@ export const TenantViewSchema = z
       .nullable(),
     outputs: z.record(z.string(), z.unknown()),
     sensitiveOutputs: z.array(z.string()),
+    moduleVersion: z
+      .string()
+      .nullable()
+      .meta({ description: 'module version (content hash, optional label) the last successful run applied' }),
     lastError: z.strictObject({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
     requestedBy: z.string(),
     createdAt: z.string(),

@@ -39,6 +39,8 @@ export interface RunProgress {
   workspaceId?: string;
   runId?: string;
   runStatus?: string;
+  /** The module version of the flow's run (the tenant's `moduleVersion` once it succeeds). */
+  runModuleVersion?: string;
 }
 
 export interface FlowCompletion {
@@ -47,6 +49,8 @@ export interface FlowCompletion {
   runStatus?: string;
   outputs?: Record<string, unknown>;
   sensitiveOutputs?: string[];
+  /** The module version the flow's successful run applied. */
+  moduleVersion?: string;
   lastError?: TenantError;
 }
 
@@ -138,6 +142,8 @@ export interface StartedRun {
   runId?: string;
   /** The run (if any) is already in a terminal status. */
   status?: string;
+  /** The module version the run applies. */
+  moduleVersion?: string;
 }
 
 export interface RunState {

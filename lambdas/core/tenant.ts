@@ -32,8 +32,12 @@ export interface Tenant {
   runRequestedFor?: string;
   runId?: string;
   runStatus?: string;
+  /** The module version of the current flow's run. */
+  runModuleVersion?: string;
   outputs?: Record<string, unknown>;
   sensitiveOutputs?: string[];
+  /** The module version the last successful run applied. */
+  moduleVersion?: string;
   lastError?: TenantError;
   requestedBy: string;
   createdAt: string;
@@ -55,6 +59,7 @@ export interface TenantView {
   run: { id: string; status: string | null; link?: string } | null;
   outputs: Record<string, unknown>;
   sensitiveOutputs: string[];
+  moduleVersion: string | null;
   lastError: TenantError | null;
   requestedBy: string;
   createdAt: string;
@@ -86,6 +91,7 @@ export function toView(t: Tenant, runLink?: RunLink): TenantView {
     run: t.runId ? { id: t.runId, status: t.runStatus ?? null, ...(link ? { link } : {}) } : null,
     outputs,
     sensitiveOutputs: t.sensitiveOutputs ?? [],
+    moduleVersion: t.moduleVersion ?? null,
     lastError: t.lastError ?? null,
     requestedBy: t.requestedBy,
     createdAt: t.createdAt,

@@ -39,3 +39,11 @@ export function tenantInputs(tenant: Tenant, environment: string): Record<string
 export function isReserved(name: string): name is ReservedVariable {
   return (RESERVED_VARIABLES as readonly string[]).includes(name);
 }
+
+/**
+ * The workspace that holds an environment's module versions (configuration versions every tenant's
+ * run references; it never runs). It does not start with `tenant-`, so no tenant can ever get its name.
+ */
+export function moduleVersionsWorkspaceName(environment: string): string {
+  return `control-plane-${environment}-modules`;
+}

@@ -4,6 +4,7 @@ import { DEFAULT_TFC_ADDRESS } from '../adapters/tfc/client';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../core/environment';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/history';
 import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../core/run-status';
+import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../core/module-version';
 import { ConfigError, loadEnv } from '../shared/config';
 import type { LocalConfig } from './control-plane';
 
@@ -22,6 +23,11 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
       TFC_ADDRESS: z.url().optional(),
       TFC_TOKEN: z.string().min(1).optional(),
       TFC_ORGANIZATION: z.string().min(1).optional(),
+      MODULE_VERSION_LABEL: z
+        .string()
+        .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
+        .optional(),
+      TFC_PROJECT: z.string().min(1).optional(),
       TFC_REQUESTS_PER_SECOND: z.coerce.number().positive().default(30),
       WEBHOOK_URL: z.url().optional(),
       HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
@@ -41,6 +47,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
           token: e.TFC_TOKEN,
           organization: e.TFC_ORGANIZATION,
           requestsPerSecond: e.TFC_REQUESTS_PER_SECOND,
+          ...(e.TFC_PROJECT ? { project: e.TFC_PROJECT } : {}),
         }
       : undefined;
   return {
@@ -54,6 +61,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
     pollBudget: e.POLL_BUDGET,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     onRunNeedsAttention: e.ON_RUN_NEEDS_ATTENTION,
+    ...(e.MODULE_VERSION_LABEL ? { moduleVersionLabel: e.MODULE_VERSION_LABEL } : {}),
     ...(tfc ? { tfc } : {}),
     ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
   };

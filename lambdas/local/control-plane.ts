@@ -53,7 +53,11 @@ export interface LocalConfig {
      */
     workers?: number;
     tokens?: readonly string[];
+    /** TFC project of the workspaces. @default `tenant-control-plane-<environment>` */
+    project?: string;
   };
+  /** Label in front of the module's content hash in its version. */
+  moduleVersionLabel?: string;
   webhookUrl?: string;
   /** Days each history item is kept. @default 90 */
   historyRetentionDays?: number;
@@ -123,6 +127,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
         ...tfc,
         environment: config.environment,
         moduleDir: config.moduleDir,
+        ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
       });
     });
     backendName = `Terraform Cloud at ${tfc.address} (organization ${tfc.organization})`;
@@ -133,6 +138,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
       logDir: join(config.dataDir, 'run-logs'),
       moduleDir: config.moduleDir,
       environment: config.environment,
+      ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
     });
     backends = [localRunner];
     runLink = (code, runId) => `${serverUrl}/tenants/${code}/runs/${runId}/log`;

@@ -13,6 +13,8 @@ import type {
 } from '../core/ports';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { tenantInputs, workspaceName } from '../core/workspace';
+import { moduleVersion } from '../core/module-version';
+import { buildModuleArchive } from '../adapters/tfc/module-archive';
 
 /** Marks a working directory as created by the control plane; nothing without it is ever deleted. */
 const MARKER = '.tenant-control-plane.json';
@@ -41,6 +43,8 @@ export interface LocalTerraformOptions {
    * @default `<dataDir>/../run-logs`
    */
   logDir?: string;
+  /** Label in front of the module's content hash in its version (`<label>+<hash>`). */
+  moduleVersionLabel?: string;
   /** @default 'terraform' from the PATH */
   terraformBinary?: string;
   /** Receives one line per run status change. */
@@ -89,8 +93,11 @@ export class LocalTerraformBackend implements TerraformBackend {
     // Named like the tenant's Terraform Cloud workspace; the directory name is its id.
     const workspaceId = workspaceName(this.options.environment, tenant.tenantCode);
     const dir = this.workspaceDir(workspaceId);
+    // The same kind of module version as in Terraform Cloud: the content hash of the module directory.
+    const { contentHash } = await buildModuleArchive(this.options.moduleDir);
+    const version = moduleVersion(contentHash, this.options.moduleVersionLabel);
     const existing = (await this.runs(workspaceId)).find((r) => r.flowId === flowId);
-    if (existing) return { workspaceId, runId: existing.id, status: existing.status };
+    if (existing) return { workspaceId, runId: existing.id, status: existing.status, moduleVersion: version };
     if (destroy && !existsSync(join(dir, 'terraform.tfstate'))) {
       // Nothing was ever applied: there is nothing to destroy.
       return existsSync(dir) ? { workspaceId } : {};
@@ -110,7 +117,7 @@ export class LocalTerraformBackend implements TerraformBackend {
     };
     await writeJson(this.runPath(workspaceId, run.id), run);
     this.enqueue(workspaceId, run);
-    return { workspaceId, runId: run.id, status: run.status };
+    return { workspaceId, runId: run.id, status: run.status, moduleVersion: version };
   }
 
   public async getRun(run: RunLocator): Promise<RunState> {

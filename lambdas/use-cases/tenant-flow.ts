@@ -27,6 +27,8 @@ export interface RunRef {
   runStatus?: string;
   outcome: RunOutcome;
   reason?: string;
+  /** The module version the run applies. */
+  moduleVersion?: string;
   /** The tenant's `lastError.code` when the outcome is `failed` for a reason other than the run's end. */
   errorCode?: string;
   waitSeconds: number;
@@ -109,6 +111,7 @@ export class TenantFlow {
         workspaceId: tenant.workspaceId,
         runId: tenant.runId,
         runStatus: tenant.runStatus,
+        ...(tenant.runModuleVersion ? { moduleVersion: tenant.runModuleVersion } : {}),
         outcome: 'running',
         ...base,
       };
@@ -147,7 +150,12 @@ export class TenantFlow {
     await this.deps.repository.recordProgress(
       code,
       input.flowId,
-      { workspaceId: started.workspaceId, runId: started.runId, runStatus: started.status },
+      {
+        workspaceId: started.workspaceId,
+        runId: started.runId,
+        runStatus: started.status,
+        runModuleVersion: started.moduleVersion,
+      },
       this.now(),
     );
     const outcome: RunOutcome = started.runId ? classifyRunStatus(started.status ?? 'pending') : 'succeeded';
@@ -304,6 +312,7 @@ export class TenantFlow {
       status: flow.successStatus,
       now,
       ...(run.runStatus ? { runStatus: run.runStatus } : {}),
+      ...(run.moduleVersion ? { moduleVersion: run.moduleVersion } : {}),
       outputs: outputs?.values ?? {},
       sensitiveOutputs: outputs?.sensitive ?? [],
     };

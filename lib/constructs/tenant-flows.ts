@@ -57,6 +57,16 @@ export interface TfcSettings {
    * @default 'discard'
    */
   readonly onRunNeedsAttention?: RunNeedsAttentionAction;
+  /**
+   * TFC project holding the environment's workspaces, created when missing.
+   * @default `tenant-control-plane-<environmentName>`
+   */
+  readonly project?: string;
+  /**
+   * Label in front of the module's content hash in each module version (`<label>+<hash>`).
+   * @default - the content hash alone
+   */
+  readonly moduleVersionLabel?: string;
 }
 
 export interface TenantFlowsProps {
@@ -132,6 +142,8 @@ export class TenantFlows extends Construct {
       timeout: Duration.seconds(240),
       environment: {
         TF_MODULE_DIR: './terraform-module',
+        ...(props.tfc.project ? { TFC_PROJECT: props.tfc.project } : {}),
+        ...(props.tfc.moduleVersionLabel ? { MODULE_VERSION_LABEL: props.tfc.moduleVersionLabel } : {}),
         ...(props.tfc.awsRunRoleArn ? { TFC_AWS_RUN_ROLE_ARN: props.tfc.awsRunRoleArn } : {}),
       },
       bundledDirectories: [TERRAFORM_MODULE_BUNDLE],

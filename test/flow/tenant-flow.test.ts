@@ -73,7 +73,14 @@ describe('shared flow, executed from the ASL file', () => {
         { key: 'tenant', value: code },
       ]),
     );
-    expect(ws?.variables.find((v) => v.key === 'greeting')).toMatchObject({ value: 'hello', hcl: false });
+    // Tenant inputs travel with the run (run-specific variables), not on the workspace.
+    expect(ws?.variables.find((v) => v.key === 'greeting')).toBeUndefined();
+    expect(fake.run(tenant?.runId ?? '')?.variables).toMatchObject({
+      greeting: 'hello',
+      tenant_code: code,
+      tier: 'small',
+      environment: ENVIRONMENT,
+    });
   });
 
   it('update → ready with the new outputs, reusing the uploaded configuration', async () => {

@@ -100,9 +100,10 @@ describe('404 is not proof', () => {
     const { code, workspaceId, name } = await readyTenant(h);
     const res = await request(`${fake.url}/api/v2/workspaces/${workspaceId}`, {
       method: 'DELETE',
-      headers: { authorization: `Bearer ${fake.token}` },
+      headers: { authorization: `Bearer ${fake.token}`, 'content-type': 'application/vnd.api+json' },
     });
     await res.body.dump();
+    expect(res.statusCode).toBe(204);
     expect(fake.workspace(name)).toBeUndefined();
     fake.clearRequests();
 
@@ -148,5 +149,46 @@ describe('404 is not proof', () => {
 
     expect((await h.repository.get(code))?.lastError?.code).toBe('WorkspaceNotVisible');
     expect(fake.workspaces.filter((ws) => ws.name === name)).toHaveLength(1);
+  });
+
+  it('safe delete 409s told apart: processing is retried until deleted; still managing resources fails with the reason', async () => {
+    const slowState = await startTfcFake({
+      ...FAST_TIMINGS,
+      outputsProcessingMs: 300,
+      organization: 'acme',
+      token: 'tfc-test-token-123',
+      // A destroy that plans but applies nothing leaves the resources in place.
+      runOutcome: (ws, run) =>
+        run.isDestroy && ws.name.includes('-keep-') ? 'planned_and_finished' : undefined,
+    });
+    try {
+      const h = flowHarness(tables, slowState);
+      const code = newCode();
+      await h.requests.create({ tenantCode: code }, 'api:test');
+      await h.executeLast();
+      await h.requests.delete(code, 'api:test');
+      await h.executeLast();
+
+      expect((await h.repository.get(code))?.status).toBe('deleted');
+      expect(
+        slowState.requests.filter((r) => r.path.endsWith('/actions/safe-delete') && r.status === 409).length,
+      ).toBeGreaterThanOrEqual(1);
+
+      const kept = newCode('keep');
+      await h.requests.create({ tenantCode: kept }, 'api:test');
+      await h.executeLast();
+      await h.requests.delete(kept, 'api:test');
+      await h.executeLast();
+
+      const tenant = await h.repository.get(kept);
+      expect(tenant?.status).toBe('failed');
+      expect(tenant?.lastError).toMatchObject({
+        code: 'WorkspaceNotSafeToDeleteError',
+        message: expect.stringContaining('still manages resources') as unknown,
+      });
+      expect(slowState.workspace(workspaceName(ENVIRONMENT, kept))).toBeDefined();
+    } finally {
+      await slowState.close();
+    }
   });
 });

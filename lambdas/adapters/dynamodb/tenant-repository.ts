@@ -454,6 +454,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     const set: Item = { status: c.status, updatedAt: c.now };
     const remove: string[] = [];
     if (c.runStatus !== undefined) set.runStatus = c.runStatus;
+    if (c.moduleVersion !== undefined) set.moduleVersion = c.moduleVersion;
     if (c.lastError) set.lastError = c.lastError;
     else remove.push('lastError');
     if (c.status === 'deleted') {

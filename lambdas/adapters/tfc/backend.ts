@@ -6,13 +6,13 @@ import type {
   TerraformBackend,
   TerraformOutputs,
 } from '../../core/ports';
+import { OutputsNotVisibleError, WorkspaceNotVisibleError } from '../../core/errors';
 import type { Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import { tenantInputs, workspaceName } from '../../core/workspace';
 import type { TfcClient, VariableInput } from './client';
-import { OutputsNotVisibleError, WorkspaceNotVisibleError } from '../../core/errors';
-import { TfcNotFoundError } from './errors';
-import { buildModuleArchive, type ModuleArchive } from './module-archive';
+import { TfcApiError, TfcNotFoundError } from './errors';
+import { TfcModuleVersions, type ModuleVersionRef } from './module-versions';
 
 export interface TfcBackendOptions {
   /** Base address, for links to runs in failure reasons. */
@@ -20,45 +20,67 @@ export interface TfcBackendOptions {
   organization: string;
   /** Environment name: part of every workspace name and passed to the module. */
   environment: string;
-  /** Directory of the Terraform module uploaded as each workspace's configuration. */
+  /** Directory of the Terraform module every tenant's run applies. */
   moduleDir: string;
+  /** Label in front of the module's content hash in its version (`<label>+<hash>`). */
+  moduleVersionLabel?: string;
   /**
-   * Role HCP Terraform assumes through OIDC for the run (dynamic provider credentials). When set, the
+   * TFC project of the environment's workspaces, created when missing (projects.mdx).
+   * @default `tenant-control-plane-<environment>`
+   */
+  project?: string;
+  /**
+   * Role HCP Terraform assumes through OIDC for the run (dynamic provider credentials). When set, a new
    * workspace gets `TFC_AWS_PROVIDER_AUTH` and `TFC_AWS_RUN_ROLE_ARN`; no static keys are ever set.
    */
   runRoleArn?: string;
 }
 
-/** The variables the control plane manages on a workspace; tenant values are plain strings, never HCL. */
-export function workspaceVariables(tenant: Tenant, options: TfcBackendOptions): VariableInput[] {
-  const vars: VariableInput[] = Object.entries(tenantInputs(tenant, options.environment)).map(
-    ([key, value]) => ({ key, value, category: 'terraform' as const }),
-  );
-  if (options.runRoleArn) {
-    vars.push(
-      { key: 'TFC_AWS_PROVIDER_AUTH', value: 'true', category: 'env' },
-      { key: 'TFC_AWS_RUN_ROLE_ARN', value: options.runRoleArn, category: 'env' },
-    );
-  }
-  return vars;
+/** The project of an environment's workspaces unless configured. */
+export function defaultProjectName(environment: string): string {
+  return `tenant-control-plane-${environment}`;
 }
 
-/** Terraform Cloud / Enterprise as the flow's Terraform backend. */
+/** Environment variables a new workspace gets for dynamic provider credentials (none without a role). */
+export function credentialVariables(options: TfcBackendOptions): VariableInput[] {
+  if (!options.runRoleArn) return [];
+  return [
+    { key: 'TFC_AWS_PROVIDER_AUTH', value: 'true', category: 'env' },
+    { key: 'TFC_AWS_RUN_ROLE_ARN', value: options.runRoleArn, category: 'env' },
+  ];
+}
+
+/**
+ * Terraform Cloud / Enterprise as the flow's Terraform backend. A tenant's inputs travel as run-specific
+ * variables of each run (run.mdx "Create a Run"), its configuration is the environment's module version
+ * (uploaded once, {@link TfcModuleVersions}), and its workspace lives in the environment's project.
+ */
 export class TfcTerraformBackend implements TerraformBackend {
-  private archive: Promise<ModuleArchive> | undefined;
+  private readonly modules: TfcModuleVersions;
+  private projectId: Promise<string> | undefined;
 
   public constructor(
     private readonly client: TfcClient,
     private readonly options: TfcBackendOptions,
-  ) {}
-
-  /** The module is archived once per process: its hash decides whether a new upload is needed. */
-  private moduleArchive(): Promise<ModuleArchive> {
-    this.archive ??= buildModuleArchive(this.options.moduleDir).catch((error: unknown) => {
-      this.archive = undefined;
-      throw error;
+  ) {
+    this.modules = new TfcModuleVersions(client, {
+      environment: options.environment,
+      moduleDir: options.moduleDir,
+      ...(options.moduleVersionLabel ? { label: options.moduleVersionLabel } : {}),
+      projectId: () => this.project(),
     });
-    return this.archive;
+  }
+
+  /** The environment's project id, looked up (or created) once per process. */
+  private project(): Promise<string> {
+    const name = this.options.project ?? defaultProjectName(this.options.environment);
+    this.projectId ??= this.client.projects
+      .ensure(name, `Managed by tenant-control-plane: tenant workspaces of ${this.options.environment}.`)
+      .catch((error: unknown) => {
+        this.projectId = undefined;
+        throw error;
+      });
+    return this.projectId;
   }
 
   public async startRun(request: StartRunRequest): Promise<StartedRun> {
@@ -71,30 +93,52 @@ export class TfcTerraformBackend implements TerraformBackend {
       const existing = await this.client.findRunByMessage(workspace.id, flowId);
       if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
     }
-    await this.client.upsertVariables(workspace.id, workspaceVariables(tenant, this.options));
-    const archive = await this.moduleArchive();
-    const configuration = await this.client.ensureConfigurationVersion(
-      workspace.id,
-      archive.tarball,
-      archive.contentHash,
-    );
-    const run = await this.client.createRun(workspace.id, {
-      configurationVersionId: configuration.id,
+    if (workspace.created && this.options.runRoleArn) {
+      await this.client.upsertVariables(workspace.id, credentialVariables(this.options));
+    }
+    const module = await this.modules.get();
+    const run = await this.createRun(workspace.id, module, {
       isDestroy: destroy,
       message: `tenant-control-plane: ${destroy ? 'destroy' : 'apply'} ${tenant.tenantCode} (flow ${flowId})`,
+      variables: tenantInputs(tenant, this.options.environment),
+    }).catch(async (error: unknown) => {
+      // The cached module version was archived meanwhile (only `uploaded` ones can run): upload again.
+      if (!(error instanceof TfcApiError && error.status === 422 && error.mentions(/configuration version/i)))
+        throw error;
+      this.modules.invalidate(module);
+      return this.createRun(workspace.id, await this.modules.get(), {
+        isDestroy: destroy,
+        message: `tenant-control-plane: ${destroy ? 'destroy' : 'apply'} ${tenant.tenantCode} (flow ${flowId})`,
+        variables: tenantInputs(tenant, this.options.environment),
+      });
     });
-    return { workspaceId: workspace.id, runId: run.id, status: run.status };
+    return { workspaceId: workspace.id, runId: run.id, status: run.status, moduleVersion: run.moduleVersion };
+  }
+
+  private async createRun(
+    workspaceId: string,
+    module: ModuleVersionRef,
+    options: { isDestroy: boolean; message: string; variables: Record<string, string> },
+  ): Promise<{ id: string; status: string; moduleVersion: string }> {
+    const run = await this.client.createRun(workspaceId, {
+      ...options,
+      configurationVersionId: module.configurationVersionId,
+    });
+    return { id: run.id, status: run.status, moduleVersion: module.version };
   }
 
   /**
-   * Create: the workspace of the tenant's name, created if missing. Update: the recorded workspace (a
-   * tenant created before ids were recorded is found by name); one that cannot be read is never
-   * replaced by a new, empty one, since its state would be lost.
+   * Create: the workspace of the tenant's name in the environment's project, created if missing.
+   * Update: the recorded workspace (a tenant created before ids were recorded is found by name); one
+   * that cannot be read is never replaced by a new, empty one, since its state would be lost.
    */
-  private async workspaceToApply(tenant: Tenant): Promise<{ id: string }> {
+  private async workspaceToApply(tenant: Tenant): Promise<{ id: string; created: boolean }> {
     const name = workspaceName(this.options.environment, tenant.tenantCode);
     if (tenant.action === 'create' || tenant.workspaceId === undefined) {
-      return this.client.ensureWorkspace(name, { tenantCode: tenant.tenantCode });
+      return this.client.ensureWorkspace(name, {
+        tenantCode: tenant.tenantCode,
+        projectId: await this.project(),
+      });
     }
     const found = await this.client.workspaces.find({ id: tenant.workspaceId });
     if (found === undefined) {
@@ -103,7 +147,7 @@ export class TfcTerraformBackend implements TerraformBackend {
           'the tenant cannot be updated; check the token can read it, or delete and create the tenant again',
       );
     }
-    return found;
+    return { id: found.id, created: false };
   }
 
   /**
@@ -112,7 +156,7 @@ export class TfcTerraformBackend implements TerraformBackend {
    * "not found or not permitted", index.mdx).
    * @throws WorkspaceNotVisibleError when it is not visible and that it is gone cannot be shown
    */
-  private async workspaceToDestroy(tenant: Tenant): Promise<{ id: string } | undefined> {
+  private async workspaceToDestroy(tenant: Tenant): Promise<{ id: string; created: boolean } | undefined> {
     const name = workspaceName(this.options.environment, tenant.tenantCode);
     const { workspaces } = this.client;
     const resource =
@@ -122,7 +166,8 @@ export class TfcTerraformBackend implements TerraformBackend {
       await this.proveGone(name, tenant.workspaceId);
       return undefined;
     }
-    return workspaces.managed(resource, tenant.tenantCode);
+    const workspace = await workspaces.managed(resource, tenant.tenantCode);
+    return { id: workspace.id, created: false };
   }
 
   /** Returns when the workspace is shown to be gone; throws WorkspaceNotVisibleError otherwise. */

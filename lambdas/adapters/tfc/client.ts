@@ -5,6 +5,7 @@ import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcL
 import { OrganizationsApi } from './organizations';
 import { OutputsApi, type Outputs } from './outputs';
 import { RequestPacer } from './pacer';
+import { ProjectsApi } from './projects';
 import { RunsApi, type CreateRunOptions, type Run } from './runs';
 import type { TokenProvider } from './token';
 import { VariablesApi, type UpsertVariablesResult, type VariableInput } from './variables';
@@ -59,7 +60,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 
 /**
  * HCP Terraform / Terraform Enterprise API client: one module per resource (workspaces, variables,
- * configuration versions, runs, outputs, organizations) over a retrying JSON:API transport, with the operations the
+ * configuration versions, runs, outputs, organizations, projects) over a retrying JSON:API transport, with the operations the
  * tenant flows need as methods. Build it once per process and share it.
  */
 export class TfcClient {
@@ -69,6 +70,7 @@ export class TfcClient {
   public readonly runs: RunsApi;
   public readonly outputs: OutputsApi;
   public readonly organizations: OrganizationsApi;
+  public readonly projects: ProjectsApi;
   private readonly ownedDispatcher: Dispatcher | undefined;
 
   public constructor(options: TfcClientOptions) {
@@ -97,6 +99,7 @@ export class TfcClient {
     this.runs = new RunsApi(ctx);
     this.outputs = new OutputsApi(ctx);
     this.organizations = new OrganizationsApi(ctx);
+    this.projects = new ProjectsApi(ctx);
   }
 
   /** Closes the connection pool the client created (an injected dispatcher is left alone). */

@@ -194,19 +194,34 @@ export class UnmanagedWorkspaceError extends TfcError {
 }
 
 /**
- * Safe delete answered 409: the workspace still manages resources. Retryable because right after a
- * destroy run TFC may still be processing the new (empty) state; a persistent 409 needs a person.
+ * Safe delete answered 409, for one of three reasons (go-tfe errors.go: `ErrWorkspaceLockedCannotDelete`,
+ * `ErrWorkspaceStillProcessing`, `ErrWorkspaceNotSafeToDelete`): `locked` (a run holds the workspace:
+ * wait for the queue), `processing` (the new state is still processed: retry) — both retryable — or
+ * `resources` (it still manages resources: a person must look).
  */
 export class WorkspaceNotSafeToDeleteError extends TfcError {
+  public readonly reason: 'locked' | 'processing' | 'resources';
+
   public constructor(
     public readonly workspaceId: string,
     cause: TfcApiError,
   ) {
-    super(`TFC workspace ${workspaceId} is not safe to delete: it still manages resources (409)`, {
-      retryable: true,
+    const reason = cause.mentions(/locked/i)
+      ? 'locked'
+      : cause.mentions(/being processed|processing/i)
+        ? 'processing'
+        : 'resources';
+    const why = {
+      locked: 'it is locked by a run; waiting for its queue',
+      processing: 'its latest state is still being processed; will retry',
+      resources: `it still manages resources (${cause.detail ?? 'no detail'}); look at its state`,
+    }[reason];
+    super(`TFC workspace ${workspaceId} is not safe to delete: ${why} (409)`, {
+      retryable: reason !== 'resources',
       cause,
     });
     this.name = 'WorkspaceNotSafeToDeleteError';
+    this.reason = reason;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { requestJson, seg, type TfcContext } from './context';
 import { OutputsDocument } from './resources';
 
@@ -18,12 +19,23 @@ export class OutputsApi {
    */
   public async current(workspaceId: string): Promise<Outputs> {
     const path = `/api/v2/workspaces/${seg(workspaceId)}/current-state-version-outputs`;
-    const doc = await requestJson(this.ctx, { method: 'GET', path }, OutputsDocument);
     const entries: Array<[string, unknown]> = [];
     const sensitive: string[] = [];
-    for (const { attributes } of doc.data) {
-      if (attributes.sensitive) sensitive.push(attributes.name);
-      else entries.push([attributes.name, attributes.value]);
+    // The list is paginated (state-version-outputs.mdx, index.mdx "Pagination"): read every page, 100 at
+    // a time (the largest page size).
+    let page: number | null | undefined = 1;
+    for (let pages = 0; page && pages < 100; pages += 1) {
+      const query = { 'page[number]': String(page), 'page[size]': '100' };
+      const doc: z.infer<typeof OutputsDocument> = await requestJson(
+        this.ctx,
+        { method: 'GET', path, query },
+        OutputsDocument,
+      );
+      for (const { attributes } of doc.data) {
+        if (attributes.sensitive) sensitive.push(attributes.name);
+        else entries.push([attributes.name, attributes.value]);
+      }
+      page = doc.meta?.pagination['next-page'];
     }
     return { values: Object.fromEntries(entries), sensitive };
   }

@@ -78,4 +78,5 @@ export const OutputsDocument = z.object({
   data: z.array(
     z.object({ attributes: z.object({ name: z.string(), sensitive: z.boolean(), value: z.unknown() }) }),
   ),
+  meta: z.object({ pagination: z.object({ 'next-page': z.number().nullish() }) }).optional(),
 });

@@ -1,5 +1,6 @@
 import { requestJson, isUnprocessable, seg, type TfcContext } from './context';
 import { ConfigurationVersionMissingError, TfcApiError } from './errors';
+import { hclStringLiteral } from './hcl';
 import { RunDocument, RunsDocument, type RunResource } from './resources';
 
 /** Documented run states (run.mdx "Run States"); TFC may add more, so any string is accepted. */
@@ -52,6 +53,11 @@ export interface CreateRunOptions {
   isDestroy: boolean;
   /** Put the flow id in it: {@link RunsApi.findByMessage} finds the run again after a crash. */
   message: string;
+  /**
+   * Run-specific Terraform variables (run.mdx "Create a Run": `attributes.variables`), each value the
+   * exact string Terraform receives; they are sent as HCL string literals ({@link hclStringLiteral}).
+   */
+  variables?: Readonly<Record<string, string>>;
 }
 
 /** Runs: create, read, search (run.mdx). */
@@ -75,7 +81,19 @@ export class RunsApi {
     const body = {
       data: {
         type: 'runs',
-        attributes: { message: options.message, 'is-destroy': options.isDestroy, 'auto-apply': true },
+        attributes: {
+          message: options.message,
+          'is-destroy': options.isDestroy,
+          'auto-apply': true,
+          ...(options.variables === undefined
+            ? {}
+            : {
+                variables: Object.entries(options.variables).map(([key, value]) => ({
+                  key,
+                  value: hclStringLiteral(value),
+                })),
+              }),
+        },
         relationships,
       },
     };

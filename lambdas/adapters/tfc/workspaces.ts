@@ -32,9 +32,14 @@ export interface EnsuredWorkspace extends Workspace {
 }
 
 export interface EnsureWorkspaceOptions {
-  tenantCode: string;
+  /** The tenant that owns the workspace (its `tenant` tag); absent for the control plane's own. */
+  tenantCode?: string;
   /** Extra key-value tags; the managed-by and tenant tags are always added and win over these. */
   tags?: Record<string, string>;
+  /** @default 'Managed by tenant-control-plane for tenant <code>.' */
+  description?: string;
+  /** @default true */
+  autoApply?: boolean;
   /** Project for a new workspace. @default the organization's default project */
   projectId?: string;
 }
@@ -49,13 +54,13 @@ export class WorkspacesApi {
    * @throws UnmanagedWorkspaceError when an existing workspace of that name is not ours
    */
   public async ensure(name: string, options: EnsureWorkspaceOptions): Promise<EnsuredWorkspace> {
-    const tags = {
+    const tags: Record<string, string> = {
       ...options.tags,
       [MANAGED_BY_TAG.key]: MANAGED_BY_TAG.value,
-      [TENANT_TAG_KEY]: options.tenantCode,
+      ...(options.tenantCode === undefined ? {} : { [TENANT_TAG_KEY]: options.tenantCode }),
     };
     try {
-      const created = await this.create(name, tags, options.projectId);
+      const created = await this.create(name, tags, options);
       this.ctx.logger?.info('TFC workspace created', { workspaceId: created.id, name });
       return { ...created, created: true };
     } catch (error) {
@@ -129,8 +134,9 @@ export class WorkspacesApi {
   private async create(
     name: string,
     tags: Record<string, string>,
-    projectId: string | undefined,
+    options: EnsureWorkspaceOptions,
   ): Promise<Workspace> {
+    const { projectId } = options;
     const relationships: Record<string, unknown> = {
       // Key-value tags are bound at creation through the tag-bindings relationship (workspaces.mdx).
       'tag-bindings': {
@@ -140,14 +146,16 @@ export class WorkspacesApi {
         })),
       },
     };
+    // workspaces.mdx "Create a Workspace": `relationships.project`; the default project when absent.
     if (projectId !== undefined) relationships.project = { data: { type: 'projects', id: projectId } };
     const body = {
       data: {
         type: 'workspaces',
         attributes: {
           name,
-          'auto-apply': true,
-          description: `Managed by tenant-control-plane for tenant ${tags[TENANT_TAG_KEY]}.`,
+          'auto-apply': options.autoApply ?? true,
+          description:
+            options.description ?? `Managed by tenant-control-plane for tenant ${tags[TENANT_TAG_KEY]}.`,
         },
         relationships,
       },

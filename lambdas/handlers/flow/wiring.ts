@@ -12,6 +12,7 @@ import { isTransient, TransientError } from '../../core/errors';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
 import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../../core/run-status';
+import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../../core/module-version';
 import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
 import { logger, metrics, tracer, withLogContext } from '../../shared/observability';
 import { TenantFlow } from '../../use-cases/tenant-flow';
@@ -30,6 +31,8 @@ const FlowEnv = {
   POLL_BUDGET: z.coerce.number().int().min(1).default(90),
   ON_RUN_NEEDS_ATTENTION: z.enum(RUN_NEEDS_ATTENTION_ACTIONS).default(DEFAULT_RUN_NEEDS_ATTENTION_ACTION),
   TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
+  MODULE_VERSION_LABEL: z.string().regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE).optional(),
+  TFC_PROJECT: z.string().min(1).optional(),
   TFC_AWS_RUN_ROLE_ARN: z.string().optional(),
   TOPIC_ARN: z.string().optional(),
 };
@@ -70,6 +73,8 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
       organization: env.TFC_ORGANIZATION,
       environment: env.ENVIRONMENT_NAME,
       moduleDir: env.TF_MODULE_DIR,
+      ...(env.MODULE_VERSION_LABEL ? { moduleVersionLabel: env.MODULE_VERSION_LABEL } : {}),
+      ...(env.TFC_PROJECT ? { project: env.TFC_PROJECT } : {}),
       ...(env.TFC_AWS_RUN_ROLE_ARN ? { runRoleArn: env.TFC_AWS_RUN_ROLE_ARN } : {}),
     }),
     notifier,

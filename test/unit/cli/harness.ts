@@ -21,6 +21,7 @@ export function tenantView(overrides: Partial<TenantView> = {}): TenantView {
     run: { id: 'run-xyz789', status: 'applied' },
     outputs: { bucket: 'acme-data', db_password: '(sensitive)' },
     sensitiveOutputs: ['db_password'],
+    moduleVersion: '3f2a9c4d1e0b',
     lastError: null,
     requestedBy: 'api:arn:aws:iam::123456789012:role/ops',
     createdAt: '2030-01-01T10:00:00.000Z',

@@ -6,7 +6,7 @@ import { JSON_API_HEADERS, errorDoc, harness, outputResource, recordBody, runRes
 
 const WS_ID = 'ws-LLGHCr4SWy28wyGN';
 const RUN_ID = 'run-CZcmD7eagjhyX0vN';
-const OUTPUTS_PATH = `/api/v2/workspaces/${WS_ID}/current-state-version-outputs`;
+const OUTPUTS_PATH = `/api/v2/workspaces/${WS_ID}/current-state-version-outputs?page%5Bnumber%5D=1&page%5Bsize%5D=100`;
 
 let h: ReturnType<typeof harness>;
 beforeEach(() => {
@@ -55,6 +55,54 @@ describe('TfcClient runs: a run that waits for a person', () => {
     h.api.intercept({ path: `/api/v2/runs/${RUN_ID}/actions/discard`, method: 'POST' }).reply(202, '');
 
     expect(await h.client.runs.discard(RUN_ID, 'retry')).toBe(true);
+  });
+});
+
+describe('TfcClient.createRun with run-specific variables', () => {
+  it('sends each value as an HCL string literal (run.mdx "Create a Run")', async () => {
+    const bodies: unknown[] = [];
+    h.api
+      .intercept({ path: '/api/v2/runs', method: 'POST' })
+      .reply(recordBody(bodies, 201, { data: runResource() }));
+
+    await h.client.createRun(WS_ID, {
+      isDestroy: false,
+      message: 'm',
+      variables: { region: 'eu-west-1', motd: 'say "hi" ${var.x} %{ if 1 }' },
+    });
+
+    expect(bodies).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          attributes: expect.objectContaining({
+            variables: [
+              { key: 'region', value: '"eu-west-1"' },
+              { key: 'motd', value: '"say \\"hi\\" $${var.x} %%{ if 1 }"' },
+            ],
+          }) as unknown,
+        }) as unknown,
+      }),
+    ]);
+  });
+});
+
+describe('TfcClient.getCurrentOutputs pagination', () => {
+  it('reads every page (state-version-outputs.mdx is paginated)', async () => {
+    const page = (n: number, next: number | null, names: string[]) => ({
+      data: names.map((name, i) => outputResource(`wsout-${n}-${i}`, name, `${name}-value`, false)),
+      meta: { pagination: { 'current-page': n, 'next-page': next, 'total-pages': 2, 'total-count': 3 } },
+    });
+    const base = `/api/v2/workspaces/${WS_ID}/current-state-version-outputs`;
+    h.api
+      .intercept({ path: `${base}?page%5Bnumber%5D=1&page%5Bsize%5D=100`, method: 'GET' })
+      .reply(200, page(1, 2, ['a', 'b']), { headers: JSON_API_HEADERS });
+    h.api
+      .intercept({ path: `${base}?page%5Bnumber%5D=2&page%5Bsize%5D=100`, method: 'GET' })
+      .reply(200, page(2, null, ['c']), { headers: JSON_API_HEADERS });
+
+    const outputs = await h.client.getCurrentOutputs(WS_ID);
+
+    expect(outputs.values).toEqual({ a: 'a-value', b: 'b-value', c: 'c-value' });
   });
 });
 

@@ -210,17 +210,28 @@ describe('TfcClient workspaces: managed check, safe delete, 404', () => {
     await expect(h.client.workspaces.find({ name: 'tenant-acme' })).resolves.toBeUndefined();
   });
 
-  it('reports 409 (still managing resources) as a retryable WorkspaceNotSafeToDeleteError', async () => {
+  // go-tfe errors.go: ErrWorkspaceLockedCannotDelete, ErrWorkspaceStillProcessing, ErrWorkspaceNotSafeToDelete.
+  it.each([
+    [
+      'Workspace is currently locked. Workspace must be unlocked before it can be safely deleted',
+      'locked',
+      true,
+    ],
+    [
+      'Latest workspace state is being processed to discover resources, please try again later',
+      'processing',
+      true,
+    ],
+    ['workspace cannot be safely deleted because it is still managing resources', 'resources', false],
+  ])('tells a 409 "%s" apart: %s (retryable: %s)', async (detail, reason, retryable) => {
     h.api
       .intercept({ path: SAFE_DELETE_PATH, method: 'POST' })
-      .reply(409, errorDoc('409', 'conflict', 'Workspace is managing resources'), {
-        headers: JSON_API_HEADERS,
-      });
+      .reply(409, errorDoc('409', 'conflict', detail), { headers: JSON_API_HEADERS });
 
     const promise = h.client.workspaces.safeDelete(WS_ID);
 
     await expect(promise).rejects.toThrow(WorkspaceNotSafeToDeleteError);
-    await expect(promise).rejects.toMatchObject({ retryable: true, workspaceId: WS_ID });
+    await expect(promise).rejects.toMatchObject({ retryable, reason, workspaceId: WS_ID });
   });
 
   it('tells whether the token can read the organization (organizations.mdx "Show an Organization")', async () => {
