@@ -353,8 +353,11 @@ class FakeTfcServer implements TfcFake {
     return this.runs.find((run) => run.id === id);
   }
 
-  public countBy(pattern: RequestPattern): number {
-    return this.log.filter((entry) => matchesRequest(pattern, entry.method, entry.path)).length;
+  public countBy(pattern: RequestPattern, user?: string): number {
+    return this.log.filter(
+      (entry) =>
+        (user === undefined || entry.user === user) && matchesRequest(pattern, entry.method, entry.path),
+    ).length;
   }
 
   public injectFault(...rules: readonly FaultRule[]): void {

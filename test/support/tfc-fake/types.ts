@@ -260,8 +260,8 @@ export interface TfcFake {
   readonly workspaces: readonly FakeWorkspaceView[];
   readonly runs: readonly FakeRunView[];
   readonly configurationVersions: readonly FakeConfigurationVersionView[];
-  /** How many logged requests match the pattern (e.g. `fake.countBy('POST /api/v2/runs')`). */
-  countBy(pattern: RequestPattern): number;
+  /** How many logged requests match the pattern (e.g. `fake.countBy('POST /api/v2/runs')`), of one user. */
+  countBy(pattern: RequestPattern, user?: string): number;
   /** Adds fault rules at the back of the queue. */
   injectFault(...rules: readonly FaultRule[]): void;
   /** Drops every pending fault rule. */

@@ -83,6 +83,8 @@ describe('TFC fake, as documented', () => {
       expect((await call(fake, 'GET', path, undefined, 'nobody')).status).toBe(401);
 
       expect(fake.requests.filter((r) => r.user === 'team-bot')).toHaveLength(31);
+      expect(fake.countBy(`GET ${path}`, 'team-bot')).toBe(31);
+      expect(fake.countBy(`GET ${path}`, 'someone-else')).toBe(1);
       expect(fake.peakRequestsPerSecond('team-bot')).toBe(31);
       expect(fake.peakRequestsPerSecond('someone-else')).toBe(1);
       expect(fake.requestsPerSecond('team-bot')).toEqual([31]);
