@@ -1,7 +1,9 @@
 import { configurationVersionRoutes } from '../support/tfc-fake/routes-configuration-versions';
 import { outputRoutes } from '../support/tfc-fake/routes-outputs';
+import { projectRoutes } from '../support/tfc-fake/routes-projects';
 import { runRoutes } from '../support/tfc-fake/routes-runs';
 import { variableRoutes } from '../support/tfc-fake/routes-vars';
+import { variableSetRoutes } from '../support/tfc-fake/routes-varsets';
 import { workspaceRoutes } from '../support/tfc-fake/routes-workspaces';
 import { findRoute } from '../support/tfc-fake/router';
 import type { FakeRequestLogEntry } from '../support/tfc-fake/server';
@@ -12,6 +14,8 @@ const ROUTES = [
   ...configurationVersionRoutes,
   ...runRoutes,
   ...outputRoutes,
+  ...projectRoutes,
+  ...variableSetRoutes,
 ];
 
 /**
