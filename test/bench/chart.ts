@@ -121,7 +121,7 @@ export function renderBurstChart(data: BurstChartData): string {
   }
   out.push(
     `<text x="${LEFT + plotWidth + 8}" y="${ready.top + 14}" fill="#1f77b4">ready: ${sorted.length}/${data.tenants}</text>`,
-    `<text x="${LEFT + plotWidth + 8}" y="${ready.top + 30}" fill="#1f77b4">all ready ${fmt(Math.round(lastReady * 10) / 10)} s</text>`,
+    `<text x="${LEFT + plotWidth + 8}" y="${ready.top + 30}" fill="#1f77b4">${sorted.length === data.tenants ? 'all' : 'last'} ready ${fmt(Math.round(lastReady * 10) / 10)} s</text>`,
   );
 
   // Panel 2: answered requests per second (bars), 429s stacked on top, the limit.
@@ -143,8 +143,8 @@ export function renderBurstChart(data: BurstChartData): string {
   out.push(
     `<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${ly}" y2="${ly}" stroke="#d62728" stroke-dasharray="5,4"/>`,
     `<text x="${LEFT + plotWidth + 8}" y="${ly + 4}" fill="#d62728">limit ${data.rateLimit}/s</text>`,
-    `<text x="${LEFT + plotWidth + 8}" y="${rate.top + PANEL_HEIGHT - 20}" fill="#2ca02c">answered</text>`,
-    `<text x="${LEFT + plotWidth + 8}" y="${rate.top + PANEL_HEIGHT - 6}" fill="#ff7f0e">429</text>`,
+    `<text x="${LEFT + plotWidth + 8}" y="${rate.top + 14}" fill="#2ca02c">answered</text>`,
+    `<text x="${LEFT + plotWidth + 8}" y="${rate.top + 28}" fill="#ff7f0e">429</text>`,
   );
 
   // Panel 3: runs executing (step line) and the cap.

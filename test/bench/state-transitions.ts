@@ -78,8 +78,10 @@ export async function stateTransitions(options: TransitionOptions, scope: Scope)
       token: 'bench-token',
       clock: () => clock.epochMs(),
       runDurationMs: runMinutes * 60_000,
-      // The simulated clock stands still while the client polls the upload: process it at once.
+      // The simulated clock stands still between Waits, while the client polls the upload and reads
+      // the outputs: process both at once.
       uploadProcessingMs: 0,
+      outputsProcessingMs: 0,
       outputs: (name) => [{ name: 'bucket_name', value: `${name}-data` }],
     });
     try {
