@@ -69,6 +69,14 @@ export interface LocalIo {
   warn: (line: string) => void;
 }
 
+/** Hooks for the entry point's instance lock. */
+export interface StartHooks {
+  /** Called with DynamoDB Local's process id once it runs. */
+  onDynamoDb?: (pid: number | undefined) => Promise<void>;
+  /** Called just before the API server listens (frees a reserved port). */
+  beforeListen?: () => Promise<void>;
+}
+
 export interface RunningControlPlane {
   url: string;
   dynamoDbEndpoint: string;
@@ -96,9 +104,14 @@ export const TABLES = { tenants: 'tenants', idempotency: 'idempotency', history:
  * The whole control plane on one machine: the same API routes, repository, flow tasks and ASL file as in
  * AWS, with DynamoDB Local, a journal-backed local bus and the local Terraform CLI (or TFC) as adapters.
  */
-export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): Promise<RunningControlPlane> {
+export async function startLocalControlPlane(
+  config: LocalConfig,
+  io: LocalIo,
+  hooks: StartHooks = {},
+): Promise<RunningControlPlane> {
   await mkdir(join(config.dataDir, 'dynamodb'), { recursive: true });
   const dynamo = await startDynamoDbLocal({ dataDir: join(config.dataDir, 'dynamodb') });
+  await hooks.onDynamoDb?.(dynamo.pid);
   const clients = createAwsClients({ ...LOCAL_AWS, dynamoDbEndpoint: dynamo.endpoint });
   await ensureTable(clients.dynamodb, tenantTableDefinition(TABLES.tenants));
   await ensureTable(clients.dynamodb, idempotencyTableDefinition(TABLES.idempotency));
@@ -171,6 +184,7 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
     },
     onError: (record, error) =>
       io.warn(`execution ${record.executionId} crashed: ${(error as Error).message}`),
+    warn: io.warn,
   });
   const requests = new TenantRequests({ repository, publisher: bus, clock: systemClock });
   const api = makeTenantApi({
@@ -202,9 +216,18 @@ export async function startLocalControlPlane(config: LocalConfig, io: LocalIo): 
     }),
   ].map((start) => start(io.warn));
 
+  await hooks.beforeListen?.();
   const server = await startApiServer(
     api,
-    { host: config.host, port: config.port },
+    {
+      host: config.host,
+      port: config.port,
+      log: io.out,
+      ops: {
+        decommission: (options) => decommission.run(options),
+        reconcile: () => reconciler.run(),
+      },
+    },
     {
       openApi: buildOpenApiDocument(),
       ...(localRunner ? { runLog: (code, runId) => localRunner.runLog(code, runId) } : {}),

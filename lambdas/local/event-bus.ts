@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { flowInput, type Action, type TenantRequestDetail } from '../core/flows';
+import { z } from 'zod';
+import { ACTIONS, flowInput, type Action, type TenantRequestDetail } from '../core/flows';
 import type { EventPublisher } from '../core/ports';
 import type { ExecutionInspector, ExecutionStatus } from '../use-cases/reconciler';
 import { executeFlow, type FlowTasks, type LocalExecution } from './state-machine';
@@ -17,6 +18,22 @@ export interface ExecutionRecord {
   error?: string;
 }
 
+/** What a journal line must hold to be replayed; anything else (a torn write, an edit) is set aside. */
+const JournalRecordSchema = z.object({
+  executionId: z.string().min(1),
+  action: z.enum(ACTIONS),
+  detail: z.looseObject({
+    tenantCode: z.string(),
+    flowId: z.string(),
+    requestedBy: z.string(),
+    requestedAt: z.string(),
+  }),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  error: z.string().optional(),
+});
+
 export interface LocalBusOptions {
   /** Append-only journal of executions, replayed at start so no flow is dropped by a restart. */
   journalPath: string;
@@ -25,6 +42,8 @@ export interface LocalBusOptions {
   waitMs: number;
   onExecutionEnd?: (record: ExecutionRecord, execution: LocalExecution) => void;
   onError?: (record: ExecutionRecord, error: unknown) => void;
+  /** Told about journal lines that could not be read (and where they were moved). */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -53,14 +72,14 @@ export class LocalBus implements EventPublisher, ExecutionInspector {
     this.start(record);
   }
 
-  /** Restarts every execution the journal shows as still running; returns how many. */
+  /**
+   * Restarts every execution the journal shows as still running; returns how many. Lines that are not a
+   * whole record (a write torn by a crash or a full disk) are moved to a quarantine file beside the
+   * journal and reported, and the journal is rewritten with the last record of each execution, so one
+   * bad line neither stops the start nor corrupts the next append.
+   */
   public resume(): number {
-    if (!existsSync(this.options.journalPath)) return 0;
-    for (const line of readFileSync(this.options.journalPath, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const record = JSON.parse(line) as ExecutionRecord;
-      this.executions.set(record.executionId, record);
-    }
+    this.readJournal();
     const unfinished = [...this.executions.values()].filter(
       (r) => r.status === 'running' && !this.running.has(r.executionId),
     );
@@ -112,8 +131,42 @@ export class LocalBus implements EventPublisher, ExecutionInspector {
     this.running.set(record.executionId, tracked);
   }
 
+  private readJournal(): void {
+    const path = this.options.journalPath;
+    if (!existsSync(path)) return;
+    const text = readFileSync(path, 'utf8');
+    const torn: string[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const record = parseRecord(line);
+      if (record) this.executions.set(record.executionId, record);
+      else torn.push(line);
+    }
+    if (torn.length === 0 && (text === '' || text.endsWith('\n'))) return;
+    if (torn.length > 0) {
+      const quarantine = `${path}.torn`;
+      appendFileSync(quarantine, `${torn.join('\n')}\n`);
+      this.options.warn?.(
+        `skipped ${torn.length} unreadable line(s) of the execution journal ${path}; moved to ${quarantine}`,
+      );
+    }
+    const tmp = `${path}.${process.pid}.tmp`;
+    const lines = [...this.executions.values()].map((r) => `${JSON.stringify(r)}\n`);
+    writeFileSync(tmp, lines.join(''));
+    renameSync(tmp, path);
+  }
+
   private async journal(record: ExecutionRecord): Promise<void> {
     await mkdir(dirname(this.options.journalPath), { recursive: true });
     await appendFile(this.options.journalPath, `${JSON.stringify(record)}\n`);
+  }
+}
+
+function parseRecord(line: string): ExecutionRecord | undefined {
+  try {
+    const parsed = JournalRecordSchema.safeParse(JSON.parse(line));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { API_ROUTES } from '../core/api-routes';
 import { MAX_BODY_BYTES } from '../core/api-schema';
 import { errorResponse, json, type ApiEvent, type ApiResult } from '../handlers/api/http';
@@ -53,15 +59,6 @@ function routes(api: TenantApi, local: LocalRoutes): Route[] {
   ];
 }
 
-/** A malformed escape is passed on as is, for the handler to reject as a bad parameter (400, not 500). */
-function decodePathSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
 function readBody(req: IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -80,14 +77,65 @@ function readBody(req: IncomingMessage): Promise<string | null> {
 }
 
 function send(res: ServerResponse, result: ApiResult): void {
-  res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
-  res.end(result.body);
+  const body = Buffer.from(result.body);
+  res.writeHead(result.statusCode, {
+    ...(result.headers as Record<string, string>),
+    'content-length': String(body.length),
+  });
+  res.end(body);
+}
+
+function errorResult(status: number, code: string, message: string): ApiResult {
+  return json(status, { error: { code, message } });
+}
+
+/** Thrown for a request line the API cannot route: answered 400, never 500. */
+class RequestTargetError extends Error {
+  public constructor(
+    public readonly code: 'INVALID_REQUEST_TARGET' | 'INVALID_PATH',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RequestTargetError';
+  }
+}
+
+/** A request target as API Gateway sees it: a path (still percent-encoded) and its query. */
+export interface RequestTarget {
+  path: string;
+  query: URLSearchParams;
+}
+
+/**
+ * Splits an origin-form target (`/path?query`). Absolute-form (`http://host/path`, a proxy's form) and
+ * asterisk-form are refused rather than resolved against a base, and so is a path with a malformed
+ * percent-escape: both are the caller's mistake.
+ */
+export function parseRequestTarget(target: string | undefined): RequestTarget {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) {
+    throw new RequestTargetError(
+      'INVALID_REQUEST_TARGET',
+      'the request target must be a path such as /tenants (origin-form)',
+    );
+  }
+  const mark = target.indexOf('?');
+  const path = mark === -1 ? target : target.slice(0, mark);
+  for (const segment of path.split('/')) decodeSegment(segment);
+  return { path, query: new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1)) };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestTargetError('INVALID_PATH', `malformed percent-escape in path segment '${segment}'`);
+  }
 }
 
 /** Turns a node request into the proxy event API Gateway would deliver. */
 export async function toApiEvent(
   req: IncomingMessage,
-  url: URL,
+  target: RequestTarget,
   pathParameters: Record<string, string> | null,
 ): Promise<ApiEvent> {
   const headers: Record<string, string> = {};
@@ -95,15 +143,34 @@ export async function toApiEvent(
     if (typeof value === 'string') headers[key] = value;
   }
   const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = value;
+  for (const [key, value] of target.query) query[key] = value;
   return {
     body: await readBody(req),
     isBase64Encoded: false,
     headers,
     pathParameters,
-    queryStringParameters: url.searchParams.size ? query : null,
+    queryStringParameters: target.query.size ? query : null,
     requestContext: { identity: { caller: 'local', userArn: null } },
   };
+}
+
+/** Node's HTTP parser errors, answered with the API's JSON error body instead of an empty 400. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): number {
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const code = status === 431 ? 'HEADERS_TOO_LARGE' : status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
+  const body = JSON.stringify({
+    error: { code, message: `the request could not be parsed as HTTP/1.1 (${error.code ?? 'unknown'})` },
+  });
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  } else {
+    socket.destroy();
+  }
+  return status;
 }
 
 export interface LocalApiServer {
@@ -112,39 +179,91 @@ export interface LocalApiServer {
   close(): Promise<void>;
 }
 
+/** Local-only operations: what the scheduled functions do in AWS, on demand. */
+export interface LocalOps {
+  decommission(options: { dryRun: boolean }): Promise<unknown>;
+  reconcile(): Promise<unknown>;
+}
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+  /** Receives one line per request: method, path (no query: it may carry a page token), status, ms. */
+  log?: (line: string) => void;
+  /** Serves `POST /ops/decommission[?dryRun=true]` and `POST /ops/reconcile` (local mode only). */
+  ops?: LocalOps;
+}
+
+/** `POST /ops/decommission?dryRun=true|false` and `POST /ops/reconcile`; undefined for any other path. */
+async function opsRoute(
+  ops: LocalOps | undefined,
+  method: string | undefined,
+  target: RequestTarget,
+): Promise<ApiResult | undefined> {
+  const name = /^\/ops\/(decommission|reconcile)\/?$/.exec(target.path)?.[1];
+  if (!ops || !name) return undefined;
+  if (method !== 'POST')
+    return errorResult(405, 'METHOD_NOT_ALLOWED', `${method ?? ''} ${target.path} is not a route`);
+  if (name === 'reconcile') return json(200, await ops.reconcile());
+  const dryRun = target.query.get('dryRun') ?? 'false';
+  if (dryRun !== 'true' && dryRun !== 'false') {
+    return errorResult(
+      400,
+      'VALIDATION_ERROR',
+      `invalid query: dryRun must be true or false, not '${dryRun}'`,
+    );
+  }
+  return json(200, await ops.decommission({ dryRun: dryRun === 'true' }));
+}
+
 /** The tenant API on a local HTTP server: same routes, bodies and errors as the private REST API. */
 export async function startApiServer(
   api: TenantApi,
-  options: { host: string; port: number },
+  options: ApiServerOptions,
   local: LocalRoutes = {},
 ): Promise<LocalApiServer> {
   const ROUTES = routes(api, local);
   const server = createServer((req, res) => {
+    const started = performance.now();
+    const rawPath = (req.url ?? '').split('?')[0] ?? '';
+    res.once('finish', () =>
+      options.log?.(
+        `${req.method ?? '-'} ${rawPath} ${res.statusCode} ${Math.round(performance.now() - started)}ms`,
+      ),
+    );
     void (async () => {
       try {
-        const url = new URL(req.url ?? '/', 'http://localhost');
-        if (req.method === 'GET' && url.pathname === '/healthz')
-          return send(res, json(200, { status: 'ok' }));
-        const matches = ROUTES.filter((r) => r.pattern.test(url.pathname));
+        const target = parseRequestTarget(req.url);
+        if (req.method === 'GET' && target.path === '/healthz') return send(res, json(200, { status: 'ok' }));
+        const ops = await opsRoute(options.ops, req.method, target);
+        if (ops) {
+          req.resume();
+          return send(res, ops);
+        }
+        const matches = ROUTES.filter((r) => r.pattern.test(target.path));
         const route = matches.find((r) => r.method === req.method);
         if (!route) {
           req.resume();
           const status = matches.length ? 405 : 404;
           const code = matches.length ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND';
-          return send(
-            res,
-            json(status, { error: { code, message: `${req.method ?? ''} ${url.pathname} is not a route` } }),
-          );
+          return send(res, errorResult(status, code, `${req.method ?? ''} ${target.path} is not a route`));
         }
-        const values = route.pattern.exec(url.pathname)?.slice(1) ?? [];
+        const values = route.pattern.exec(target.path)?.slice(1) ?? [];
         const pathParameters = route.params.length
-          ? Object.fromEntries(route.params.map((name, i) => [name, decodePathSegment(values[i] ?? '')]))
+          ? Object.fromEntries(route.params.map((name, i) => [name, decodeSegment(values[i] ?? '')]))
           : null;
-        send(res, await route.handler(await toApiEvent(req, url, pathParameters)));
+        send(res, await route.handler(await toApiEvent(req, target, pathParameters)));
       } catch (error) {
+        req.resume();
+        if (error instanceof RequestTargetError)
+          return send(res, errorResult(400, error.code, error.message));
         send(res, errorResponse(error));
       }
     })();
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const status = answerClientError(error, socket);
+    options.log?.(`- (unparsed request) ${status} 0ms`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

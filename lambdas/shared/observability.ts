@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
@@ -14,13 +15,19 @@ export interface LogContext {
   flowId?: string;
 }
 
-/** Runs `fn` with the tenant code and flowId appended to every log line, removed again afterwards. */
-export async function withLogContext<T>(context: LogContext, fn: () => Promise<T>): Promise<T> {
+const invocationLogger = new AsyncLocalStorage<Logger>();
+
+/** The logger of the invocation in progress (with its own keys), or the sandbox's logger outside one. */
+export function currentLogger(): Logger {
+  return invocationLogger.getStore() ?? logger;
+}
+
+/**
+ * Runs `fn` with a logger of its own that adds the tenant code and flowId to every line. A child per
+ * invocation, not keys on the shared logger: invocations that overlap (the local control plane runs
+ * many flows in one process) must not overwrite or remove each other's keys.
+ */
+export function withLogContext<T>(context: LogContext, fn: () => Promise<T>): Promise<T> {
   const keys = Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined));
-  logger.appendKeys(keys);
-  try {
-    return await fn();
-  } finally {
-    logger.removeKeys(Object.keys(keys));
-  }
+  return invocationLogger.run(currentLogger().createChild({ persistentKeys: keys }), fn);
 }

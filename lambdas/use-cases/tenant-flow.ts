@@ -1,5 +1,5 @@
 import { FlowFailureError, FlowSupersededError, failureCodeOf, isTransient } from '../core/errors';
-import { FAILURE_EVENT, FAILURE_STATUS, type FlowConstants } from '../core/flows';
+import { FAILURE_EVENT, FAILURE_STATUS, FLOWS, type FlowConstants } from '../core/flows';
 import type { TenantStatus } from '../core/lifecycle';
 import type {
   Clock,
@@ -286,7 +286,7 @@ export class TenantFlow {
       );
     }
     try {
-      return await this.succeed(code, input.flow, run, now);
+      return await this.succeed(code, input, run, now);
     } catch (error) {
       // Transient: let the state's Retry try again. Anything else needs a person: record why.
       if (isTransient(error)) throw error;
@@ -297,12 +297,18 @@ export class TenantFlow {
 
   private async succeed(
     code: TenantCode,
-    flow: FlowConstants,
+    input: FinalizeInput,
     run: RunRef,
     now: string,
   ): Promise<FlowCompletion> {
+    const { flow } = input;
     if (flow.destroy) {
-      if (run.workspaceId) await this.deps.backend.deleteWorkspace(run.workspaceId, code);
+      // Under the flowId guard: a retried Finalize of an old delete whose tenant has since been created
+      // again must not remove the new workspace of the same name. The row stays `deleting` under this
+      // flowId until this Finalize writes, and nothing can start another flow on it meanwhile.
+      if (run.workspaceId && (await this.holdsDelete(code, input.flowId))) {
+        await this.deps.backend.deleteWorkspace(run.workspaceId, code);
+      }
       return { status: flow.successStatus, now, ...(run.runStatus ? { runStatus: run.runStatus } : {}) };
     }
     const outputs = run.workspaceId
@@ -316,5 +322,11 @@ export class TenantFlow {
       outputs: outputs?.values ?? {},
       sensitiveOutputs: outputs?.sensitive ?? [],
     };
+  }
+
+  /** Whether the row still shows this flow's delete in progress (and so may lose its workspace). */
+  private async holdsDelete(code: TenantCode, flowId: string): Promise<boolean> {
+    const current = await this.deps.repository.get(code);
+    return current?.flowId === flowId && current.status === FLOWS.delete.inProgressStatus;
   }
 }

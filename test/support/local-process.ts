@@ -14,7 +14,7 @@ export interface LocalProcess {
 
 /** Starts the local control plane the way `npm start` does, as a child process, and waits for it. */
 export async function startLocal(env: Record<string, string>, timeoutMs = 60_000): Promise<LocalProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'local.ts')], {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'local.js')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

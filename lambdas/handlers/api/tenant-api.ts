@@ -14,7 +14,7 @@ import { isoDate, type Clock } from '../../core/ports';
 import { toView, type RunLink, type Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import type { TenantRequests } from '../../use-cases/tenant-requests';
-import { logger, withLogContext } from '../../shared/observability';
+import { currentLogger, withLogContext } from '../../shared/observability';
 import {
   errorResponse,
   header,
@@ -108,7 +108,11 @@ export function makeTenantApi(deps: TenantApiDeps) {
 
   async function accepted(tenant: Promise<Tenant>): Promise<ApiResult> {
     const t = await tenant;
-    logger.info('request accepted', { tenantCode: t.tenantCode, flowId: t.flowId, status: t.status });
+    currentLogger().info('request accepted', {
+      tenantCode: t.tenantCode,
+      flowId: t.flowId,
+      status: t.status,
+    });
     return json(202, view(t));
   }
 

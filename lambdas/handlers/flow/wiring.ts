@@ -14,7 +14,7 @@ import { systemClock, type LifecycleNotifier } from '../../core/ports';
 import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../../core/run-status';
 import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../../core/module-version';
 import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
-import { logger, metrics, tracer, withLogContext } from '../../shared/observability';
+import { currentLogger, logger, metrics, tracer, withLogContext } from '../../shared/observability';
 import { TenantFlow } from '../../use-cases/tenant-flow';
 
 const FlowEnv = {
@@ -55,9 +55,9 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
       provider: new SecretsProvider({ awsSdkV3Client: clients.secretsManager }),
     }),
     logger: {
-      debug: (message, attributes = {}) => logger.debug(message, attributes),
-      info: (message, attributes = {}) => logger.info(message, attributes),
-      warn: (message, attributes = {}) => logger.warn(message, attributes),
+      debug: (message, attributes = {}) => currentLogger().debug(message, attributes),
+      info: (message, attributes = {}) => currentLogger().info(message, attributes),
+      warn: (message, attributes = {}) => currentLogger().warn(message, attributes),
     },
   });
   const notifier: LifecycleNotifier = env.TOPIC_ARN
@@ -102,7 +102,7 @@ export function taskHandler<I extends { tenantCode: string; flowId: string }, O>
       try {
         return await fn(input);
       } catch (error) {
-        logger.error('flow task failed', { error });
+        currentLogger().error('flow task failed', { error });
         if (isTransient(error) && !(error instanceof TransientError)) {
           throw new TransientError(error instanceof Error ? error.message : String(error), { cause: error });
         }
