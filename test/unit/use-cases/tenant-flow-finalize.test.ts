@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { flowConstants } from '../../../lambdas/core/flows';
 import type { LifecycleEvent } from '../../../lambdas/core/ports';
 import type { TenantCode } from '../../../lambdas/core/tenant-code';
+import { workspaceName } from '../../../lambdas/core/workspace';
 import { LocalTerraformBackend } from '../../../lambdas/local/terraform-runner';
 import { TenantFlow, type FinalizeInput } from '../../../lambdas/use-cases/tenant-flow';
 import { fixedClock } from '../../support/api';
@@ -20,7 +21,7 @@ afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
 /** A workspace directory as the local runner leaves it after an apply. */
 async function workspace(code: TenantCode, content: string): Promise<string> {
-  const dir = join(dataDir, `ws-local-${code}`);
+  const dir = join(dataDir, workspaceName('test', code));
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, '.tenant-control-plane.json'),
@@ -60,7 +61,7 @@ function deleteFinalize(code: TenantCode, flowId: string): FinalizeInput {
     flow: flowConstants('delete'),
     run: {
       duplicate: false,
-      workspaceId: `ws-local-${code}`,
+      workspaceId: workspaceName('test', code),
       runId: 'run-destroy',
       runStatus: 'applied',
       outcome: 'succeeded',
