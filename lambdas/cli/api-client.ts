@@ -60,7 +60,7 @@ export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
   variables: z.record(z.string(), z.string()),
   decommissionDate: z.string().nullable(),
   workspaceId: z.string().nullable(),
-  run: z.object({ id: z.string(), status: z.string().nullable() }).nullable(),
+  run: z.object({ id: z.string(), status: z.string().nullable(), link: z.string().optional() }).nullable(),
   outputs: z.record(z.string(), z.unknown()),
   sensitiveOutputs: z.array(z.string()),
   moduleVersion: z.string().nullable().default(null),
@@ -71,6 +71,32 @@ export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
 });
 
 const PageSchema = z.object({ items: z.array(TenantViewSchema), nextToken: z.string().optional() });
+
+/** One entry of `GET /tenants/{code}/history`; unknown fields and kinds pass through for `--json`. */
+export const HistoryItemSchema = z.looseObject({
+  at: z.string(),
+  kind: z.string(),
+  flowId: z.string().optional(),
+  action: z.string().optional(),
+  requestedBy: z.string().optional(),
+  changes: z.unknown().optional(),
+  runId: z.string().optional(),
+  status: z.string().optional(),
+  link: z.string().optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type HistoryItem = z.infer<typeof HistoryItemSchema>;
+
+export interface HistoryPage {
+  items: HistoryItem[];
+  nextToken?: string;
+}
+
+const HistoryPageSchema = z.object({ items: z.array(HistoryItemSchema), nextToken: z.string().optional() });
+/** What the local ops routes answer: the job's summary, shown as it is. */
+const SummarySchema = z.record(z.string(), z.unknown());
 
 const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
@@ -125,6 +151,28 @@ export class TenantApiClient {
     };
     const answer = await this.send('GET', '/tenants', params);
     return parseAnswer(answer, PageSchema, 'a page of tenants');
+  }
+
+  /** A tenant's requests, runs and status changes, newest first. */
+  public async history(code: TenantCode, query: Omit<ListQuery, 'status'>): Promise<HistoryPage> {
+    const params = {
+      ...(query.limit === undefined ? {} : { limit: String(query.limit) }),
+      ...(query.nextToken ? { nextToken: query.nextToken } : {}),
+    };
+    const answer = await this.send('GET', `/tenants/${code}/history`, params);
+    return parseAnswer(answer, HistoryPageSchema, 'a page of history');
+  }
+
+  /** The full output of one Terraform run (local control plane only), as text. */
+  public async runLog(code: TenantCode, runId: string): Promise<string> {
+    const answer = await this.send('GET', `/tenants/${code}/runs/${encodeURIComponent(runId)}/log`, {});
+    return answer.text;
+  }
+
+  /** Runs a scheduled job now (local control plane only); answers its summary. */
+  public async ops(name: 'decommission' | 'reconcile', dryRun: boolean): Promise<Record<string, unknown>> {
+    const answer = await this.send('POST', `/ops/${name}`, dryRun ? { dryRun: 'true' } : {});
+    return parseAnswer(answer, SummarySchema, 'a summary');
   }
 
   private async tenant(method: Method, path: string, body?: unknown): Promise<TenantView> {

@@ -6,7 +6,18 @@ import { TIERS, type Tier } from '../core/tenant';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { UsageError } from './errors';
 
-export const COMMANDS = ['create', 'get', 'list', 'update', 'delete'] as const;
+export const COMMANDS = [
+  'create',
+  'get',
+  'list',
+  'update',
+  'delete',
+  'wait',
+  'history',
+  'logs',
+  'ops',
+  'completion',
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Every flag of every command; which command accepts which is {@link ALLOWED}. */
@@ -17,6 +28,7 @@ const OPTIONS = {
   sigv4: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
   tier: { type: 'string' },
   var: { type: 'string', multiple: true },
   'decommission-date': { type: 'string' },
@@ -26,22 +38,43 @@ const OPTIONS = {
   status: { type: 'string' },
   limit: { type: 'string' },
   all: { type: 'boolean' },
+  'include-deleted': { type: 'boolean' },
   'next-token': { type: 'string' },
   yes: { type: 'boolean', short: 'y' },
+  run: { type: 'string' },
+  'dry-run': { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-const GLOBAL_OPTIONS: readonly OptionName[] = ['endpoint', 'host-header', 'region', 'sigv4', 'json', 'help'];
+const GLOBAL_OPTIONS: readonly OptionName[] = [
+  'endpoint',
+  'host-header',
+  'region',
+  'sigv4',
+  'json',
+  'help',
+  'version',
+];
 const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout', 'interval'];
 const ALLOWED: { readonly [C in CommandName]: readonly OptionName[] } = {
   create: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
-  get: [],
-  list: ['status', 'limit', 'all', 'next-token'],
+  get: WAIT_OPTIONS,
+  list: ['status', 'limit', 'all', 'include-deleted', 'next-token'],
   update: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
   delete: ['yes', ...WAIT_OPTIONS],
+  wait: ['timeout', 'interval'],
+  history: ['limit', 'all', 'next-token'],
+  logs: ['run'],
+  ops: ['dry-run'],
+  completion: [],
 };
+
+export const SHELLS = ['bash', 'zsh'] as const;
+export type Shell = (typeof SHELLS)[number];
+export const OPS = ['decommission', 'reconcile'] as const;
+export type OpsName = (typeof OPS)[number];
 
 export const DEFAULT_TIMEOUT_SECONDS = 600;
 export const DEFAULT_INTERVAL_SECONDS = 1;
@@ -66,14 +99,27 @@ export type Variables = z.infer<typeof VariablesSchema>;
 
 export type Command =
   | { kind: 'help'; topic?: CommandName }
+  | { kind: 'version' }
   | {
       kind: 'create';
       tenantCode: TenantCode;
       body: { tier?: Tier; variables?: Variables; decommissionDate?: string };
       wait?: WaitOptions;
     }
-  | { kind: 'get'; tenantCode: TenantCode }
-  | { kind: 'list'; status?: TenantStatus; limit?: number; all: boolean; nextToken?: string }
+  | { kind: 'get'; tenantCode: TenantCode; wait?: WaitOptions }
+  | {
+      kind: 'list';
+      status?: TenantStatus;
+      limit?: number;
+      all: boolean;
+      includeDeleted: boolean;
+      nextToken?: string;
+    }
+  | { kind: 'wait'; tenantCode: TenantCode; wait: WaitOptions }
+  | { kind: 'history'; tenantCode: TenantCode; limit?: number; all: boolean; nextToken?: string }
+  | { kind: 'logs'; tenantCode: TenantCode; runId?: string }
+  | { kind: 'ops'; name: OpsName; dryRun: boolean }
+  | { kind: 'completion'; shell: Shell }
   | {
       kind: 'update';
       tenantCode: TenantCode;
@@ -92,6 +138,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   const { values, positionals } = parseStrict(argv, argv.find(isCommandName));
   const global = globalOptions(values);
   const [first, ...rest] = positionals;
+  if (values.version && !values.help) return { command: { kind: 'version' }, global };
   if (first === 'help') return { command: helpFor(rest[0]), global };
   if (first === undefined) {
     if (values.help) return { command: { kind: 'help' }, global };
@@ -161,12 +208,17 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
       ...waitOption(values, 'create'),
     };
   },
-  get: (args) => ({ kind: 'get', tenantCode: onlyTenantCode(args, 'get') }),
+  get: (args, values) => ({
+    kind: 'get',
+    tenantCode: onlyTenantCode(args, 'get'),
+    ...waitOption(values, 'get'),
+  }),
   list: (args, values) => {
     noArguments(args, 'list');
     return {
       kind: 'list',
       all: values.all ?? false,
+      includeDeleted: values['include-deleted'] ?? false,
       ...optional('status', statusOption(values.status)),
       ...optional('limit', limitOption(values.limit)),
       ...optional('nextToken', values['next-token']),
@@ -179,9 +231,7 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
       ...optional('variables', variablesOption(values.var, 'update')),
       ...optional('decommissionDate', clearableDateOption(values['decommission-date'])),
     };
-    if (Object.keys(changes).length === 0) {
-      throw new UsageError('update needs at least one of --tier, --var, --decommission-date', 'update');
-    }
+    // No option at all is the retry: PATCH {} re-runs Terraform with the tenant's current values.
     return { kind: 'update', tenantCode, changes, ...waitOption(values, 'update') };
   },
   delete: (args, values) => ({
@@ -190,7 +240,49 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
     yes: values.yes ?? false,
     ...waitOption(values, 'delete'),
   }),
+  wait: (args, values) => ({
+    kind: 'wait',
+    tenantCode: onlyTenantCode(args, 'wait'),
+    wait: waitSettings(values, 'wait'),
+  }),
+  history: (args, values) => ({
+    kind: 'history',
+    tenantCode: onlyTenantCode(args, 'history'),
+    all: values.all ?? false,
+    ...optional('limit', limitOption(values.limit, 'history')),
+    ...optional('nextToken', values['next-token']),
+  }),
+  logs: (args, values) => ({
+    kind: 'logs',
+    tenantCode: onlyTenantCode(args, 'logs'),
+    ...optional('runId', runIdOption(values.run)),
+  }),
+  ops: (args, values) => {
+    const [name, ...extra] = args;
+    const op = OPS.find((o) => o === name);
+    if (!op) throw new UsageError(`ops needs one of ${OPS.join(', ')}`, 'ops');
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra.join(' ')}'`, 'ops');
+    if (values['dry-run'] && op !== 'decommission') {
+      throw new UsageError('--dry-run only applies to ops decommission', 'ops');
+    }
+    return { kind: 'ops', name: op, dryRun: values['dry-run'] ?? false };
+  },
+  completion: (args) => {
+    const [name, ...extra] = args;
+    const shell = SHELLS.find((s) => s === name);
+    if (!shell || extra.length > 0)
+      throw new UsageError(`completion needs one of ${SHELLS.join(', ')}`, 'completion');
+    return { kind: 'completion', shell };
+  },
 };
+
+function runIdOption(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) {
+    throw new UsageError(`invalid --run '${raw}': use a run id such as run-abc123`, 'logs');
+  }
+  return raw;
+}
 
 /** `{ [key]: value }`, or nothing when the value is absent, so optional fields stay absent. */
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
@@ -234,11 +326,11 @@ function statusOption(raw: string | undefined): TenantStatus | undefined {
   return status;
 }
 
-function limitOption(raw: string | undefined): number | undefined {
+function limitOption(raw: string | undefined, command: CommandName = 'list'): number | undefined {
   if (raw === undefined) return undefined;
   const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) {
-    throw new UsageError(`invalid --limit '${raw}': use a whole number from 1 to ${MAX_LIST_LIMIT}`, 'list');
+    throw new UsageError(`invalid --limit '${raw}': use a whole number from 1 to ${MAX_LIST_LIMIT}`, command);
   }
   return limit;
 }
@@ -303,10 +395,12 @@ function waitOption(values: Values, command: CommandName): { wait?: WaitOptions 
     if (stray) throw new UsageError(`--${stray} only applies with --wait`, command);
     return {};
   }
+  return { wait: waitSettings(values, command) };
+}
+
+function waitSettings(values: Values, command: CommandName): WaitOptions {
   return {
-    wait: {
-      timeoutMs: secondsOption('timeout', values.timeout, DEFAULT_TIMEOUT_SECONDS, command),
-      intervalMs: secondsOption('interval', values.interval, DEFAULT_INTERVAL_SECONDS, command),
-    },
+    timeoutMs: secondsOption('timeout', values.timeout, DEFAULT_TIMEOUT_SECONDS, command),
+    intervalMs: secondsOption('interval', values.interval, DEFAULT_INTERVAL_SECONDS, command),
   };
 }

@@ -10,6 +10,8 @@ export const EXIT_CODES = {
   connect: 4,
   /** `--wait` gave up before the tenant reached a terminal status. */
   timeout: 5,
+  /** A defect in tenantctl itself (set by the executable when a command throws unexpectedly). */
+  internal: 70,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

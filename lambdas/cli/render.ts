@@ -1,6 +1,6 @@
 import type { TenantError, TenantView } from '../core/tenant';
 import { REDACTED } from '../core/tenant';
-import type { TenantPage } from './api-client';
+import type { HistoryItem, HistoryPage, TenantPage } from './api-client';
 import type { ApiAnswerError, ConnectionError, CredentialsError } from './errors';
 
 /** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
@@ -27,6 +27,12 @@ export function formatElapsed(ms: number): string {
 
 function runText(run: TenantView['run']): string {
   return run ? `${run.id} (${run.status ?? 'unknown'})` : '-';
+}
+
+/** The run and, when the API gives one, where to read it (TFC's run page, or the local run's log). */
+function runWithLink(run: TenantView['run']): string {
+  const link = (run as { link?: unknown } | null)?.link;
+  return typeof link === 'string' ? `${runText(run)} ${link}` : runText(run);
 }
 
 function outputText(name: string, value: unknown, sensitive: readonly string[]): string {
@@ -57,7 +63,7 @@ export function renderTenant(t: TenantView): string {
   const facts = table(
     [
       ['tier', t.tier],
-      ['run', runText(t.run)],
+      ['run', runWithLink(t.run)],
       ['workspace', t.workspaceId ?? '-'],
       ['decommission', t.decommissionDate ?? '-'],
       ['variables', variablesText(t.variables)],
@@ -86,6 +92,30 @@ export function renderList(page: TenantPage): string {
   ]);
   const more = page.nextToken ? `\nMore tenants: add --all, or --next-token ${page.nextToken}\n` : '';
   return `${table([header, ...rows])}\n${more}`;
+}
+
+function historyDetail(item: HistoryItem): string {
+  const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+  switch (item.kind) {
+    case 'request': {
+      const changes = item.changes === undefined ? '' : ` ${text(item.changes)}`;
+      return `${item.action ?? '?'} by ${item.requestedBy ?? '?'}${changes}`;
+    }
+    case 'run':
+      return `${item.runId ?? '?'} ${item.status ?? '?'}${item.link ? ` ${item.link}` : ''}`;
+    case 'status':
+      return `${item.from ?? '-'} -> ${item.to ?? '?'}${item.reason ? `: ${item.reason}` : ''}`;
+    default:
+      return text(item);
+  }
+}
+
+/** A tenant's history, newest first: when, what kind, what happened, under which flow. */
+export function renderHistory(page: HistoryPage): string {
+  if (page.items.length === 0 && !page.nextToken) return 'No history.\n';
+  const rows = page.items.map((item) => [item.at, item.kind, historyDetail(item), item.flowId ?? '-']);
+  const more = page.nextToken ? `\nOlder entries: add --all, or --next-token ${page.nextToken}\n` : '';
+  return `${table([['AT', 'KIND', 'WHAT', 'FLOW'], ...rows])}\n${more}`;
 }
 
 function detailsText(details: unknown): string[] {

@@ -3,8 +3,16 @@ import { createInterface } from 'node:readline/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { TenantView } from '../core/tenant';
-import { defaultDispatcher, TenantApiClient, type RetryOptions, type TenantPage } from './api-client';
-import { parseCommandLine, type Command, type GlobalOptions } from './args';
+import type { TenantCode } from '../core/tenant-code';
+import {
+  defaultDispatcher,
+  TenantApiClient,
+  type HistoryPage,
+  type RetryOptions,
+  type TenantPage,
+} from './api-client';
+import { parseCommandLine, type Command, type GlobalOptions, type WaitOptions } from './args';
+import { completionScript } from './completion';
 import {
   AbortedError,
   ApiAnswerError,
@@ -20,12 +28,13 @@ import {
   renderApiError,
   renderConnectionError,
   renderCredentialsError,
+  renderHistory,
   renderList,
   renderTenant,
 } from './render';
 import { nodeProviderChain, sigV4Signer, unsigned, type CredentialsProvider } from './sigv4';
 import { resolveTarget, type Env } from './target';
-import { usage } from './usage';
+import { cliVersion, usage } from './usage';
 import { waitForTerminal, type Clock } from './wait';
 
 export interface TextSink {
@@ -81,6 +90,14 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
       io.stdout.write(usage(command.topic));
       return EXIT_CODES.ok;
     }
+    if (command.kind === 'version') {
+      io.stdout.write(`tenantctl ${cliVersion()}\n`);
+      return EXIT_CODES.ok;
+    }
+    if (command.kind === 'completion') {
+      io.stdout.write(completionScript(command.shell));
+      return EXIT_CODES.ok;
+    }
     return await withSession(global, io, deps, (session) => execute(command, session));
   } catch (error) {
     if (error instanceof CliError) return report(error, io);
@@ -127,12 +144,26 @@ async function terminalPrompt(question: string): Promise<string> {
   }
 }
 
-function execute(command: Exclude<Command, { kind: 'help' }>, session: Session): Promise<number> {
+type RemoteCommand = Exclude<Command, { kind: 'help' | 'version' | 'completion' }>;
+
+function execute(command: RemoteCommand, session: Session): Promise<number> {
   switch (command.kind) {
     case 'get':
+      if (command.wait) return follow(session, command.tenantCode, command.wait);
       return session.client.get(command.tenantCode).then((t) => show(session, t));
+    case 'wait':
+      return follow(session, command.tenantCode, command.wait);
     case 'list':
       return list(command, session);
+    case 'history':
+      return history(command, session);
+    case 'logs':
+      return logs(command, session);
+    case 'ops':
+      return session.client.ops(command.name, command.dryRun).then((summary) => {
+        session.io.stdout.write(toJson(summary));
+        return EXIT_CODES.ok;
+      });
     case 'create':
       return write(session, command, () =>
         session.client.create({ tenantCode: command.tenantCode, ...command.body }),
@@ -140,10 +171,70 @@ function execute(command: Exclude<Command, { kind: 'help' }>, session: Session):
     case 'update':
       return write(session, command, () => session.client.update(command.tenantCode, command.changes));
     case 'delete':
-      return confirmDelete(command, session).then(() =>
-        write(session, command, () => session.client.delete(command.tenantCode)),
-      );
+      return confirmDelete(command, session).then(() => deleteTenant(command, session));
   }
+}
+
+/** `wait` and `get --wait`: follows a tenant that is already on its way, e.g. after a lost `--wait`. */
+async function follow(session: Session, code: TenantCode, wait: WaitOptions): Promise<number> {
+  const startedAt = session.clock.now();
+  const first = await session.client.get(code);
+  return followFrom(session, code, first, wait, startedAt);
+}
+
+/** Deleting a tenant that is already deleted is done, not an error: says so and exits 0. */
+async function deleteTenant(
+  command: Extract<Command, { kind: 'delete' }>,
+  session: Session,
+): Promise<number> {
+  try {
+    return await write(session, command, () => session.client.delete(command.tenantCode));
+  } catch (error) {
+    if (!isAlreadyDeleted(error)) throw error;
+    const tenant = await session.client.get(command.tenantCode);
+    show(session, tenant);
+    session.io.stderr.write(`${command.tenantCode} is already deleted: nothing to do\n`);
+    return EXIT_CODES.ok;
+  }
+}
+
+function isAlreadyDeleted(error: unknown): boolean {
+  if (!(error instanceof ApiAnswerError) || error.status !== 409) return false;
+  const details = error.details as { currentStatus?: unknown } | undefined;
+  return details?.currentStatus === 'deleted';
+}
+
+async function history(command: Extract<Command, { kind: 'history' }>, session: Session): Promise<number> {
+  const query = { limit: command.limit, nextToken: command.nextToken };
+  let page = await session.client.history(command.tenantCode, query);
+  const items = [...page.items];
+  while (command.all && page.nextToken) {
+    const previous = page.nextToken;
+    page = await session.client.history(command.tenantCode, { ...query, nextToken: previous });
+    items.push(...page.items);
+    if (page.nextToken === previous) break;
+  }
+  const result: HistoryPage = {
+    items,
+    ...(page.nextToken && !command.all ? { nextToken: page.nextToken } : {}),
+  };
+  session.io.stdout.write(session.json ? toJson(result) : renderHistory(result));
+  return EXIT_CODES.ok;
+}
+
+async function logs(command: Extract<Command, { kind: 'logs' }>, session: Session): Promise<number> {
+  let runId = command.runId;
+  if (runId === undefined) {
+    const tenant = await session.client.get(command.tenantCode);
+    if (!tenant.run) {
+      session.io.stderr.write(`error: ${command.tenantCode} has no run recorded; pass --run ID\n`);
+      return EXIT_CODES.api;
+    }
+    runId = tenant.run.id;
+  }
+  const text = await session.client.runLog(command.tenantCode, runId);
+  session.io.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  return EXIT_CODES.ok;
 }
 
 function show(session: Session, tenant: TenantView): number {
@@ -165,8 +256,19 @@ async function list(command: Extract<Command, { kind: 'list' }>, session: Sessio
     items.push(...page.items);
     if (page.nextToken === previous) break;
   }
-  const result: TenantPage = { items, ...(page.nextToken && !all ? { nextToken: page.nextToken } : {}) };
+  // Deleted tenants keep their row; they are history, not inventory, unless asked for.
+  const shown =
+    status === 'deleted' || command.includeDeleted ? items : items.filter((t) => t.status !== 'deleted');
+  shown.sort((a, b) => (a.tenantCode < b.tenantCode ? -1 : a.tenantCode > b.tenantCode ? 1 : 0));
+  const result: TenantPage = {
+    items: shown,
+    ...(page.nextToken && !all ? { nextToken: page.nextToken } : {}),
+  };
   session.io.stdout.write(session.json ? toJson(result) : renderList(result));
+  const hidden = items.length - shown.length;
+  if (hidden > 0 && !session.json) {
+    session.io.stderr.write(`(${hidden} deleted tenant(s) not shown: add --include-deleted)\n`);
+  }
   return EXIT_CODES.ok;
 }
 
@@ -201,10 +303,20 @@ async function write(
     }
     return EXIT_CODES.ok;
   }
+  return followFrom(session, command.tenantCode, accepted, command.wait, startedAt);
+}
+
+async function followFrom(
+  session: Session,
+  code: TenantCode,
+  first: TenantView,
+  wait: WaitOptions,
+  startedAt: number,
+): Promise<number> {
   const { outcome, tenant } = await waitForTerminal({
-    ...command.wait,
-    first: accepted,
-    poll: () => session.client.get(command.tenantCode),
+    ...wait,
+    first,
+    poll: () => session.client.get(code),
     clock: session.clock,
     startedAt,
     progress: createProgress({
@@ -215,7 +327,7 @@ async function write(
     }),
   });
   show(session, tenant);
-  return outcomeCode(session, outcome, tenant, command.wait.timeoutMs);
+  return outcomeCode(session, outcome, tenant, wait.timeoutMs);
 }
 
 function outcomeCode(

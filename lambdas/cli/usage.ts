@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CommandName } from './args';
 import { DEFAULT_INTERVAL_SECONDS, DEFAULT_TIMEOUT_SECONDS } from './args';
 import { DEFAULT_ENDPOINT } from './target';
@@ -11,7 +13,8 @@ const GLOBAL = `Global options:
   --sigv4              sign requests for a loopback endpoint too (other endpoints are always signed
                        with SigV4, credentials from the standard AWS chain)
   --json               print the resulting tenant (or list) as JSON on stdout, nothing else
-  -h, --help           show help`;
+  -h, --help           show help
+  --version            print tenantctl's version`;
 
 const WAIT = `  --wait               poll until the tenant is ready, failed or deleted, showing its progress
   --timeout SECONDS    give up waiting after this long (default ${DEFAULT_TIMEOUT_SECONDS}; exit 5)
@@ -23,7 +26,8 @@ const EXIT = `Exit codes:
   2  usage error: bad flag, missing argument, invalid tenant code, delete not confirmed
   3  the API answered with an error
   4  cannot connect to the API (or no AWS credentials to sign with)
-  5  --wait timed out`;
+  5  --wait timed out
+  70 internal error in tenantctl itself (a bug: please report it with the message)`;
 
 const TOOL = `tenantctl: create, inspect, update and delete tenants through the tenant control plane API.
 
@@ -33,8 +37,14 @@ Commands:
   create <code>   provision a new tenant
   get <code>      show a tenant: status, run, outputs, last error
   list            list tenants
-  update <code>   change a tenant's tier, variables or decommission date (re-runs Terraform)
+  update <code>   change a tenant's tier, variables or decommission date, or retry (re-runs Terraform)
   delete <code>   destroy a tenant's infrastructure and its workspace
+  wait <code>     follow a tenant until it is ready, failed or deleted (e.g. after a lost --wait)
+  history <code>  what happened to a tenant: requests (who, what), runs, status changes
+  logs <code>     the full Terraform output of the tenant's current (or a given) run (local mode)
+  ops <job>       run a scheduled job now: decommission [--dry-run], reconcile (local mode)
+  completion <shell>
+                  print a bash or zsh completion script: source <(tenantctl completion bash)
 
 Run \`tenantctl <command> --help\` for a command's options.
 
@@ -43,7 +53,7 @@ ${GLOBAL}
 ${EXIT}
 `;
 
-const COMMAND_USAGE: { readonly [C in CommandName]: string } = {
+const COMMAND_USAGE: { readonly [C in 'create' | 'get' | 'list' | 'update' | 'delete']: string } = {
   create: `Usage: tenantctl create <code> [--tier T] [--var name=value ...] [--decommission-date YYYY-MM-DD] [--wait]
 
 Provisions a new tenant (or re-creates a deleted one). <code>: 3-32 lowercase letters, digits or
@@ -55,19 +65,28 @@ Options:
   --decommission-date D
                        future date (YYYY-MM-DD) from which the daily sweep deletes the tenant
 ${WAIT}`,
-  get: `Usage: tenantctl get <code>
+  get: `Usage: tenantctl get <code> [--wait]
 
-Shows one tenant: status, tier, current run, outputs (sensitive ones as (sensitive)), last error.`,
-  list: `Usage: tenantctl list [--status S] [--limit N] [--all]
+Shows one tenant: status, tier, current run, outputs (sensitive ones as (sensitive)), last error.
+With --wait, first follows it until it is ready, failed or deleted (as \`tenantctl wait\`).
+
+Options:
+${WAIT}`,
+  list: `Usage: tenantctl list [--status S] [--limit N] [--all] [--include-deleted]
+
+Lists tenants sorted by code (within the page; with --all, all of them). Deleted tenants are left out
+unless asked for with --include-deleted or --status deleted.
 
 Options:
   --status S           only tenants in this status: creating, updating, deleting, ready, failed, deleted
   --limit N            tenants per page, 1-100 (default: the API's, 25)
   --all                follow every page instead of stopping after the first
+  --include-deleted    show deleted tenants too
   --next-token TOKEN   start from the page a previous list pointed to`,
   update: `Usage: tenantctl update <code> [--tier T] [--var name=value ...] [--decommission-date D|none] [--wait]
 
-Changes a ready or failed tenant and re-runs Terraform. Give at least one option.
+Changes a ready or failed tenant and re-runs Terraform. With no option, re-runs Terraform with the
+tenant's current values: the retry for a failed tenant.
 
 Options:
   --tier T             small, medium or large
@@ -78,15 +97,69 @@ ${WAIT}`,
   delete: `Usage: tenantctl delete <code> [--yes] [--wait]
 
 Destroys the tenant's infrastructure, then deletes its workspace. Asks for confirmation on a terminal;
-without one (scripts, pipes) --yes is required.
+without one (scripts, pipes) --yes is required. A tenant that is already deleted is reported as such
+(exit 0).
 
 Options:
   -y, --yes            do not ask for confirmation
 ${WAIT}`,
 };
 
+const MORE_USAGE = {
+  wait: `Usage: tenantctl wait <code> [--timeout SECONDS] [--interval SECONDS]
+
+Follows a tenant until it is ready, failed or deleted, showing its progress, then shows it: for a flow
+started earlier (a --wait whose connection was lost, a request made by another tool). Exit codes as
+with --wait: 0 ready or deleted, 1 failed, 5 timed out.
+
+Options:
+  --timeout SECONDS    give up waiting after this long (default ${DEFAULT_TIMEOUT_SECONDS}; exit 5)
+  --interval SECONDS   time between polls (default ${DEFAULT_INTERVAL_SECONDS})`,
+  history: `Usage: tenantctl history <code> [--limit N] [--all] [--next-token TOKEN]
+
+Shows what happened to a tenant, newest first: each request (who asked, what changed), each Terraform
+run (id, status, link) and each status change, with the flow it belongs to.
+
+Options:
+  --limit N            entries per page, 1-100
+  --all                follow every page
+  --next-token TOKEN   start from the page a previous history pointed to`,
+  logs: `Usage: tenantctl logs <code> [--run ID]
+
+Prints the full Terraform output (init, plan, apply) of the tenant's current run, or of the run given
+with --run (ids are in \`tenantctl history\`). Local control plane only: in Terraform Cloud, follow the
+run's link.
+
+Options:
+  --run ID             a run of this tenant, e.g. run-0123456789abcdef`,
+  ops: `Usage: tenantctl ops decommission [--dry-run] | tenantctl ops reconcile
+
+Runs a scheduled job of the local control plane now and prints its summary as JSON: the decommission
+sweep (with --dry-run: what it would delete, changing nothing) or the reconciler. Local control plane
+only; in AWS, invoke the functions (docs/operations.md).
+
+Options:
+  --dry-run            decommission only: report, change nothing`,
+  completion: `Usage: tenantctl completion bash|zsh
+
+Prints a completion script for commands, options, tiers and statuses. Load it with
+  source <(tenantctl completion bash)      # in ~/.bashrc
+  source <(tenantctl completion zsh)       # in ~/.zshrc`,
+};
+
+const USAGE: { readonly [C in CommandName]: string } = { ...COMMAND_USAGE, ...MORE_USAGE };
+
+/** tenantctl's version: the package's. */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return pkg.version ?? 'unknown';
+}
+
 /** Help for the tool, or for one command with the global options and exit codes appended. */
 export function usage(topic?: CommandName): string {
   if (topic === undefined) return TOOL;
-  return `${COMMAND_USAGE[topic]}\n\n${GLOBAL}\n\n${EXIT}\n`;
+  const text = USAGE[topic];
+  return `${text}\n\n${GLOBAL}\n\n${EXIT}\n`;
 }

@@ -124,5 +124,5 @@ describe('npm start under a process manager', () => {
       for (const pid of processesMarked(marker)) process.kill(pid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, 180_000);
 });

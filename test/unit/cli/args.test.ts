@@ -78,7 +78,14 @@ describe('parseCommandLine', () => {
       expect(
         parseCommandLine(['list', '--status', 'failed', '--limit', '100', '--all', '--next-token', 'abc='])
           .command,
-      ).toEqual({ kind: 'list', status: 'failed', limit: 100, all: true, nextToken: 'abc=' });
+      ).toEqual({
+        kind: 'list',
+        status: 'failed',
+        limit: 100,
+        all: true,
+        includeDeleted: false,
+        nextToken: 'abc=',
+      });
     });
 
     it('turns update --decommission-date none into null (clear the date)', () => {
@@ -139,7 +146,6 @@ describe('parseCommandLine', () => {
       [['create', 'acme', '--timeout', '5'], /--timeout only applies with --wait/],
       [['create', 'acme', '--wait', '--timeout', '0'], /invalid --timeout '0'/],
       [['create', 'acme', '--wait', '--interval', '-1'], /--interval/],
-      [['update', 'acme'], /update needs at least one of --tier, --var, --decommission-date/],
       [['list', '--status', 'gone'], /invalid --status 'gone'/],
       [['list', '--limit', '0'], /invalid --limit '0'/],
       [['list', '--limit', '101'], /invalid --limit '101'/],
