@@ -129,7 +129,8 @@ export async function startDynamoDbLocal(
   exited.catch(() => undefined);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint, maxAttempts: 1 });
-  const deadline = Date.now() + 30_000;
+  // Java starts in ~2 s on an idle machine, but far slower on a loaded one: fail only when clearly stuck.
+  const deadline = Date.now() + 120_000;
   try {
     for (;;) {
       try {

@@ -103,7 +103,7 @@ describe('npm start under a process manager', () => {
       npm.stdout.on('data', (c: Buffer) => (output += c.toString()));
       npm.stderr.on('data', (c: Buffer) => (output += c.toString()));
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`npm start did not start:\n${output}`)), 60_000);
+        const timer = setTimeout(() => reject(new Error(`npm start did not start:\n${output}`)), 150_000);
         npm.stdout.on('data', () => {
           const match = /listening on (http:\/\/\S+)/.exec(output);
           if (match?.[1]) {
@@ -124,5 +124,5 @@ describe('npm start under a process manager', () => {
       for (const pid of processesMarked(marker)) process.kill(pid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
 });
