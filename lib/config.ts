@@ -10,6 +10,7 @@ import {
   type RunNeedsAttentionAction,
 } from '../lambdas/core/run-status';
 import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../lambdas/core/module-version';
+import { TFC_LIMITS, type LimitSetting } from '../lambdas/core/tfc-limits';
 
 /** The app's configuration, read from `cdk.json` context or `-c key=value`, validated. */
 export interface ControlPlaneConfig {
@@ -21,6 +22,10 @@ export interface ControlPlaneConfig {
   readonly onRunNeedsAttention: RunNeedsAttentionAction;
   readonly tfcProject?: string;
   readonly moduleVersionLabel?: string;
+  readonly tfcMaxConcurrentRuns: number;
+  readonly tfcRequestsPerSecond: number;
+  readonly tfcRunsListPerMinute: number;
+  readonly admissionWaitSeconds: number;
   readonly logRetentionDays: RetentionDays;
   readonly vpcId?: string;
   readonly executeApiVpcEndpointId?: string;
@@ -82,6 +87,8 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     }
     return n;
   };
+  const limit = (setting: LimitSetting): number =>
+    integer(setting.context, setting.min, setting.max, setting.default);
   const flag = (key: string, fallback: boolean): boolean => {
     const value = raw(key);
     if (value === undefined) return fallback;
@@ -138,6 +145,10 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     MODULE_VERSION_LABEL_RULE,
     false,
   );
+  const tfcMaxConcurrentRuns = limit(TFC_LIMITS.maxConcurrentRuns);
+  const tfcRequestsPerSecond = limit(TFC_LIMITS.requestsPerSecond);
+  const tfcRunsListPerMinute = limit(TFC_LIMITS.runsListPerMinute);
+  const admissionWaitSeconds = limit(TFC_LIMITS.queuedWaitSeconds);
   const logRetentionDays = integer('logRetentionDays', 1, 9999, 30);
   if (!RETENTION_DAYS.includes(logRetentionDays)) {
     problems.push(`logRetentionDays must be one of CloudWatch Logs' values: ${RETENTION_DAYS.join(', ')}`);
@@ -236,6 +247,10 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     pollIntervalSeconds,
     pollBudget,
     onRunNeedsAttention,
+    tfcMaxConcurrentRuns,
+    tfcRequestsPerSecond,
+    tfcRunsListPerMinute,
+    admissionWaitSeconds,
     logRetentionDays,
     ssmVpcEndpoints,
     adminHost,
@@ -280,6 +295,12 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
     },
     pollInterval: Duration.seconds(config.pollIntervalSeconds),
     pollBudget: config.pollBudget,
+    tfcLimits: {
+      maxConcurrentRuns: config.tfcMaxConcurrentRuns,
+      requestsPerSecond: config.tfcRequestsPerSecond,
+      runsListPerMinute: config.tfcRunsListPerMinute,
+      admissionWait: Duration.seconds(config.admissionWaitSeconds),
+    },
     logRetention: config.logRetentionDays,
     ssmEndpoints: config.ssmVpcEndpoints,
     adminHost: config.adminHost,

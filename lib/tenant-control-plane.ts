@@ -16,7 +16,7 @@ import { LifecycleTopic } from './constructs/lifecycle-topic';
 import { ControlPlaneNetwork } from './constructs/network';
 import { type ApiThrottling, PrivateApi } from './constructs/private-api';
 import { type DeliveryRetryOptions, RequestBuses } from './constructs/request-buses';
-import { TenantFlows, type TfcSettings } from './constructs/tenant-flows';
+import { TenantFlows, type TfcLimits, type TfcSettings } from './constructs/tenant-flows';
 import { TenantOperations } from './constructs/tenant-operations';
 import { TenantTables } from './constructs/tenant-tables';
 import {
@@ -53,6 +53,11 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
    * @default 90
    */
   readonly pollBudget?: number;
+  /**
+   * Terraform Cloud's limits: runs in flight (admission control) and the user's request budget.
+   * @default - 10 runs, 30 requests/s, 30 runs lists/min, queued flows ask again every 20 s
+   */
+  readonly tfcLimits?: TfcLimits;
   /**
    * Retention of every log group (functions, state machines, API access logs, VPC flow logs).
    * @default RetentionDays.ONE_MONTH
@@ -185,6 +190,8 @@ export class TenantControlPlane extends Construct {
 
     this.flows = new TenantFlows(this, 'Flows', {
       table: this.tables.tenants,
+      coordinationTable: this.tables.coordination,
+      ...(props.tfcLimits ? { limits: props.tfcLimits } : {}),
       tokenSecret: this.tfcToken.secret,
       lifecycleTopic: this.lifecycleTopic.topic,
       tfc: this.tfcDynamicCredentials
@@ -219,6 +226,7 @@ export class TenantControlPlane extends Construct {
     });
     this.operations = new TenantOperations(this, 'Operations', {
       table: this.tables.tenants,
+      coordinationTable: this.tables.coordination,
       buses: this.buses.buses,
       stateMachines: this.flows.stateMachines,
       lifecycleTopic: this.lifecycleTopic.topic,
@@ -229,6 +237,7 @@ export class TenantControlPlane extends Construct {
     });
     // Every other tenant write appends its history in the same transaction.
     for (const fn of [
+      this.flows.admit,
       this.flows.trigger,
       this.flows.check,
       this.flows.finalize,
@@ -279,6 +288,7 @@ export class TenantControlPlane extends Construct {
       getTenantHistory: this.api.functions.history,
       updateTenant: this.api.functions.update,
       deleteTenant: this.api.functions.delete,
+      admit: this.flows.admit,
       trigger: this.flows.trigger,
       check: this.flows.check,
       finalize: this.flows.finalize,

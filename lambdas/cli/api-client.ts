@@ -61,6 +61,7 @@ export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
   decommissionDate: z.string().nullable(),
   workspaceId: z.string().nullable(),
   run: z.object({ id: z.string(), status: z.string().nullable(), link: z.string().optional() }).nullable(),
+  queuedSince: z.string().nullable().default(null),
   outputs: z.record(z.string(), z.unknown()),
   sensitiveOutputs: z.array(z.string()),
   moduleVersion: z.string().nullable().default(null),

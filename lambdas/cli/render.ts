@@ -186,7 +186,12 @@ const SPINNER_MS = 100;
 const CLEAR_LINE = '\r\x1b[2K';
 
 function progressText(t: TenantView): string {
-  return `${t.tenantCode}: ${t.status}, ${t.run ? `run ${t.run.status ?? 'unknown'}` : 'no run yet'}`;
+  const run = t.run
+    ? `run ${t.run.status ?? 'unknown'}`
+    : t.queuedSince
+      ? `queued for a run slot since ${t.queuedSince}`
+      : 'no run yet';
+  return `${t.tenantCode}: ${t.status}, ${run}`;
 }
 
 export function createProgress(options: ProgressOptions): Progress {

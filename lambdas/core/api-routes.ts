@@ -46,6 +46,10 @@ export const TenantViewSchema = z
         link: z.string().optional().meta({ description: 'TFC UI URL of the run; locally, its log' }),
       })
       .nullable(),
+    queuedSince: z
+      .string()
+      .nullable()
+      .meta({ description: 'When the flow joined the admission queue, while it waits for a run slot' }),
     outputs: z.record(z.string(), z.unknown()),
     sensitiveOutputs: z.array(z.string()),
     moduleVersion: z

@@ -41,6 +41,8 @@ export interface RunProgress {
   runStatus?: string;
   /** The module version of the flow's run (the tenant's `moduleVersion` once it succeeds). */
   runModuleVersion?: string;
+  /** When the flow joined the admission queue; `null` clears it (admitted). */
+  queuedAt?: string | null;
 }
 
 export interface FlowCompletion {
@@ -208,4 +210,48 @@ export const systemClock: Clock = { now: () => new Date() };
 
 export function isoDate(clock: Clock): string {
   return clock.now().toISOString().slice(0, 10);
+}
+
+/** A flow's place in the admission queue, or the slot it holds. */
+export interface AdmissionEntry {
+  flowId: string;
+  tenantCode: string;
+  /** Order of arrival: lower tickets are admitted first. */
+  ticket: number;
+  /**
+   * `waiting` in the queue; `admitted`: holds a slot; `released`: done (the slot is free again; a late
+   * duplicate of the flow passes without a slot); `dropped`: left the queue unseen for too long (it
+   * queues again, at the back, if it comes back).
+   */
+  state: 'waiting' | 'admitted' | 'released' | 'dropped';
+  enqueuedAt: string;
+  /** When the waiting flow last asked (a heartbeat); stale entries are dropped. */
+  lastSeenAt: string;
+  admittedAt?: string;
+}
+
+/**
+ * The admission queue and its slots, shared by every flow (all actions) of one control plane. Each write is
+ * conditional, so racing flows and duplicate executions can never take more slots than the cap nor one
+ * flowId two slots. The rules (who goes next, when an entry is stale) are the use case's.
+ */
+export interface AdmissionQueue {
+  get(flowId: string): Promise<AdmissionEntry | undefined>;
+  /** Gives the flow a ticket at the back of the queue; returns the existing entry if it has one. */
+  enqueue(flowId: string, tenantCode: string, now: string): Promise<AdmissionEntry>;
+  /** Records that the waiting flow is still there. False when it is no longer waiting. */
+  heartbeat(entry: AdmissionEntry, now: string): Promise<boolean>;
+  /** Slots taken, and the first `limit` waiting entries in ticket order. */
+  head(limit: number): Promise<{ held: number; waiting: AdmissionEntry[] }>;
+  /**
+   * Moves a waiting entry into a slot if fewer than `cap` are held. `full`: no slot free; `gone`: the entry
+   * is no longer waiting (admitted by another flow, released or dropped).
+   */
+  admit(entry: AdmissionEntry, cap: number, now: string): Promise<'admitted' | 'full' | 'gone'>;
+  /** Takes a waiting entry whose heartbeat is still `entry.lastSeenAt` out of the queue. */
+  drop(entry: AdmissionEntry): Promise<boolean>;
+  /** Frees the flow's slot or queue place (whichever it has); false when it had neither. */
+  release(flowId: string, now: string): Promise<boolean>;
+  /** Every entry holding a slot. */
+  holders(): Promise<AdmissionEntry[]>;
 }

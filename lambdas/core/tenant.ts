@@ -34,6 +34,8 @@ export interface Tenant {
   runStatus?: string;
   /** The module version of the current flow's run. */
   runModuleVersion?: string;
+  /** Set while the flow waits in the admission queue for a run slot. */
+  queuedAt?: string;
   outputs?: Record<string, unknown>;
   sensitiveOutputs?: string[];
   /** The module version the last successful run applied. */
@@ -57,6 +59,8 @@ export interface TenantView {
   workspaceId: string | null;
   /** The current (or last) run; `link` is where a person can look at it. */
   run: { id: string; status: string | null; link?: string } | null;
+  /** When the flow joined the admission queue, while it waits there for a run slot; null otherwise. */
+  queuedSince: string | null;
   outputs: Record<string, unknown>;
   sensitiveOutputs: string[];
   moduleVersion: string | null;
@@ -89,6 +93,7 @@ export function toView(t: Tenant, runLink?: RunLink): TenantView {
     decommissionDate: t.decommissionDate ?? null,
     workspaceId: t.workspaceId ?? null,
     run: t.runId ? { id: t.runId, status: t.runStatus ?? null, ...(link ? { link } : {}) } : null,
+    queuedSince: t.queuedAt ?? null,
     outputs,
     sensitiveOutputs: t.sensitiveOutputs ?? [],
     moduleVersion: t.moduleVersion ?? null,

@@ -5,7 +5,8 @@ import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../core/environ
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/history';
 import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../core/run-status';
 import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../core/module-version';
-import { ConfigError, loadEnv } from '../shared/config';
+import { TFC_LIMITS } from '../core/tfc-limits';
+import { boundedInteger, ConfigError, limitSetting, loadEnv } from '../shared/config';
 import type { LocalConfig } from './control-plane';
 
 /** The local control plane's environment, read once; see the README's configuration table. */
@@ -28,12 +29,16 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
         .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
         .optional(),
       TFC_PROJECT: z.string().min(1).optional(),
-      TFC_REQUESTS_PER_SECOND: z.coerce.number().positive().default(30),
+      TFC_REQUESTS_PER_SECOND: limitSetting(TFC_LIMITS.requestsPerSecond),
+      TFC_RUNS_LIST_PER_MINUTE: limitSetting(TFC_LIMITS.runsListPerMinute),
+      TFC_MAX_CONCURRENT_RUNS: limitSetting(TFC_LIMITS.maxConcurrentRuns),
+      ADMISSION_WAIT_SECONDS: boundedInteger(TFC_LIMITS.queuedWaitSeconds).optional(),
       WEBHOOK_URL: z.url().optional(),
       HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
     },
     env,
   );
+  const waitSeconds = e.LOCAL_WAIT_SECONDS ?? (e.TFC_TOKEN ? 10 : 1);
   const tfcSet = [e.TFC_TOKEN, e.TFC_ORGANIZATION].filter(Boolean).length;
   if (tfcSet === 1) {
     throw new ConfigError(
@@ -48,6 +53,7 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
           organization: e.TFC_ORGANIZATION,
           requestsPerSecond: e.TFC_REQUESTS_PER_SECOND,
           ...(e.TFC_PROJECT ? { project: e.TFC_PROJECT } : {}),
+          runsListPerMinute: e.TFC_RUNS_LIST_PER_MINUTE,
         }
       : undefined;
   return {
@@ -57,11 +63,14 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
     moduleDir: resolve(e.TF_MODULE_DIR),
     environment: e.ENVIRONMENT_NAME,
     // Terraform Cloud counts every poll against its rate limit; the local CLI costs nothing to ask.
-    waitSeconds: e.LOCAL_WAIT_SECONDS ?? (tfc ? 10 : 1),
+    waitSeconds,
     pollBudget: e.POLL_BUDGET,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
     onRunNeedsAttention: e.ON_RUN_NEEDS_ATTENTION,
     ...(e.MODULE_VERSION_LABEL ? { moduleVersionLabel: e.MODULE_VERSION_LABEL } : {}),
+    maxConcurrentRuns: e.TFC_MAX_CONCURRENT_RUNS,
+    // A queued flow asks for a slot as often as a running one checks its run, unless told otherwise.
+    queuedWaitSeconds: e.ADMISSION_WAIT_SECONDS ?? waitSeconds,
     ...(tfc ? { tfc } : {}),
     ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
   };

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../adapters/aws-clients';
+import { DynamoDbAdmissionQueue } from '../adapters/dynamodb/admission-queue';
 import {
+  coordinationTableDefinition,
   historyTableDefinition,
   idempotencyTableDefinition,
   tenantTableDefinition,
@@ -17,8 +19,10 @@ import { staticTokenProvider } from '../adapters/tfc/token';
 import { buildOpenApiDocument } from '../core/openapi';
 import type { RunLink } from '../core/tenant';
 import { systemClock, type TerraformBackend } from '../core/ports';
+import { MemoryRateWindowStore, WindowedRateBudget } from '../core/rate-budget';
 import { makeTenantApi } from '../handlers/api/tenant-api';
 import { taskHandler } from '../handlers/flow/wiring';
+import { Admission } from '../use-cases/admission';
 import { TenantFlow, type FinalizeInput } from '../use-cases/tenant-flow';
 import { TenantRequests } from '../use-cases/tenant-requests';
 import { Decommission } from '../use-cases/decommission';
@@ -41,6 +45,10 @@ export interface LocalConfig {
   pollBudget: number;
   /** What Check does with a run that waits for a person. @default 'discard' */
   onRunNeedsAttention?: RunNeedsAttentionAction;
+  /** Admission control: runs in flight at once, all flows together. */
+  maxConcurrentRuns: number;
+  /** Seconds a queued flow waits between two admission attempts. */
+  queuedWaitSeconds: number;
   /** Terraform Cloud / Enterprise instead of the local CLI. */
   tfc?: {
     address: string;
@@ -55,6 +63,7 @@ export interface LocalConfig {
     tokens?: readonly string[];
     /** TFC project of the workspaces. @default `tenant-control-plane-<environment>` */
     project?: string;
+    runsListPerMinute: number;
   };
   /** Label in front of the module's content hash in its version. */
   moduleVersionLabel?: string;
@@ -98,7 +107,12 @@ function schedule(intervalMs: number, runNow: boolean, task: () => Promise<void>
   };
 }
 
-export const TABLES = { tenants: 'tenants', idempotency: 'idempotency', history: 'history' } as const;
+export const TABLES = {
+  tenants: 'tenants',
+  idempotency: 'idempotency',
+  history: 'history',
+  coordination: 'coordination',
+} as const;
 
 /**
  * The whole control plane on one machine: the same API routes, repository, flow tasks and ASL file as in
@@ -116,6 +130,7 @@ export async function startLocalControlPlane(
   await ensureTable(clients.dynamodb, tenantTableDefinition(TABLES.tenants));
   await ensureTable(clients.dynamodb, idempotencyTableDefinition(TABLES.idempotency));
   await ensureTable(clients.dynamodb, historyTableDefinition(TABLES.history));
+  await ensureTable(clients.dynamodb, coordinationTableDefinition(TABLES.coordination));
 
   const repository = new DynamoDbTenantRepository(clients.doc, TABLES.tenants, {
     tableName: TABLES.history,
@@ -129,12 +144,18 @@ export async function startLocalControlPlane(
   let backendName: string;
   if (config.tfc) {
     const tfc = config.tfc;
+    // One budget object for every worker and flow of this process, as the coordination table is in AWS.
+    const budget = new WindowedRateBudget({
+      store: new MemoryRateWindowStore(),
+      scope: `${new URL(tfc.address).host}/${tfc.organization}`,
+      limits: { api: tfc.requestsPerSecond, 'runs-list': tfc.runsListPerMinute },
+    });
     backends = Array.from({ length: Math.max(1, tfc.workers ?? 1) }, (_, worker) => {
       const client = new TfcClient({
         address: tfc.address,
         organization: tfc.organization,
         token: staticTokenProvider(tfc.tokens?.[worker] ?? tfc.token),
-        requestsPerSecond: tfc.requestsPerSecond,
+        budget,
       });
       return new TfcTerraformBackend(client, {
         ...tfc,
@@ -158,12 +179,20 @@ export async function startLocalControlPlane(
     backendName = 'local terraform CLI';
   }
 
+  const admission = new Admission({
+    queue: new DynamoDbAdmissionQueue(clients.doc, TABLES.coordination),
+    repository,
+    clock: systemClock,
+    maxConcurrentRuns: config.maxConcurrentRuns,
+    waitSeconds: config.queuedWaitSeconds,
+  });
   const notifier = new LocalNotifier(io.out, config.webhookUrl, io.warn);
   const flows = backends.map(
     (backend) =>
       new TenantFlow({
         repository,
         backend,
+        admission,
         notifier,
         clock: systemClock,
         pollIntervalSeconds: config.waitSeconds,
@@ -177,7 +206,9 @@ export async function startLocalControlPlane(
   const bus = new LocalBus({
     journalPath: join(config.dataDir, 'executions.jsonl'),
     waitMs: config.waitSeconds * 1000,
+    queuedWaitMs: config.queuedWaitSeconds * 1000,
     tasks: {
+      admit: taskHandler((i) => admission.admit(i)),
       trigger: taskHandler((i) => flow().trigger(i)),
       check: taskHandler((i) => flow().check(i)),
       finalize: taskHandler((i: FinalizeInput) => flow().finalize(i)),
@@ -203,7 +234,14 @@ export async function startLocalControlPlane(
   const executions = bus.resume();
   const log = { info: () => undefined, warn: (message: string) => io.warn(message) };
   const decommission = new Decommission({ repository, requests, clock: systemClock, log });
-  const reconciler = new Reconciler({ repository, publisher: bus, inspector: bus, clock: systemClock, log });
+  const reconciler = new Reconciler({
+    repository,
+    publisher: bus,
+    inspector: bus,
+    clock: systemClock,
+    log,
+    admission,
+  });
   const sweeps = [
     // Same schedules as in AWS: the decommission sweep daily (and once at start), the reconciler often.
     schedule(24 * 3600_000, true, async () => {

@@ -40,6 +40,8 @@ export interface LocalBusOptions {
   tasks: FlowTasks;
   /** How long each Wait state lasts locally, in milliseconds. */
   waitMs: number;
+  /** How long the Queued state lasts locally, in milliseconds. @default waitMs */
+  queuedWaitMs?: number;
   onExecutionEnd?: (record: ExecutionRecord, execution: LocalExecution) => void;
   onError?: (record: ExecutionRecord, error: unknown) => void;
   /** Told about journal lines that could not be read (and where they were moved). */
@@ -112,6 +114,7 @@ export class LocalBus implements EventPublisher, ExecutionInspector {
     const done = executeFlow(flowInput(record.action, record.detail), this.options.tasks, {
       executionId: record.executionId,
       waitMs: this.options.waitMs,
+      ...(this.options.queuedWaitMs === undefined ? {} : { queuedWaitMs: this.options.queuedWaitMs }),
       signal: this.abort.signal,
     }).then(async (execution) => {
       if (execution.status === 'aborted') return;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FlowInput } from '../core/flows';
+import type { AdmissionRef, AdmitInput } from '../use-cases/admission';
 import type {
   CheckInput,
   FinalizeInput,
@@ -34,6 +35,7 @@ export const DEFINITION_PATH = join(__dirname, '..', '..', 'statemachines', 'ten
 
 /** The placeholders of the shared definition; the CDK fills them with function ARNs. */
 export const DEFINITION_PLACEHOLDERS = [
+  'AdmitFunctionArn',
   'TriggerFunctionArn',
   'CheckFunctionArn',
   'FinalizeFunctionArn',
@@ -60,6 +62,7 @@ function sharedMachine(): Promise<StateMachine> {
 }
 
 export interface FlowTasks {
+  admit(input: AdmitInput): Promise<AdmissionRef>;
   trigger(input: TriggerInput): Promise<RunRef>;
   check(input: CheckInput): Promise<RunRef>;
   finalize(input: FinalizeInput): Promise<FinalizeResult>;
@@ -69,6 +72,8 @@ export interface LocalExecutionOptions {
   executionId: string;
   /** Milliseconds each Wait state lasts instead of its SecondsPath. */
   waitMs: number;
+  /** Milliseconds the Queued state lasts instead of its SecondsPath. @default waitMs */
+  queuedWaitMs?: number;
   /** Milliseconds between retries instead of the definition's backoff (tests). @default the definition's */
   retryMs?: number;
   /** Stops the execution where it is (a shutdown); it ends `aborted`. */
@@ -98,16 +103,19 @@ export async function executeFlow(
     context: { Execution: { Id: options.executionId } },
     overrides: {
       taskResourceLocalHandlers: {
+        Admit: (i) => tasks.admit(i as unknown as AdmitInput) as unknown as Promise<JSONValue>,
         Trigger: (i) => tasks.trigger(i as unknown as TriggerInput) as unknown as Promise<JSONValue>,
         Check: (i) => tasks.check(i as unknown as CheckInput) as unknown as Promise<JSONValue>,
         Finalize: (i) =>
           tasks.finalize((i as unknown as { input: FinalizeInput }).input) as unknown as Promise<JSONValue>,
       },
-      waitTimeOverrides: { Wait: options.waitMs },
+      waitTimeOverrides: { Wait: options.waitMs, Queued: options.queuedWaitMs ?? options.waitMs },
       // Without an override, retries back off as the definition says (interval, rate, jitter).
       ...(retryMs === undefined
         ? {}
-        : { retryIntervalOverrides: { Trigger: retryMs, Check: retryMs, Finalize: retryMs } }),
+        : {
+            retryIntervalOverrides: { Admit: retryMs, Trigger: retryMs, Check: retryMs, Finalize: retryMs },
+          }),
     },
   });
   const onAbort = () => execution.abort();

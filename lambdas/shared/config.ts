@@ -21,3 +21,14 @@ export function loadEnv<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEn
 }
 
 export const nonEmpty = z.string().min(1, 'is required');
+
+/** An integer setting within the documented bounds of a `LimitSetting` (core/tfc-limits.ts). */
+export function boundedInteger(setting: { min: number; max: number }) {
+  const rule = `must be an integer from ${setting.min} to ${setting.max}`;
+  return z.coerce.number({ error: rule }).int(rule).min(setting.min, rule).max(setting.max, rule);
+}
+
+/** {@link boundedInteger} with the setting's default. */
+export function limitSetting(setting: { min: number; max: number; default: number }) {
+  return boundedInteger(setting).default(setting.default);
+}

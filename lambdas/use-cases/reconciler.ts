@@ -1,6 +1,9 @@
 import { ACTIONS, FAILURE_EVENT, FLOWS } from '../core/flows';
+import { isInProgress } from '../core/lifecycle';
+import { parseTenantCode } from '../core/tenant-code';
 import type { Clock, EventPublisher, LifecycleNotifier, TenantRepository } from '../core/ports';
 import type { Tenant, TenantError } from '../core/tenant';
+import type { Admission } from './admission';
 import { silentLog, type OpsLog } from './decommission';
 
 /**
@@ -36,10 +39,14 @@ export interface ReconcileSummary {
   left: Array<{ tenantCode: string; reason: LeftReason }>;
   /** Tenants the reconciler could not handle this time (it tries again on its next run). */
   errors: Array<{ tenantCode: string; error: string }>;
+  /** Flows whose run slot the reconciler freed: failed here, or no longer owning their tenant. */
+  releasedSlots?: string[];
 }
 
 export interface ReconcilerDeps {
-  repository: Pick<TenantRepository, 'listInProgress' | 'releaseClaim' | 'failLostFlow'>;
+  repository: Pick<TenantRepository, 'listInProgress' | 'releaseClaim' | 'failLostFlow' | 'get'>;
+  /** Admission control, whose slots lost flows hold. @default none */
+  admission?: Pick<Admission, 'release' | 'releaseOrphans'>;
   /** Publishes on each action's own bus. */
   publisher: EventPublisher;
   inspector: ExecutionInspector;
@@ -112,6 +119,14 @@ export class Reconciler {
         nextToken = page.nextToken;
       } while (nextToken);
     }
+    if (this.deps.admission) {
+      // A flow that lost its tenant (failed above, or superseded) never reaches Finalize to free its slot.
+      const orphans = await this.deps.admission.releaseOrphans(async (entry) => {
+        const tenant = await this.deps.repository.get(parseTenantCode(entry.tenantCode));
+        return tenant?.flowId === entry.flowId && isInProgress(tenant.status);
+      });
+      summary.releasedSlots = [...(summary.releasedSlots ?? []), ...orphans];
+    }
     this.log.info('reconciler finished', { ...summary });
     return summary;
   }
@@ -140,6 +155,9 @@ export class Reconciler {
       }
       summary.failed.push(tenantCode);
       this.log.warn('failed a lost flow', { tenantCode, flowId: tenant.flowId, lastError });
+      if (await this.deps.admission?.release(tenant.flowId)) {
+        summary.releasedSlots = [...(summary.releasedSlots ?? []), tenant.flowId];
+      }
       await this.deps.notifier?.notify({
         event: FAILURE_EVENT,
         tenantCode,

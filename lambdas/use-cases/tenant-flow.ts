@@ -72,6 +72,8 @@ export interface TenantFlowDeps {
   pollBudget: number;
   /** What Check does with a run that waits for a person. @default 'discard' */
   onRunNeedsAttention?: RunNeedsAttentionAction;
+  /** Admission control: finalize frees the flow's run slot. @default no admission control */
+  admission?: { release(flowId: string): Promise<unknown> };
   /** Reports what finalize decided (metrics); optional. */
   onFinalized?: (tenant: Tenant, event: string) => void;
 }
@@ -231,6 +233,13 @@ export class TenantFlow {
   }
 
   public async finalize(input: FinalizeInput): Promise<FinalizeResult> {
+    const result = await this.complete(input);
+    // The run is over (or never started): its slot goes to the next flow in the queue.
+    await this.deps.admission?.release(input.flowId);
+    return result;
+  }
+
+  private async complete(input: FinalizeInput): Promise<FinalizeResult> {
     const code = parseTenantCode(input.tenantCode);
     const completion = await this.decide(code, input);
     let tenant: Tenant;

@@ -222,6 +222,18 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
     return this.bindTable(table, { access: 'append', envVar: 'HISTORY_TABLE_NAME' });
   }
 
+  /**
+   * Sets the table's name in `envVar` and grants exactly `actions` on that table: not its indexes, not a
+   * customer-managed key (the table must not have one).
+   */
+  public bindTableActions(table: TableBase, envVar: string, actions: readonly string[]): this {
+    if (table.encryptionKey)
+      throw new Error(`${this.node.path}: bindTableActions needs a table without a customer-managed key`);
+    this.addEnvironment(envVar, table.tableName);
+    table.grants.actions(this, ...actions);
+    return this;
+  }
+
   /** Sets the bus name in `envVar` and grants events:PutEvents on that bus only. */
   public bindEventBus(bus: IEventBus, envVar: string): this {
     this.addEnvironment(envVar, bus.eventBusName);

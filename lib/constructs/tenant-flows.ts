@@ -12,6 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ACTIONS, type Action } from '../../lambdas/core/flows';
+import { checkLimit, TFC_LIMITS } from '../../lambdas/core/tfc-limits';
 import { acknowledge } from '../nag';
 import { projectPath } from '../paths';
 import {
@@ -24,7 +25,30 @@ import {
 export const FLOW_DEFINITION_FILE = 'statemachines/tenant-flow.asl.json';
 
 /** Where the three state machines are wired to the Lambda functions: the definition's only placeholders. */
-export const FLOW_SUBSTITUTIONS = ['TriggerFunctionArn', 'CheckFunctionArn', 'FinalizeFunctionArn'] as const;
+export const FLOW_SUBSTITUTIONS = [
+  'AdmitFunctionArn',
+  'TriggerFunctionArn',
+  'CheckFunctionArn',
+  'FinalizeFunctionArn',
+] as const;
+
+/**
+ * What each function does on the coordination table, and nothing more: the request budget's windows are
+ * one conditional UpdateItem; admission reads the queue (GetItem, Query) and moves entries in transactions
+ * of Put/Update/Delete; releasing a slot is a transaction of Update/Delete after a GetItem.
+ */
+export const COORDINATION_ACTIONS = {
+  rateBudget: ['dynamodb:UpdateItem'],
+  admit: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+  release: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  reconcile: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const;
 
 /**
  * The Terraform module the trigger uploads to TFC ships inside its bundle, at `TF_MODULE_DIR`; the
@@ -69,9 +93,40 @@ export interface TfcSettings {
   readonly moduleVersionLabel?: string;
 }
 
+/** Terraform Cloud's limits the flows stay within (bounds and defaults: lambdas/core/tfc-limits.ts). */
+export interface TfcLimits {
+  /**
+   * Runs in flight at once for the organization (admission control), all flows together.
+   * @default 10
+   */
+  readonly maxConcurrentRuns?: number;
+  /**
+   * Requests per second of the TFC user, shared by every flow function.
+   * @default 30
+   */
+  readonly requestsPerSecond?: number;
+  /**
+   * Runs-list requests per minute of the TFC user.
+   * @default 30
+   */
+  readonly runsListPerMinute?: number;
+  /**
+   * Wait of a queued flow between two admission attempts.
+   * @default Duration.seconds(20)
+   */
+  readonly admissionWait?: Duration;
+}
+
 export interface TenantFlowsProps {
   /** The tenant table, read and written by every step. */
   readonly table: TableBase;
+  /** The coordination table: the request budget and the admission queue. */
+  readonly coordinationTable: TableBase;
+  /**
+   * Terraform Cloud's limits.
+   * @default - the defaults of each limit
+   */
+  readonly limits?: TfcLimits;
   /** The secret holding the TFC API token. */
   readonly tokenSecret: ISecret;
   /** Where finalize publishes lifecycle events. */
@@ -99,10 +154,11 @@ export interface TenantFlowsProps {
 
 /**
  * The three flows. Their state machines share one definition file and one set of functions (trigger,
- * check, finalize); they differ only by the constants each bus rule injects into the execution input.
+ * check, finalize, and admit before them); they differ only by the constants each bus rule injects into the execution input.
  */
 export class TenantFlows extends Construct {
   public readonly stateMachines: Readonly<Record<Action, StateMachine>>;
+  public readonly admit: ControlPlaneFunction;
   public readonly trigger: ControlPlaneFunction;
   public readonly check: ControlPlaneFunction;
   public readonly finalize: ControlPlaneFunction;
@@ -117,7 +173,20 @@ export class TenantFlows extends Construct {
 
     // One flow configuration for the three steps: trigger sets the first wait and the budget, check the
     // next waits, finalize names both in the reason of a flow that ran out of polls.
+    const limits = props.limits ?? {};
+    const limit = (name: keyof typeof TFC_LIMITS, value: number | undefined): string => {
+      const setting = TFC_LIMITS[name];
+      const key = name === 'queuedWaitSeconds' ? 'limits.admissionWait (seconds)' : `limits.${name}`;
+      return String(checkLimit(setting, `${this.node.path}: ${key}`, value ?? setting.default));
+    };
+    const admissionEnvironment = {
+      [TFC_LIMITS.maxConcurrentRuns.env]: limit('maxConcurrentRuns', limits.maxConcurrentRuns),
+      [TFC_LIMITS.queuedWaitSeconds.env]: limit('queuedWaitSeconds', limits.admissionWait?.toSeconds()),
+    };
     const flowEnvironment = {
+      ...admissionEnvironment,
+      [TFC_LIMITS.requestsPerSecond.env]: limit('requestsPerSecond', limits.requestsPerSecond),
+      [TFC_LIMITS.runsListPerMinute.env]: limit('runsListPerMinute', limits.runsListPerMinute),
       TFC_ADDRESS: props.tfc.address ?? 'https://app.terraform.io',
       TFC_ORGANIZATION: props.tfc.organization,
       ENVIRONMENT_NAME: props.environmentName,
@@ -133,6 +202,18 @@ export class TenantFlows extends Construct {
       })
         .bindTable(props.table, { access: 'readWrite' })
         .bindSecret(props.tokenSecret, 'TFC_TOKEN_SECRET_ARN');
+    const coordination = 'COORDINATION_TABLE_NAME';
+
+    // Claims the flow and queues it; it never calls TFC, so it gets neither the token nor the budget.
+    this.admit = new ControlPlaneFunction(this, 'Admit', {
+      entry: 'lambdas/handlers/flow/admit.ts',
+      description: 'Admission control: gives the flow a run slot or a place in the queue',
+      timeout: Duration.seconds(30),
+      logRetention,
+      environment: admissionEnvironment,
+    })
+      .bindTable(props.table, { access: 'read', alsoAllow: ['dynamodb:UpdateItem'] })
+      .bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.admit);
 
     // Function timeouts stay below the Task's TimeoutSeconds in the definition, so a retried task never
     // overlaps an invocation that is still running.
@@ -147,19 +228,24 @@ export class TenantFlows extends Construct {
         ...(props.tfc.awsRunRoleArn ? { TFC_AWS_RUN_ROLE_ARN: props.tfc.awsRunRoleArn } : {}),
       },
       bundledDirectories: [TERRAFORM_MODULE_BUNDLE],
-    });
+    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.rateBudget);
     this.check = step('Check', {
       entry: 'lambdas/handlers/flow/check.ts',
       description: 'Reads the Terraform run and classifies it',
       timeout: Duration.seconds(90),
-    });
+    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.rateBudget);
     this.finalize = step('Finalize', {
       entry: 'lambdas/handlers/flow/finalize.ts',
-      description: 'Records the outcome of the flow and publishes the lifecycle event',
+      description: 'Records the outcome of the flow, frees its run slot and publishes the lifecycle event',
       timeout: Duration.seconds(240),
-    }).bindTopic(props.lifecycleTopic);
+    })
+      .bindTopic(props.lifecycleTopic)
+      .bindTableActions(props.coordinationTable, coordination, [
+        ...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release]),
+      ]);
 
     const substitutions: Record<(typeof FLOW_SUBSTITUTIONS)[number], string> = {
+      AdmitFunctionArn: this.admit.function.functionArn,
       TriggerFunctionArn: this.trigger.function.functionArn,
       CheckFunctionArn: this.check.function.functionArn,
       FinalizeFunctionArn: this.finalize.function.functionArn,
@@ -181,7 +267,7 @@ export class TenantFlows extends Construct {
           includeExecutionData: false,
         },
       });
-      // The definition string hides the tasks from CDK: grant exactly the three functions, unqualified.
+      // The definition string hides the tasks from CDK: grant exactly the four functions, unqualified.
       machine.addToRolePolicy(
         new PolicyStatement({
           actions: ['lambda:InvokeFunction'],
@@ -191,7 +277,7 @@ export class TenantFlows extends Construct {
       acknowledge(machine.role, {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing (xray:PutTraceSegments, GetSamplingRules) support no resource-level permissions; lambda:InvokeFunction names the three flow functions.',
+          'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing (xray:PutTraceSegments, GetSamplingRules) support no resource-level permissions; lambda:InvokeFunction names the four flow functions.',
       });
       machines[action] = machine;
     }

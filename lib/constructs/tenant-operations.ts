@@ -13,12 +13,18 @@ import {
 } from '../../lambdas/use-cases/reconciler';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { ControlPlaneFunction } from './control-plane-function';
+import { COORDINATION_ACTIONS } from './tenant-flows';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { BUS_ENV_VARS } from './private-api';
 
 export interface TenantOperationsProps {
   /** The tenant table. */
   readonly table: TableBase;
+  /**
+   * The coordination table, where the reconciler frees the run slots of lost flows.
+   * @default - the reconciler frees no run slots
+   */
+  readonly coordinationTable?: TableBase;
   /** Each action's request bus. */
   readonly buses: Readonly<Record<Action, IEventBus>>;
   /** Each action's state machine, whose executions the reconciler inspects. */
@@ -95,6 +101,13 @@ export class TenantOperations extends Construct {
       },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     }).bindTable(props.table, { access: 'readWrite' });
+    if (props.coordinationTable) {
+      this.reconciler.bindTableActions(
+        props.coordinationTable,
+        'COORDINATION_TABLE_NAME',
+        COORDINATION_ACTIONS.reconcile,
+      );
+    }
     if (props.lifecycleTopic) this.reconciler.bindTopic(props.lifecycleTopic);
     for (const action of ACTIONS) {
       this.reconciler.bindEventBus(props.buses[action], BUS_ENV_VARS[action]);

@@ -2,7 +2,12 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { HISTORY_TABLE, IDEMPOTENCY_TABLE, TENANT_TABLE } from '../../lambdas/adapters/dynamodb/table-schema';
+import {
+  COORDINATION_TABLE,
+  HISTORY_TABLE,
+  IDEMPOTENCY_TABLE,
+  TENANT_TABLE,
+} from '../../lambdas/adapters/dynamodb/table-schema';
 
 export interface TenantTablesProps {
   /**
@@ -36,6 +41,13 @@ export class TenantTables extends Construct {
    * describes. Point-in-time recovery, deletion protection, retained: it is the audit trail.
    */
   public readonly history: Table;
+  /**
+   * The TFC request budget's windows and the admission queue and slots, shared by every flow function.
+   * Encrypted with an AWS owned key: its items are flow ids, tenant codes and counters, no tenant data,
+   * and every flow request touches it (a customer-managed key would add a KMS call to each). Destroyed
+   * with the stack: a new stack starts with an empty queue and no slots held.
+   */
+  public readonly coordination: Table;
 
   public constructor(scope: Construct, id: string, props: TenantTablesProps) {
     super(scope, id);
@@ -74,6 +86,16 @@ export class TenantTables extends Construct {
       ...common,
       partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: AttributeType.STRING },
       timeToLiveAttribute: IDEMPOTENCY_TABLE.ttlAttribute,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.coordination = new Table(this, 'Coordination', {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.DEFAULT,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      partitionKey: { name: COORDINATION_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: COORDINATION_TABLE.sortKey, type: AttributeType.STRING },
+      timeToLiveAttribute: COORDINATION_TABLE.ttlAttribute,
       removalPolicy: RemovalPolicy.DESTROY,
     });
   }

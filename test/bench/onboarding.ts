@@ -124,6 +124,8 @@ class Bench {
         environment: 'bench',
         waitSeconds: options.waitSeconds,
         pollBudget: 600,
+        maxConcurrentRuns: TFC_RUN_CAP,
+        queuedWaitSeconds: options.waitSeconds,
         tfc: {
           address: fake.url,
           token: tokenOf(0),
@@ -131,6 +133,7 @@ class Bench {
           workers,
           organization: ORGANIZATION,
           requestsPerSecond: TFC_RATE_LIMIT,
+          runsListPerMinute: 30,
         },
       },
       {

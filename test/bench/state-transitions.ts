@@ -91,11 +91,13 @@ export async function stateTransitions(options: TransitionOptions, scope: Scope)
         backend: harness.backend,
         notifier: harness.notifier,
         clock,
+        admission: harness.admission,
         pollIntervalSeconds: AWS_POLL_INTERVAL_SECONDS,
         pollBudget: AWS_POLL_BUDGET,
       });
       let checks = 0;
       const tasks: FlowTasks = {
+        admit: taskHandler((i) => harness.admission.admit(i)),
         trigger: taskHandler((i) => flow.trigger(i)),
         check: taskHandler((i: CheckInput) => {
           // The Wait state before this Check lasted `run.waitSeconds` in AWS: let that much time pass.

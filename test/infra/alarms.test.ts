@@ -70,7 +70,7 @@ describe('alarms', () => {
   it('notifies an encrypted alarm topic with an email subscription, CloudWatch allowed to use its key', () => {
     const topic = cp.alarms.topic;
     if (!topic) throw new Error('alarmEmail creates a topic');
-    expect(alarms.length).toBe(3 * 2 + 5 + 11 + 1 + 1);
+    expect(alarms.length).toBe(3 * 2 + 5 + 12 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([ref(topic)]);
       expect(alarm.Properties.OKActions).toEqual([ref(topic)]);

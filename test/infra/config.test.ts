@@ -30,6 +30,10 @@ describe('app configuration from cdk context', () => {
       pollIntervalSeconds: 120,
       pollBudget: 90,
       onRunNeedsAttention: 'discard',
+      tfcMaxConcurrentRuns: 10,
+      tfcRequestsPerSecond: 30,
+      tfcRunsListPerMinute: 30,
+      admissionWaitSeconds: 20,
       logRetentionDays: RetentionDays.ONE_MONTH,
       ssmVpcEndpoints: true,
       adminHost: true,
@@ -104,6 +108,44 @@ describe('app configuration from cdk context', () => {
       expect.stringMatching(/^ssmVpcEndpoints must be true or false/),
     ]);
     expect(() => from({})).toThrow(/invalid cdk context:\n {2}- environmentName is required/);
+  });
+
+  describe('Terraform Cloud limits', () => {
+    it('pass through to the stack as tfcLimits', () => {
+      const config = from({
+        environmentName: 'prod',
+        tfcOrganization: 'acme',
+        tfcMaxConcurrentRuns: '3',
+        tfcRequestsPerSecond: 20,
+        tfcRunsListPerMinute: '15',
+        admissionWaitSeconds: 45,
+      });
+      expect(controlPlaneStackProps(config).tfcLimits).toEqual({
+        maxConcurrentRuns: 3,
+        requestsPerSecond: 20,
+        runsListPerMinute: 15,
+        admissionWait: Duration.seconds(45),
+      });
+    });
+
+    it.each([
+      ['tfcMaxConcurrentRuns', '0', 1, 1000],
+      ['tfcMaxConcurrentRuns', '-3', 1, 1000],
+      ['tfcMaxConcurrentRuns', '2.5', 1, 1000],
+      ['tfcMaxConcurrentRuns', 'ten', 1, 1000],
+      ['tfcMaxConcurrentRuns', 100000, 1, 1000],
+      ['tfcRequestsPerSecond', '1', 2, 1000],
+      ['tfcRequestsPerSecond', '30.5', 2, 1000],
+      ['tfcRequestsPerSecond', 5000, 2, 1000],
+      ['tfcRunsListPerMinute', '0', 2, 1000],
+      ['tfcRunsListPerMinute', 'lots', 2, 1000],
+      ['admissionWaitSeconds', '0', 1, 900],
+      ['admissionWaitSeconds', 3600, 1, 900],
+    ])('refuse %s = %p, naming it and its bounds', (key, value, min, max) => {
+      expect(problemsOf({ environmentName: 'prod', tfcOrganization: 'acme', [key]: value })).toEqual([
+        `${key} must be an integer from ${min} to ${max}, got '${String(value)}'`,
+      ]);
+    });
   });
 
   describe('dynamic provider credentials', () => {

@@ -35,11 +35,12 @@ describe('tenant flows', () => {
     expect(new Set(machines.map((m) => JSON.stringify(m.Properties.DefinitionString))).size).toBe(1);
   });
 
-  it('substitutes the same three functions, the definition’s only placeholders, into all three', () => {
+  it('substitutes the same four functions, the definition’s only placeholders, into all three', () => {
     const placeholders = [...new Set([...definitionFile.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))].sort();
     expect(placeholders).toEqual([...FLOW_SUBSTITUTIONS].sort());
     for (const machine of machines) {
       expect(machine.Properties.DefinitionSubstitutions).toEqual({
+        AdmitFunctionArn: arnOf(cp.flows.admit.function),
         TriggerFunctionArn: arnOf(cp.flows.trigger.function),
         CheckFunctionArn: arnOf(cp.flows.check.function),
         FinalizeFunctionArn: arnOf(cp.flows.finalize.function),
@@ -76,11 +77,28 @@ describe('tenant flows', () => {
     expect(tooLong).toThrow(/must be shorter than the flow timeout/);
   });
 
-  it('lets each state machine role invoke only the three flow functions', () => {
+  it('refuses Terraform Cloud limits out of bounds at synthesis, naming the limit', () => {
+    const withLimits = (tfcLimits: object) => () =>
+      new TenantControlPlane(new Stack(testApp(), 'Limits'), 'ControlPlane', { ...BASE_PROPS, tfcLimits });
+    expect(withLimits({ maxConcurrentRuns: 0 })).toThrow(
+      /limits\.maxConcurrentRuns must be an integer from 1 to 1000, got 0/,
+    );
+    expect(withLimits({ requestsPerSecond: 1.5 })).toThrow(
+      /limits\.requestsPerSecond must be an integer from 2/,
+    );
+    expect(withLimits({ runsListPerMinute: 10_000 })).toThrow(/limits\.runsListPerMinute must be an integer/);
+    expect(withLimits({ admissionWait: Duration.hours(1) })).toThrow(
+      /limits\.admissionWait \(seconds\) must be/,
+    );
+    expect(withLimits({ maxConcurrentRuns: 3, requestsPerSecond: 20 })).not.toThrow();
+  });
+
+  it('lets each state machine role invoke only the four flow functions', () => {
     for (const action of ACTIONS) {
       const statements = roleStatements(template, cp.flows.stateMachines[action].role);
       expect(actionsOf(statements).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
       expect(resourcesFor(statements, 'lambda:InvokeFunction')).toEqual([
+        arnOf(cp.flows.admit.function),
         arnOf(cp.flows.trigger.function),
         arnOf(cp.flows.check.function),
         arnOf(cp.flows.finalize.function),
@@ -131,9 +149,10 @@ describe('tenant flows', () => {
     const definition = JSON.parse(definitionFile) as { States: Record<string, { TimeoutSeconds?: number }> };
     const timeoutOf = (fn: typeof cp.flows.trigger) =>
       resource(template, 'AWS::Lambda::Function', logicalId(fn.function)).Properties.Timeout as number;
+    expect(timeoutOf(cp.flows.admit)).toBeLessThan(definition.States.Admit?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.trigger)).toBeLessThan(definition.States.Trigger?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.check)).toBeLessThan(definition.States.Check?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.finalize)).toBeLessThan(definition.States.Finalize?.TimeoutSeconds ?? 0);
-    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(11);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(12);
   });
 });

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { BUS_ENV } from '../../lambdas/handlers/api/wiring';
 import { BUS_ENV_VARS, ControlPlaneFunction, FUNCTION_RUNTIME, TERRAFORM_MODULE_BUNDLE } from '../../lib';
+import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
 import {
   type PolicyStatementJson,
   actionsOf,
@@ -66,7 +67,7 @@ const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
   it('gives every function the same defaults: newest Node.js, ARM64, tracing, source maps, Powertools', () => {
-    expect(Object.keys(functions)).toHaveLength(11);
+    expect(Object.keys(functions)).toHaveLength(12);
     for (const name of Object.keys(functions)) {
       const props = lambda(name);
       expect(props).toMatchObject({
@@ -94,7 +95,7 @@ describe('the Lambda construct', () => {
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
     const roles = new Set(Object.values(functions).map((fn) => logicalId(fn.role)));
-    expect(roles.size).toBe(11);
+    expect(roles.size).toBe(12);
     for (const [name, fn] of Object.entries(functions)) {
       const role = resource(template, 'AWS::IAM::Role', logicalId(fn.role)).Properties;
       expect(role.ManagedPolicyArns).toBeUndefined();
@@ -122,6 +123,11 @@ describe('the Lambda construct', () => {
       'POLL_INTERVAL_SECONDS',
       'POLL_BUDGET',
       'ON_RUN_NEEDS_ATTENTION',
+      'COORDINATION_TABLE_NAME',
+      'TFC_MAX_CONCURRENT_RUNS',
+      'ADMISSION_WAIT_SECONDS',
+      'TFC_REQUESTS_PER_SECOND',
+      'TFC_RUNS_LIST_PER_MINUTE',
     ];
     const history = ['HISTORY_TABLE_NAME', 'HISTORY_RETENTION_DAYS'];
     const links = ['TFC_ADDRESS', 'TFC_ORGANIZATION', 'ENVIRONMENT_NAME'];
@@ -133,6 +139,13 @@ describe('the Lambda construct', () => {
       getTenant: ['TABLE_NAME', ...links],
       listTenants: ['TABLE_NAME', ...links],
       getTenantHistory: ['TABLE_NAME', 'HISTORY_TABLE_NAME', ...links],
+      admit: [
+        'TABLE_NAME',
+        ...history,
+        'COORDINATION_TABLE_NAME',
+        'TFC_MAX_CONCURRENT_RUNS',
+        'ADMISSION_WAIT_SECONDS',
+      ],
       trigger: [...tfc, ...history, 'TF_MODULE_DIR'],
       check: [...tfc, ...history],
       finalize: [...tfc, ...history, 'TOPIC_ARN'],
@@ -146,6 +159,7 @@ describe('the Lambda construct', () => {
         'RECONCILE_REPUBLISH_AFTER_SECONDS',
         'RECONCILE_FAIL_AFTER_SECONDS',
         'TOPIC_ARN',
+        'COORDINATION_TABLE_NAME',
       ],
     };
     for (const [name, variables] of Object.entries(expected)) {
@@ -193,6 +207,7 @@ describe('least privilege, per function', () => {
       'createTenant',
       'updateTenant',
       'deleteTenant',
+      'admit',
       'trigger',
       'check',
       'finalize',
@@ -243,6 +258,46 @@ describe('least privilege, per function', () => {
       ]);
     }
     expect(resourcesFor(statementsOf('finalize'), 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
+  });
+
+  it('lets admit read and update tenants (no TFC token) and queue flows on the coordination table', () => {
+    const statements = statementsOf('admit');
+    expect(actionsOf(statements)).toEqual(
+      sorted(
+        BASE,
+        READ,
+        [...COORDINATION_ACTIONS.admit],
+        ['dynamodb:UpdateItem', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      ),
+    );
+    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual(
+      expect.arrayContaining([arnOf(cp.tables.coordination), arnOf(cp.tables.history)]),
+    );
+    expect(resourcesFor(statements, 'dynamodb:DeleteItem')).toEqual([arnOf(cp.tables.coordination)]);
+  });
+
+  it('grants on the coordination table only the actions each function calls there, to those functions only', () => {
+    const coordination = JSON.stringify(arnOf(cp.tables.coordination));
+    const onCoordination = (name: Name) =>
+      statementsOf(name)
+        .filter((s) => JSON.stringify(s.Resource).includes(coordination))
+        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+        .sort();
+    expect(onCoordination('admit')).toEqual([...COORDINATION_ACTIONS.admit].sort());
+    expect(onCoordination('trigger')).toEqual(['dynamodb:UpdateItem']);
+    expect(onCoordination('check')).toEqual(['dynamodb:UpdateItem']);
+    expect(onCoordination('finalize')).toEqual([...COORDINATION_ACTIONS.release].sort());
+    expect(onCoordination('reconciler')).toEqual([...COORDINATION_ACTIONS.reconcile].sort());
+    for (const name of [
+      'createTenant',
+      'updateTenant',
+      'deleteTenant',
+      'getTenant',
+      'listTenants',
+      'decommission',
+    ] as const) {
+      expect(onCoordination(name)).toEqual([]);
+    }
   });
 
   it('lets decommission read, update (never put or delete tenants), append history and publish to the delete bus only', () => {

@@ -1,4 +1,8 @@
-import { IDEMPOTENCY_TABLE, TENANT_TABLE } from '../../lambdas/adapters/dynamodb/table-schema';
+import {
+  COORDINATION_TABLE,
+  IDEMPOTENCY_TABLE,
+  TENANT_TABLE,
+} from '../../lambdas/adapters/dynamodb/table-schema';
 import { arnOf, logicalId, resource, synthStack } from './support';
 
 const { stack, template } = synthStack();
@@ -59,5 +63,19 @@ describe('tables', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     expect(idempotency.Properties.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('keeps the rate budget and admission queue in a coordination table of their own, expiring by TTL', () => {
+    const coordination = resource(template, 'AWS::DynamoDB::Table', logicalId(cp.tables.coordination));
+    expect(coordination.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: COORDINATION_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: COORDINATION_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: COORDINATION_TABLE.ttlAttribute, Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(coordination.Properties.GlobalSecondaryIndexes).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ensureTable, LOCAL_AWS } from '../../lambdas/local/dynamodb-local';
 import {
+  coordinationTableDefinition,
   historyTableDefinition,
   idempotencyTableDefinition,
   tenantTableDefinition,
@@ -15,6 +16,8 @@ export interface TestTables {
   tenantTable: string;
   idempotencyTable: string;
   historyTable: string;
+  /** Rate budget windows and the admission queue. */
+  coordinationTable: string;
   drop(): Promise<void>;
 }
 
@@ -27,19 +30,23 @@ export async function createTestTables(): Promise<TestTables> {
   const tenantTable = `tenants-${suffix}`;
   const idempotencyTable = `idempotency-${suffix}`;
   const historyTable = `history-${suffix}`;
+  const coordinationTable = `coordination-${suffix}`;
   await ensureTable(client, tenantTableDefinition(tenantTable));
   await ensureTable(client, idempotencyTableDefinition(idempotencyTable));
   await ensureTable(client, historyTableDefinition(historyTable));
+  await ensureTable(client, coordinationTableDefinition(coordinationTable));
   return {
     client,
     doc: documentClient(client),
     tenantTable,
     idempotencyTable,
     historyTable,
+    coordinationTable,
     drop: async () => {
       await client.send(new DeleteTableCommand({ TableName: tenantTable }));
       await client.send(new DeleteTableCommand({ TableName: idempotencyTable }));
       await client.send(new DeleteTableCommand({ TableName: historyTable }));
+      await client.send(new DeleteTableCommand({ TableName: coordinationTable }));
       client.destroy();
     },
   };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TfcTerraformBackend } from '../../lambdas/adapters/tfc/backend';
 import { TfcClient } from '../../lambdas/adapters/tfc/client';
 import { staticTokenProvider } from '../../lambdas/adapters/tfc/token';
+import { DynamoDbAdmissionQueue } from '../../lambdas/adapters/dynamodb/admission-queue';
 import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
 import { flowInput, type Action, type TenantRequestDetail } from '../../lambdas/core/flows';
 import {
@@ -13,6 +14,7 @@ import {
 import type { RunNeedsAttentionAction } from '../../lambdas/core/run-status';
 import { taskHandler } from '../../lambdas/handlers/flow/wiring';
 import { executeFlow, type FlowTasks } from '../../lambdas/local/state-machine';
+import { Admission } from '../../lambdas/use-cases/admission';
 import { TenantFlow, type FinalizeInput } from '../../lambdas/use-cases/tenant-flow';
 import { TenantRequests } from '../../lambdas/use-cases/tenant-requests';
 import type { TestTables } from './dynamodb';
@@ -39,11 +41,21 @@ export interface FlowHarnessOptions {
   /** Wraps the TFC backend, e.g. to simulate a crash right after a call succeeded. */
   wrapBackend?: (backend: TerraformBackend) => TerraformBackend;
   onRunNeedsAttention?: RunNeedsAttentionAction;
+  /** Admission control: runs in flight at once. @default 10 */
+  maxConcurrentRuns?: number;
 }
 
 export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarnessOptions = {}) {
   const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
     tableName: tables.historyTable,
+  });
+  const admissionQueue = new DynamoDbAdmissionQueue(tables.doc, tables.coordinationTable);
+  const admission = new Admission({
+    queue: admissionQueue,
+    repository,
+    clock: systemClock,
+    maxConcurrentRuns: options.maxConcurrentRuns ?? 10,
+    waitSeconds: 1,
   });
   const client = new TfcClient({
     address: fake.url,
@@ -65,11 +77,13 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     backend: options.wrapBackend ? options.wrapBackend(backend) : backend,
     notifier,
     clock: systemClock,
+    admission,
     pollIntervalSeconds: 1,
     pollBudget: options.pollBudget ?? 200,
     ...(options.onRunNeedsAttention ? { onRunNeedsAttention: options.onRunNeedsAttention } : {}),
   });
   const tasks: FlowTasks = {
+    admit: taskHandler((i) => admission.admit(i)),
     trigger: taskHandler((i) => flow.trigger(i)),
     check: taskHandler((i) => flow.check(i)),
     finalize: taskHandler((i: FinalizeInput) => flow.finalize(i)),
@@ -87,5 +101,18 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     return execute(last.action, last.detail);
   };
 
-  return { repository, client, backend, notifier, publisher, flow, tasks, requests, execute, executeLast };
+  return {
+    repository,
+    admission,
+    admissionQueue,
+    client,
+    backend,
+    notifier,
+    publisher,
+    flow,
+    tasks,
+    requests,
+    execute,
+    executeLast,
+  };
 }

@@ -89,3 +89,26 @@ export function historyTableDefinition(tableName: string) {
     ],
   };
 }
+
+/**
+ * The coordination table: short-lived items that keep concurrent task instances in step — the TFC request
+ * budget's windows (`rate-window-store.ts`) and the admission queue and slots (`admission-queue.ts`).
+ * Kept apart from the tenant table so that its hot, throw-away items never share the tenant table's
+ * backups, streams or grants. Items that can be forgotten carry `expiresAt` (epoch seconds, TTL).
+ */
+export const COORDINATION_TABLE = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
+
+export function coordinationTableDefinition(tableName: string) {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [
+      { AttributeName: COORDINATION_TABLE.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: COORDINATION_TABLE.sortKey, AttributeType: 'S' as const },
+    ],
+    KeySchema: [
+      { AttributeName: COORDINATION_TABLE.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: COORDINATION_TABLE.sortKey, KeyType: 'RANGE' as const },
+    ],
+  };
+}

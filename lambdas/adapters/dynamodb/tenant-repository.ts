@@ -341,7 +341,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
       updatedAt: req.now,
     };
     // A new flow starts clean: the last run and error belonged to the previous flow.
-    const remove = ['lastError', 'runId', 'runStatus', 'claimedBy'];
+    const remove = ['lastError', 'runId', 'runStatus', 'claimedBy', 'queuedAt'];
     const { tier, variables, decommissionDate } = req.changes;
     if (req.action === 'create') {
       set.tier = tier ?? DEFAULT_TIER;
@@ -446,13 +446,17 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     now: string,
   ): Promise<void> {
     const set: Item = { updatedAt: now };
-    for (const [k, v] of Object.entries(progress)) if (v !== undefined) set[k] = v;
-    await this.guardedUpdate(code, flowId, { set, remove: [] }, false, (b, a) => History.ofRunStarted(b, a));
+    const remove: string[] = [];
+    for (const [k, v] of Object.entries(progress)) {
+      if (v === null) remove.push(k);
+      else if (v !== undefined) set[k] = v;
+    }
+    await this.guardedUpdate(code, flowId, { set, remove }, false, (b, a) => History.ofRunStarted(b, a));
   }
 
   public async completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
     const set: Item = { status: c.status, updatedAt: c.now };
-    const remove: string[] = [];
+    const remove: string[] = ['queuedAt'];
     if (c.runStatus !== undefined) set.runStatus = c.runStatus;
     if (c.moduleVersion !== undefined) set.moduleVersion = c.moduleVersion;
     if (c.lastError) set.lastError = c.lastError;

@@ -1,10 +1,10 @@
 import type { Dispatcher } from 'undici';
+import type { RateBudget } from '../../core/rate-budget';
 import { ConfigurationVersionsApi, type ConfigurationVersionResult } from './configuration-versions';
 import type { TfcContext } from './context';
 import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcLogger } from './http';
 import { OrganizationsApi } from './organizations';
 import { OutputsApi, type Outputs } from './outputs';
-import { RequestPacer } from './pacer';
 import { ProjectsApi } from './projects';
 import { RunsApi, type CreateRunOptions, type Run } from './runs';
 import type { TokenProvider } from './token';
@@ -46,10 +46,11 @@ export interface TfcClientOptions {
   /** How long to wait for an uploaded configuration version to become `uploaded`. */
   configurationVersionPoll?: { attempts?: number; intervalMs?: number };
   /**
-   * Most requests per second this client sends (TFC's limit is 30 per user); requests beyond it wait
-   * their turn instead of collecting 429s. @default unpaced
+   * The TFC user's request budget, shared by every client of that user (TFC limits requests per user,
+   * api-docs/index.mdx "Rate limiting"): requests beyond it wait their turn instead of collecting 429s.
+   * @default unpaced
    */
-  requestsPerSecond?: number;
+  budget?: RateBudget;
   sleep?: (ms: number) => Promise<void>;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
@@ -86,7 +87,7 @@ export class TfcClient {
       sleep,
       random: options.random ?? Math.random,
       logger: options.logger,
-      ...(options.requestsPerSecond ? { pacer: new RequestPacer(options.requestsPerSecond, sleep) } : {}),
+      ...(options.budget ? { budget: options.budget } : {}),
     });
     const ctx: TfcContext = { http, organization: options.organization, logger: options.logger, sleep };
     this.workspaces = new WorkspacesApi(ctx);

@@ -13,8 +13,8 @@ import {
   type RequestLabel,
 } from './errors';
 import type { TokenProvider } from './token';
-import type { RequestPacer } from './pacer';
 import { TFC_RETRY_LOG_MESSAGE } from '../../shared/metric-names';
+import type { RateBucket, RateBudget } from '../../core/rate-budget';
 
 /** Structured logger; Powertools' `Logger` fits. Attributes never carry tokens, values or upload URLs. */
 export interface TfcLogger {
@@ -30,6 +30,12 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Largest backoff step for 5xx and network errors. @default 8000 */
   maxDelayMs?: number;
+  /**
+   * Longest total wait on 429s for one request. A 429 is waited out inside the client (it does not
+   * count as an attempt), so the task around it is never replayed for it; past this, the request fails
+   * as retries exhausted. @default 90000 (a runs-list window is up to 60 s)
+   */
+  maxRateLimitWaitMs?: number;
 }
 
 export interface HttpOptions {
@@ -41,8 +47,11 @@ export interface HttpOptions {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   logger: TfcLogger | undefined;
-  /** Paces every API request of this client; absent, requests go out as fast as they are made. */
-  pacer?: RequestPacer;
+  /**
+   * The TFC user's request budget, shared with every other client of that user (other flows, other
+   * Lambda instances); absent, requests go out as fast as they are made.
+   */
+  budget?: RateBudget;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -66,8 +75,7 @@ export interface ApiRequest {
   bucket?: RateBucket;
 }
 
-/** TFC's rate limits a request may count against. */
-export type RateBucket = 'api' | 'runs-list';
+export type { RateBucket } from '../../core/rate-budget';
 
 export interface ApiResponse {
   status: number;
@@ -90,7 +98,12 @@ const ErrorBodySchema = z.object({
   ),
 });
 
-export const DEFAULT_RETRY: Required<RetryOptions> = { maxAttempts: 5, baseDelayMs: 250, maxDelayMs: 8000 };
+export const DEFAULT_RETRY: Required<RetryOptions> = {
+  maxAttempts: 5,
+  baseDelayMs: 250,
+  maxDelayMs: 8000,
+  maxRateLimitWaitMs: 90_000,
+};
 
 /** A keep-alive connection pool per origin (the API host and the archivist upload host). */
 export function defaultDispatcher(): Dispatcher {
@@ -149,11 +162,21 @@ export class TfcHttp {
     for (const [key, value] of Object.entries(req.query ?? {})) url.searchParams.set(key, value);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     const idempotent = req.idempotent ?? req.method !== 'POST';
+    const bucket = req.bucket ?? 'api';
+    const budget = this.options.budget;
     const result = await this.withRetries(label, idempotent, async () => {
-      await this.options.pacer?.take();
+      if (budget) {
+        if (bucket !== 'api') await budget.take(bucket);
+        await budget.take('api');
+      }
       const token = await this.token();
       const headers = { authorization: `Bearer ${token}`, accept: JSON_API, 'content-type': JSON_API };
-      return this.send(url, req.method, headers, body, [token]);
+      const attempt = await this.send(url, req.method, headers, body, [token]);
+      // index.mdx "Rate limiting": the limit of the endpoint just called; the budget never plans above it.
+      const limit =
+        attempt.kind === 'response' ? headerValue(attempt.headers, 'x-ratelimit-limit') : undefined;
+      if (budget && limit !== undefined) budget.observeLimit(bucket, Number(limit));
+      return attempt;
     });
     return { status: result.status, body: parseJson(result.text) };
   }
@@ -210,9 +233,23 @@ export class TfcHttp {
     idempotent: boolean,
     attemptOnce: () => Promise<Attempt>,
   ): Promise<{ status: number; text: string }> {
-    const { maxAttempts } = this.options.retry;
+    const { maxAttempts, maxRateLimitWaitMs } = this.options.retry;
+    let rateLimitedMs = 0;
     for (let attempt = 1; ; attempt += 1) {
       const outcome = await attemptOnce();
+      if (outcome.kind === 'response' && outcome.status === 429) {
+        // TFC did not process the request: wait for the reset and send it again, without spending an
+        // attempt, so a burst of 429s never fails (and replays) the task around the request.
+        const delayMs = this.rateLimitDelay(outcome.headers, attempt);
+        if (rateLimitedMs + delayMs <= maxRateLimitWaitMs) {
+          rateLimitedMs += delayMs;
+          attempt -= 1;
+          this.options.logger?.warn('TFC rate limit: waiting for the reset', { ...label, delayMs });
+          await this.options.sleep(delayMs);
+          continue;
+        }
+        throw new TfcRetriesExhaustedError(label, attempt, 429, finalError(label, outcome));
+      }
       if (outcome.kind === 'response' && outcome.status < 300) {
         this.options.logger?.debug('TFC request', { ...label, status: outcome.status, attempt });
         return outcome;

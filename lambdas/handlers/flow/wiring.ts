@@ -3,6 +3,8 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lambdaClients } from '../../adapters/aws-clients';
+import { DynamoDbAdmissionQueue } from '../../adapters/dynamodb/admission-queue';
+import { DynamoDbRateWindowStore } from '../../adapters/dynamodb/rate-window-store';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { TfcTerraformBackend } from '../../adapters/tfc/backend';
@@ -13,19 +15,31 @@ import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
 import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../../core/run-status';
 import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../../core/module-version';
-import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
+import { WindowedRateBudget } from '../../core/rate-budget';
+import { TFC_LIMITS } from '../../core/tfc-limits';
+import { ConfigError, limitSetting, loadEnv, nonEmpty } from '../../shared/config';
 import { currentLogger, logger, metrics, tracer, withLogContext } from '../../shared/observability';
+import { Admission } from '../../use-cases/admission';
 import { TenantFlow } from '../../use-cases/tenant-flow';
 
-const FlowEnv = {
+/** Admission control's settings: the Admit task uses them, finalize frees slots with them. */
+const AdmissionEnv = {
   TABLE_NAME: nonEmpty,
   HISTORY_TABLE_NAME: nonEmpty,
   HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
+  COORDINATION_TABLE_NAME: nonEmpty,
+  [TFC_LIMITS.maxConcurrentRuns.env]: limitSetting(TFC_LIMITS.maxConcurrentRuns),
+  [TFC_LIMITS.queuedWaitSeconds.env]: limitSetting(TFC_LIMITS.queuedWaitSeconds),
+} as const;
+
+const FlowEnv = {
+  ...AdmissionEnv,
   TFC_TOKEN_SECRET_ARN: nonEmpty,
   TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
   TFC_ORGANIZATION: nonEmpty,
-  /** Per function instance; TFC's limit is 30 requests/s per user. */
-  TFC_REQUESTS_PER_SECOND: z.coerce.number().positive().default(30),
+  /** The TFC user's budget, shared by every instance through the coordination table. */
+  [TFC_LIMITS.requestsPerSecond.env]: limitSetting(TFC_LIMITS.requestsPerSecond),
+  [TFC_LIMITS.runsListPerMinute.env]: limitSetting(TFC_LIMITS.runsListPerMinute),
   ENVIRONMENT_NAME: nonEmpty,
   POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(120),
   POLL_BUDGET: z.coerce.number().int().min(1).default(90),
@@ -49,7 +63,14 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   const client = new TfcClient({
     address: env.TFC_ADDRESS,
     organization: env.TFC_ORGANIZATION,
-    requestsPerSecond: env.TFC_REQUESTS_PER_SECOND,
+    budget: new WindowedRateBudget({
+      store: new DynamoDbRateWindowStore(clients.doc, env.COORDINATION_TABLE_NAME),
+      scope: `${new URL(env.TFC_ADDRESS).host}/${env.TFC_ORGANIZATION}`,
+      limits: {
+        api: env[TFC_LIMITS.requestsPerSecond.env],
+        'runs-list': env[TFC_LIMITS.runsListPerMinute.env],
+      },
+    }),
     token: secretsManagerTokenProvider({
       secretId: env.TFC_TOKEN_SECRET_ARN,
       provider: new SecretsProvider({ awsSdkV3Client: clients.secretsManager }),
@@ -79,6 +100,7 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
     }),
     notifier,
     clock: systemClock,
+    ...(task === 'finalize' ? { admission: admissionOf(env, clients) } : {}),
     pollIntervalSeconds: env.POLL_INTERVAL_SECONDS,
     pollBudget: env.POLL_BUDGET,
     onRunNeedsAttention: env.ON_RUN_NEEDS_ATTENTION,
@@ -87,6 +109,30 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
       metrics.publishStoredMetrics();
     },
   });
+}
+
+function admissionOf(
+  env: ReturnType<typeof loadEnv<typeof AdmissionEnv>>,
+  clients: ReturnType<typeof lambdaClients>,
+): Admission {
+  return new Admission({
+    queue: new DynamoDbAdmissionQueue(clients.doc, env.COORDINATION_TABLE_NAME),
+    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
+      tableName: env.HISTORY_TABLE_NAME,
+      retentionDays: env.HISTORY_RETENTION_DAYS,
+    }),
+    clock: systemClock,
+    maxConcurrentRuns: env[TFC_LIMITS.maxConcurrentRuns.env],
+    waitSeconds: env[TFC_LIMITS.queuedWaitSeconds.env],
+  });
+}
+
+/** Builds admission control for the Admit task from its environment (no TFC: it only queues flows). */
+export function admissionFromEnv(): Admission {
+  const env = loadEnv(AdmissionEnv);
+  const clients = lambdaClients();
+  tracer.captureAWSv3Client(clients.dynamodb);
+  return admissionOf(env, clients);
 }
 
 /**

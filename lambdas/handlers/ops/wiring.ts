@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { lambdaClients, type AwsClients } from '../../adapters/aws-clients';
+import { DynamoDbAdmissionQueue } from '../../adapters/dynamodb/admission-queue';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
 import { StepFunctionsExecutionInspector } from '../../adapters/sfn/execution-inspector';
@@ -21,6 +22,7 @@ import {
   Reconciler,
   type ReconcileSummary,
 } from '../../use-cases/reconciler';
+import { Admission } from '../../use-cases/admission';
 import { TenantRequests } from '../../use-cases/tenant-requests';
 import { BUS_ENV } from '../api/wiring';
 
@@ -94,12 +96,14 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
       RECONCILE_REPUBLISH_AFTER_SECONDS: seconds(DEFAULT_REPUBLISH_AFTER_SECONDS),
       RECONCILE_FAIL_AFTER_SECONDS: seconds(DEFAULT_FAIL_AFTER_SECONDS),
       TOPIC_ARN: z.string().min(1).optional(),
+      COORDINATION_TABLE_NAME: z.string().min(1).optional(),
     },
     wiring.env,
   ) as Record<string, string> & {
     TABLE_NAME: string;
     HISTORY_TABLE_NAME: string;
     HISTORY_RETENTION_DAYS: number;
+    COORDINATION_TABLE_NAME?: string;
     RECONCILE_REPUBLISH_AFTER_SECONDS: number;
     RECONCILE_FAIL_AFTER_SECONDS: number;
     TOPIC_ARN?: string;
@@ -117,8 +121,21 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
     Action,
     string
   >;
+  const repository = repositoryFromEnv(clients, env);
   return new Reconciler({
-    repository: repositoryFromEnv(clients, env),
+    repository,
+    // Frees the run slots of lost flows; releasing needs neither the cap nor the wait.
+    ...(env.COORDINATION_TABLE_NAME
+      ? {
+          admission: new Admission({
+            queue: new DynamoDbAdmissionQueue(clients.doc, env.COORDINATION_TABLE_NAME),
+            repository,
+            clock: wiring.clock ?? systemClock,
+            maxConcurrentRuns: 1,
+            waitSeconds: 1,
+          }),
+        }
+      : {}),
     publisher: new EventBridgePublisher(clients.eventBridge, busNames),
     inspector: new StepFunctionsExecutionInspector(clients.sfn),
     clock: wiring.clock ?? systemClock,

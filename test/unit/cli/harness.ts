@@ -18,6 +18,7 @@ export function tenantView(overrides: Partial<TenantView> = {}): TenantView {
     variables: { region: 'eu-west-1' },
     decommissionDate: null,
     workspaceId: 'ws-abc123',
+    queuedSince: null,
     run: { id: 'run-xyz789', status: 'applied' },
     outputs: { bucket: 'acme-data', db_password: '(sensitive)' },
     sensitiveOutputs: ['db_password'],

@@ -4,7 +4,7 @@ import { DEFINITION_PATH, DEFINITION_PLACEHOLDERS } from '../../../lambdas/local
 import { classifyRunStatus } from '../../../lambdas/core/run-status';
 
 const text = readFileSync(DEFINITION_PATH, 'utf8');
-const definition = JSON.parse(text) as { States: Record<string, Record<string, unknown>> };
+const definition = JSON.parse(text) as { StartAt: string; States: Record<string, Record<string, unknown>> };
 const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
 
 describe('statemachines/tenant-flow.asl.json', () => {
@@ -47,6 +47,29 @@ describe('statemachines/tenant-flow.asl.json', () => {
 
   it('waits for the time the tasks return, not a constant', () => {
     expect(definition.States.Wait).toEqual({ Type: 'Wait', SecondsPath: '$.run.waitSeconds', Next: 'Check' });
+    expect(definition.States.Queued).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.admission.waitSeconds',
+      Next: 'Admit',
+    });
+  });
+
+  it('starts with admission: every flow takes a run slot (or waits for one) before Trigger starts a run', () => {
+    expect(definition.StartAt).toBe('Admit');
+    expect(definition.States.Admit).toMatchObject({ ResultPath: '$.admission', Next: 'Admitted?' });
+    expect(definition.States['Admitted?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.admission.duplicate', BooleanEquals: true, Next: 'Duplicate' },
+        { Variable: '$.admission.admitted', BooleanEquals: true, Next: 'Trigger' },
+      ],
+      Default: 'Queued',
+    });
+    // Trigger is reached only through the admitted branch.
+    const into = Object.entries(definition.States).filter(([, state]) =>
+      JSON.stringify(state).includes('"Trigger"'),
+    );
+    expect(into.map(([name]) => name)).toEqual(['Admitted?']);
   });
 });
 

@@ -11,6 +11,9 @@ import {
   type ExecutionStatus,
 } from '../../../lambdas/use-cases/reconciler';
 import { TenantFlow } from '../../../lambdas/use-cases/tenant-flow';
+import { Admission } from '../../../lambdas/use-cases/admission';
+import { flowConstants } from '../../../lambdas/core/flows';
+import { MemoryAdmissionQueue } from '../../support/memory-admission-queue';
 import { fixedClock, RecordingPublisher, tableSnapshot } from '../../support/api';
 import { createTestTables, type TestTables } from '../../support/dynamodb';
 
@@ -41,7 +44,7 @@ beforeEach(async () => {
 });
 afterEach(() => tables.drop());
 
-function reconcilerOver(options: { pageSize?: number } = {}) {
+function reconcilerOver(options: { pageSize?: number; admission?: Admission } = {}) {
   const publisher = new RecordingPublisher();
   const inspector = new FakeInspector();
   const notified: LifecycleEvent[] = [];
@@ -322,5 +325,43 @@ describe('Reconciler', () => {
           failAfterSeconds: 600,
         }),
     ).toThrow(RangeError);
+  });
+
+  describe('run slots (admission control)', () => {
+    function withAdmission() {
+      const queue = new MemoryAdmissionQueue();
+      const admission = new Admission({ queue, repository, clock, maxConcurrentRuns: 10, waitSeconds: 20 });
+      const { reconciler, inspector } = reconcilerOver({ admission });
+      return { queue, admission, reconciler, inspector };
+    }
+
+    it('frees the slot of a flow it fails, and of a holder whose tenant moved on, but not of a live one', async () => {
+      const { queue, admission, reconciler, inspector } = withAdmission();
+      const lost = await stuck('create', FAIL_AFTER + 60, { claimedBy: 'exec-dead' });
+      const live = await stuck('update', 60, { claimedBy: 'exec-live' });
+      await admission.admit({
+        tenantCode: lost.code,
+        flowId: lost.flowId,
+        flow: flowConstants('create'),
+        executionId: 'exec-dead',
+      });
+      await admission.admit({
+        tenantCode: live.code,
+        flowId: live.flowId,
+        flow: flowConstants('update'),
+        executionId: 'exec-live',
+      });
+      const orphan = await queue.enqueue('flow-of-a-gone-tenant', 'gone-tenant', NOW);
+      await queue.admit(orphan, 10, NOW);
+      inspector.statuses.set('exec-live', 'RUNNING');
+
+      const summary = await reconciler.run();
+
+      expect(summary.failed).toEqual([lost.code]);
+      expect([...(summary.releasedSlots ?? [])].sort()).toEqual(
+        [lost.flowId, 'flow-of-a-gone-tenant'].sort(),
+      );
+      expect((await queue.holders()).map((e) => e.flowId)).toEqual([live.flowId]);
+    });
   });
 });

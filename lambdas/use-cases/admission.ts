@@ -1,0 +1,134 @@
+import type { FlowConstants } from '../core/flows';
+import type { AdmissionEntry, AdmissionQueue, Clock, TenantRepository } from '../core/ports';
+import { parseTenantCode } from '../core/tenant-code';
+
+/** What the Admit task puts in `$.admission`. */
+export interface AdmissionRef {
+  /** Another execution already holds this flowId (a duplicated event): end without touching anything. */
+  duplicate: boolean;
+  /** The flow holds a run slot (or needs none): go on to Trigger. */
+  admitted: boolean;
+  /** Seconds the `Queued` state waits before asking again. */
+  waitSeconds: number;
+  /** The flow's place in the queue, while it waits. */
+  ticket?: number;
+}
+
+export interface AdmitInput {
+  tenantCode: string;
+  flowId: string;
+  flow: FlowConstants;
+  executionId: string;
+}
+
+export interface AdmissionDeps {
+  queue: AdmissionQueue;
+  repository: Pick<TenantRepository, 'claimFlow' | 'recordProgress'>;
+  clock: Clock;
+  /** Runs in flight at once for the whole organization, all flows together. */
+  maxConcurrentRuns: number;
+  /** Seconds between two admission attempts of a waiting flow. */
+  waitSeconds: number;
+  /**
+   * A waiting flow that has not asked for this long is taken out of the queue, so a flow whose execution
+   * died can never hold the queue's head. @default max(5 × waitSeconds, 120)
+   */
+  staleAfterSeconds?: number;
+}
+
+/**
+ * Admission control: at most `maxConcurrentRuns` flows hold a run slot at once; the others wait in the
+ * control plane, in the order they arrived (FIFO), instead of piling up `pending` runs in Terraform Cloud.
+ *
+ * A flow asks at its start (the `Admit` state) and, while it waits, again every `waitSeconds`. Whoever
+ * asks fills every free slot from the head of the queue, head first, one conditional write each, so the
+ * slots go out strictly in ticket order whichever waiting flow happens to ask; a flow learns it was
+ * admitted on its next ask. The slot is the flow's until Finalize releases it (or the reconciler, for a
+ * flow that was lost). Everything is keyed by flowId: a retried task or a second execution of the same
+ * flow finds its ticket or slot instead of taking another.
+ */
+export class Admission {
+  private readonly staleAfterMs: number;
+
+  public constructor(private readonly deps: AdmissionDeps) {
+    if (!Number.isInteger(deps.maxConcurrentRuns) || deps.maxConcurrentRuns < 1) {
+      throw new RangeError('maxConcurrentRuns must be a positive integer');
+    }
+    this.staleAfterMs = (deps.staleAfterSeconds ?? Math.max(5 * deps.waitSeconds, 120)) * 1000;
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  public async admit(input: AdmitInput): Promise<AdmissionRef> {
+    const code = parseTenantCode(input.tenantCode);
+    const waitSeconds = this.deps.waitSeconds;
+    const { claimed } = await this.deps.repository.claimFlow(code, input.flowId, input.executionId);
+    if (!claimed) return { duplicate: true, admitted: false, waitSeconds };
+
+    const now = this.now();
+    let entry = await this.deps.queue.get(input.flowId);
+    // Released: the flow already ran to Finalize; this is a late retry, which needs no slot.
+    if (entry?.state === 'released') return { duplicate: false, admitted: true, waitSeconds };
+    if (entry?.state === 'admitted') {
+      // Admitted by another flow's ask while this one waited: the tenant no longer shows as queued.
+      await this.deps.repository.recordProgress(code, input.flowId, { queuedAt: null }, now);
+      return { duplicate: false, admitted: true, waitSeconds };
+    }
+    const joined = !entry || entry.state === 'dropped';
+    if (!entry || entry.state === 'dropped') entry = await this.deps.queue.enqueue(input.flowId, code, now);
+    else await this.deps.queue.heartbeat(entry, now);
+
+    await this.fillSlots(input.flowId);
+
+    const after = (await this.deps.queue.get(input.flowId)) ?? entry;
+    if (after.state === 'admitted' || after.state === 'released') {
+      // Admitted on a later ask: the tenant no longer shows as queued.
+      if (!joined)
+        await this.deps.repository.recordProgress(code, input.flowId, { queuedAt: null }, this.now());
+      return { duplicate: false, admitted: true, waitSeconds };
+    }
+    if (joined) {
+      await this.deps.repository.recordProgress(code, input.flowId, { queuedAt: after.enqueuedAt }, now);
+    }
+    return { duplicate: false, admitted: false, waitSeconds, ticket: after.ticket };
+  }
+
+  /** Frees the flow's slot (or its place in the queue). Harmless when it holds neither. */
+  public async release(flowId: string): Promise<boolean> {
+    return this.deps.queue.release(flowId, this.now());
+  }
+
+  /**
+   * Frees the slots of flows that can no longer free them themselves: `isLive` says whether the flow still
+   * owns its tenant (the row carries its flowId in an in-progress status). Returns the flowIds freed.
+   */
+  public async releaseOrphans(isLive: (entry: AdmissionEntry) => Promise<boolean>): Promise<string[]> {
+    const freed: string[] = [];
+    for (const entry of await this.deps.queue.holders()) {
+      if (await isLive(entry)) continue;
+      if (await this.deps.queue.release(entry.flowId, this.now())) freed.push(entry.flowId);
+    }
+    return freed;
+  }
+
+  /** Admits waiting flows from the head of the queue while slots are free, skipping stale ones. */
+  private async fillSlots(self: string): Promise<void> {
+    const cap = this.deps.maxConcurrentRuns;
+    const { held, waiting } = await this.deps.queue.head(Math.min(cap + 20, 100));
+    let free = cap - held;
+    const nowMs = this.deps.clock.now().getTime();
+    for (const entry of waiting) {
+      if (free <= 0) return;
+      if (entry.flowId !== self && nowMs - Date.parse(entry.lastSeenAt) > this.staleAfterMs) {
+        await this.deps.queue.drop(entry);
+        continue;
+      }
+      const result = await this.deps.queue.admit(entry, cap, this.now());
+      if (result === 'full') return;
+      // 'gone': another flow admitted it (or it left) meanwhile; either way, one slot fewer to count on.
+      free -= 1;
+    }
+  }
+}
