@@ -243,8 +243,9 @@ export class TfcHttp {
         const delayMs = this.rateLimitDelay(outcome.headers, attempt);
         if (rateLimitedMs + delayMs <= maxRateLimitWaitMs) {
           rateLimitedMs += delayMs;
+          // The retry log line with status 429: the dashboard's metric filter counts TFC 429s from it.
+          this.options.logger?.warn(TFC_RETRY_LOG_MESSAGE, { ...label, attempt, delayMs, status: 429 });
           attempt -= 1;
-          this.options.logger?.warn('TFC rate limit: waiting for the reset', { ...label, delayMs });
           await this.options.sleep(delayMs);
           continue;
         }

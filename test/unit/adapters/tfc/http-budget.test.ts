@@ -1,5 +1,6 @@
 import { TfcRetriesExhaustedError } from '../../../../lambdas/adapters/tfc/errors';
 import type { RateBucket, RateBudget } from '../../../../lambdas/core/rate-budget';
+import { TFC_RETRY_LOG_MESSAGE } from '../../../../lambdas/shared/metric-names';
 import { JSON_API_HEADERS, errorDoc, harness, runResource } from './fixtures';
 
 const RUN_PATH = '/api/v2/runs/run-CZcmD7eagjhyX0vN';
@@ -64,6 +65,10 @@ describe('TFC HTTP layer and the shared rate budget', () => {
     // Six waits of the reset (500 ms) plus jitter (0.5 × 200 ms); each try takes a new turn.
     expect(h.sleeps).toEqual([600, 600, 600, 600, 600, 600]);
     expect(budget.taken).toHaveLength(7);
+    // Each wait writes the retry log line with status 429 that the dashboard's metric filter counts.
+    const retries = h.logs.filter((l) => l.message === TFC_RETRY_LOG_MESSAGE);
+    expect(retries).toHaveLength(6);
+    expect(retries.every((l) => l.attributes?.status === 429)).toBe(true);
     h.agent.assertNoPendingInterceptors();
     await h.agent.close();
   });
