@@ -151,15 +151,22 @@ describe('404 is not proof', () => {
     expect(fake.workspaces.filter((ws) => ws.name === name)).toHaveLength(1);
   });
 
-  it('safe delete 409s told apart: processing is retried until deleted; still managing resources fails with the reason', async () => {
+  it('safe delete 409s told apart: processing is retried until deleted', async () => {
+    // The destroy's state stays "processing" until the second safe delete arrives, whatever the load.
+    let offset = 0;
+    let safeDeletes = 0;
     const slowState = await startTfcFake({
       ...FAST_TIMINGS,
-      outputsProcessingMs: 300,
       organization: 'acme',
       token: 'tfc-test-token-123',
-      // A destroy that plans but applies nothing leaves the resources in place.
-      runOutcome: (ws, run) =>
-        run.isDestroy && ws.name.includes('-keep-') ? 'planned_and_finished' : undefined,
+      clock: () => Date.now() + offset,
+      outputsProcessingMs: (run) => (run.isDestroy ? 3_600_000 : 0),
+      faultHook: (req) => {
+        if (req.method === 'POST' && req.path.endsWith('/actions/safe-delete') && ++safeDeletes >= 2) {
+          offset = 7_200_000;
+        }
+        return undefined;
+      },
     });
     try {
       const h = flowHarness(tables, slowState);
@@ -170,10 +177,24 @@ describe('404 is not proof', () => {
       await h.executeLast();
 
       expect((await h.repository.get(code))?.status).toBe('deleted');
-      expect(
-        slowState.requests.filter((r) => r.path.endsWith('/actions/safe-delete') && r.status === 409).length,
-      ).toBeGreaterThanOrEqual(1);
+      const answers = slowState.requests.filter((r) => r.path.endsWith('/actions/safe-delete')).map((r) => r.status);
+      expect(answers[0]).toBe(409);
+      expect(answers.at(-1)).toBe(204);
+    } finally {
+      await slowState.close();
+    }
+  });
 
+  it('safe delete 409s told apart: still managing resources fails with the reason', async () => {
+    const keepFake = await startTfcFake({
+      ...FAST_TIMINGS,
+      organization: 'acme',
+      token: 'tfc-test-token-123',
+      // A destroy that plans but applies nothing leaves the resources in place.
+      runOutcome: (_ws, run) => (run.isDestroy ? 'planned_and_finished' : undefined),
+    });
+    try {
+      const h = flowHarness(tables, keepFake);
       const kept = newCode('keep');
       await h.requests.create({ tenantCode: kept }, 'api:test');
       await h.executeLast();
@@ -186,9 +207,9 @@ describe('404 is not proof', () => {
         code: 'WorkspaceNotSafeToDeleteError',
         message: expect.stringContaining('still manages resources') as unknown,
       });
-      expect(slowState.workspace(workspaceName(ENVIRONMENT, kept))).toBeDefined();
+      expect(keepFake.workspace(workspaceName(ENVIRONMENT, kept))).toBeDefined();
     } finally {
-      await slowState.close();
+      await keepFake.close();
     }
   });
 });

@@ -35,7 +35,7 @@ export interface StoreConfig {
   now: () => number;
   ids: IdGenerator;
   terraformVersion: string;
-  outputsProcessingMs: number;
+  outputsProcessingMs: NonNullable<TfcFakeOptions['outputsProcessingMs']>;
   uploadProcessingMs: number;
   runDurationMs: NonNullable<TfcFakeOptions['runDurationMs']>;
   maxConcurrentRuns: number;
@@ -680,12 +680,17 @@ export class Store {
       createdAt: at,
       outputs: toOutputRecords(outputs, this.ids),
       resourceCount: run.isDestroy ? 0 : 1,
-      processedAt: at + this.config.outputsProcessingMs,
+      processedAt: at + this.processingMs(run),
       fingerprint: run.isDestroy ? undefined : run.fingerprint,
     };
     this.stateVersions.set(state.id, state);
     ws.currentStateVersionId = state.id;
     ws.latestChangeAt = at;
+  }
+
+  private processingMs(run: RunRecord): number {
+    const processing = this.config.outputsProcessingMs;
+    return Math.max(0, typeof processing === 'number' ? processing : processing(this.runView(run)));
   }
 
   // ---- views ------------------------------------------------------------------------------------

@@ -231,9 +231,9 @@ export interface TfcFakeOptions {
   ) => readonly FakeOutputSpec[];
   /**
    * After an apply (a destroy too), the new state is processed for this long: current outputs answer
-   * 503 and safe delete 409 meanwhile. Default 3 s.
+   * 503 and safe delete 409 meanwhile; a function decides per run. Default 3 s.
    */
-  outputsProcessingMs?: number;
+  outputsProcessingMs?: number | ((run: FakeRunView) => number);
   /** A configuration version stays `pending` this long after its upload. Default 1.5 s. */
   uploadProcessingMs?: number;
   /** Decides whether an uploaded tarball processes into `uploaded` or `errored`. */
