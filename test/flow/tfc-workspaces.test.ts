@@ -177,7 +177,9 @@ describe('404 is not proof', () => {
       await h.executeLast();
 
       expect((await h.repository.get(code))?.status).toBe('deleted');
-      const answers = slowState.requests.filter((r) => r.path.endsWith('/actions/safe-delete')).map((r) => r.status);
+      const answers = slowState.requests
+        .filter((r) => r.path.endsWith('/actions/safe-delete'))
+        .map((r) => r.status);
       expect(answers[0]).toBe(409);
       expect(answers.at(-1)).toBe(204);
     } finally {
