@@ -216,7 +216,8 @@ export class TenantFlows extends Construct {
       .bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.admit);
 
     // Function timeouts stay below the Task's TimeoutSeconds in the definition, so a retried task never
-    // overlaps an invocation that is still running.
+    // overlaps an invocation that is still running; a function that times out fails with its own error
+    // (Sandbox.Timedout / Lambda.Unknown), which the tasks' Retry lists (test/infra/task-timeouts.test.ts).
     this.trigger = step('Trigger', {
       entry: 'lambdas/handlers/flow/trigger.ts',
       description: 'Claims the flow, prepares the TFC workspace and starts the Terraform run',
