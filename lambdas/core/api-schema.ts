@@ -3,6 +3,7 @@ import { TENANT_STATUSES } from './lifecycle';
 import { TIERS } from './tenant';
 import { TenantCodeSchema } from './tenant-code';
 import { isReserved, RESERVED_VARIABLES } from './workspace';
+import { checkTenantVariables, OBJECT_BUILT_IN_NAMES, type TenantInputs } from './tenant-inputs';
 
 /** Largest request body the API accepts, in bytes. */
 export const MAX_BODY_BYTES = 32 * 1024;
@@ -18,10 +19,22 @@ export const VariablesSchema = z
       .regex(VARIABLE_KEY, 'variable names are letters, digits and underscores, starting with a letter')
       .refine((k) => !isReserved(k), {
         message: `is set by the control plane (reserved: ${RESERVED_VARIABLES.join(', ')})`,
-      }),
+      })
+      // `__proto__` would vanish from a plain object and `constructor` break its serialisation.
+      .refine((k) => !OBJECT_BUILT_IN_NAMES.has(k), { message: 'is a reserved name' }),
     z.string().max(MAX_VARIABLE_VALUE_LENGTH, `values are at most ${MAX_VARIABLE_VALUE_LENGTH} characters`),
   )
   .refine((v) => Object.keys(v).length <= MAX_VARIABLES, { message: `at most ${MAX_VARIABLES} variables` });
+
+/** The variables' shape and, when the deployed module's inputs are known, the names and values it allows. */
+export function variablesSchema(inputs?: TenantInputs) {
+  if (!inputs) return VariablesSchema;
+  return VariablesSchema.superRefine((variables, ctx) => {
+    for (const issue of checkTenantVariables(variables, inputs)) {
+      ctx.addIssue({ code: 'custom', path: [issue.name], message: issue.message });
+    }
+  });
+}
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -41,20 +54,21 @@ export function futureDateSchema(today: () => string) {
 
 export const TierSchema = z.enum(TIERS);
 
-export function createTenantSchema(today: () => string) {
+/** `inputs`: the deployed module's tenant inputs; without them only the variables' shape is checked. */
+export function createTenantSchema(today: () => string, inputs?: TenantInputs) {
   return z.strictObject({
     tenantCode: TenantCodeSchema,
     tier: TierSchema.optional(),
-    variables: VariablesSchema.optional(),
+    variables: variablesSchema(inputs).optional(),
     decommissionDate: futureDateSchema(today).optional(),
   });
 }
 
 /** Every field is optional: `{}` re-runs Terraform with the current values (how a failed tenant is retried). */
-export function updateTenantSchema(today: () => string) {
+export function updateTenantSchema(today: () => string, inputs?: TenantInputs) {
   return z.strictObject({
     tier: TierSchema.optional(),
-    variables: VariablesSchema.optional(),
+    variables: variablesSchema(inputs).optional(),
     /** `null` clears the date. */
     decommissionDate: futureDateSchema(today).nullable().optional(),
   });

@@ -12,6 +12,7 @@ import {
   tenantTableDefinition,
 } from '../adapters/dynamodb/table-schema';
 import { DynamoDbTenantRepository } from '../adapters/dynamodb/tenant-repository';
+import { loadTenantInputs } from '../adapters/module/tenant-inputs-file';
 import { TfcTerraformBackend } from '../adapters/tfc/backend';
 import { TfcClient } from '../adapters/tfc/client';
 import { tfcRunLink } from '../adapters/tfc/run-link';
@@ -222,6 +223,7 @@ export async function startLocalControlPlane(
     requests,
     clock: systemClock,
     runLink,
+    tenantInputs: loadTenantInputs(config.moduleDir),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: TABLES.idempotency,
       awsSdkV3Client: clients.dynamodb,

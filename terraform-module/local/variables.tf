@@ -194,6 +194,27 @@ variable "notebook_allowed_cidrs" {
     ])
     error_message = "notebook_allowed_cidrs must be comma-separated IPv4 CIDRs; 0.0.0.0/0 is not allowed."
   }
+
+  validation {
+    # Together, not one by one: 0.0.0.0/1 and 128.0.0.0/1 are the whole Internet in two halves.
+    condition = try(sum(concat([0], [
+      for cidr in compact(split(",", replace(var.notebook_allowed_cidrs, " ", ""))) :
+      pow(2, 32 - tonumber(split("/", cidr)[1]))
+    ])) <= var.notebook_allowed_cidrs_max_share * pow(2, 32), false)
+    error_message = "notebook_allowed_cidrs together cover more of the IPv4 address space than notebook_allowed_cidrs_max_share allows."
+  }
+}
+
+variable "notebook_allowed_cidrs_max_share" {
+  type        = number
+  description = "Largest share of the IPv4 address space notebook_allowed_cidrs may cover together. Default 1/256: one /8."
+  default     = 0.00390625
+  nullable    = false
+
+  validation {
+    condition     = var.notebook_allowed_cidrs_max_share > 0 && var.notebook_allowed_cidrs_max_share < 1
+    error_message = "notebook_allowed_cidrs_max_share must be greater than 0 and less than 1."
+  }
 }
 
 variable "egress_https_cidrs" {

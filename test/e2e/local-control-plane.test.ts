@@ -80,7 +80,7 @@ function tenantctl(args: string[]): Promise<{ code: number; stdout: string; stde
 
 describe('tenantctl against the local control plane', () => {
   it('create --wait reaches ready and shows the outputs; --json prints the tenant', async () => {
-    const created = await tenantctl(['create', 'e2e-cli', '--var', 'owner=data-team', '--wait']);
+    const created = await tenantctl(['create', 'e2e-cli', '--var', 'notebook_port=8888', '--wait']);
     expect(created.code).toBe(0);
     expect(created.stdout).toContain('ready');
     expect(created.stdout).toContain('notebook_url');
@@ -90,7 +90,7 @@ describe('tenantctl against the local control plane', () => {
     expect(JSON.parse(got.stdout)).toMatchObject({
       tenantCode: 'e2e-cli',
       status: 'ready',
-      variables: { owner: 'data-team' },
+      variables: { notebook_port: '8888' },
     });
   });
 

@@ -2,6 +2,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { Context } from 'aws-lambda';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
+import { loadTenantInputs } from '../../lambdas/adapters/module/tenant-inputs-file';
 import type { Action, TenantRequestDetail } from '../../lambdas/core/flows';
 import type { Clock, EventPublisher } from '../../lambdas/core/ports';
 import type { ApiEvent, ApiResult } from '../../lambdas/handlers/api/http';
@@ -32,6 +33,7 @@ export function apiOver(tables: TestTables, clock: Clock, publisher = new Record
   });
   const api = makeTenantApi({
     clock,
+    tenantInputs: loadTenantInputs('terraform-module/local'),
     requests: new TenantRequests({ repository, publisher, clock }),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: tables.idempotencyTable,

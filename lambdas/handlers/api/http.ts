@@ -84,8 +84,9 @@ export function parseJsonBody(body: string | null | undefined, isBase64Encoded =
       { path: '', message: `exceeds ${MAX_BODY_BYTES} bytes` },
     ]);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    parsed = JSON.parse(raw.toString('utf8')) as unknown;
   } catch (cause) {
     throw new ValidationError(
       'request body is not valid JSON',
@@ -93,6 +94,28 @@ export function parseJsonBody(body: string | null | undefined, isBase64Encoded =
       { cause },
     );
   }
+  const proto = protoKeyPath(parsed);
+  if (proto !== undefined) {
+    throw new ValidationError(`invalid request body: ${proto} is a reserved name`, [
+      { path: proto, message: 'is a reserved name' },
+    ]);
+  }
+  return parsed;
+}
+
+/**
+ * The path of the first `__proto__` key in parsed JSON. JSON.parse keeps it as an own property, but any
+ * copy into a plain object (a schema's output) drops it silently: it is refused instead of ignored.
+ */
+function protoKeyPath(value: unknown, path: string[] = []): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const key of Object.keys(value)) {
+    const here = [...path, key];
+    if (key === '__proto__') return here.join('.');
+    const nested = protoKeyPath((value as Record<string, unknown>)[key], here);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
 }
 
 /** Case-insensitive header lookup (API Gateway keeps the client's casing). */

@@ -8,11 +8,17 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { HistoryQuerySchema, TenantPathSchema, type RouteName } from '../../core/api-routes';
-import { createTenantSchema, ListTenantsQuerySchema, updateTenantSchema } from '../../core/api-schema';
+import {
+  createTenantSchema,
+  ListTenantsQuerySchema,
+  MAX_BODY_BYTES,
+  updateTenantSchema,
+} from '../../core/api-schema';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../core/errors';
 import { isoDate, type Clock } from '../../core/ports';
 import { toView, type RunLink, type Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
+import type { TenantInputs } from '../../core/tenant-inputs';
 import type { TenantRequests } from '../../use-cases/tenant-requests';
 import { currentLogger, withLogContext } from '../../shared/observability';
 import {
@@ -29,6 +35,8 @@ import {
 export interface TenantApiDeps {
   requests: TenantRequests;
   clock: Clock;
+  /** The inputs a tenant may set: `tenant-inputs.json` of the module the control plane deploys. */
+  tenantInputs: TenantInputs;
   /** Where Idempotency-Key records live; required by the write routes. */
   idempotencyStore?: BasePersistenceLayer;
   /** How long a retried write returns the first answer. @default 3600 */
@@ -48,6 +56,37 @@ interface WritePayload {
   request: { code: string | null; body: string | null; isBase64Encoded: boolean };
 }
 
+/**
+ * The body as the idempotency fingerprint should see it: the same JSON with other key order or whitespace
+ * is the same request. Anything that is not a JSON body within the size limit is kept as sent (the write
+ * rejects it).
+ */
+function canonicalBody(
+  body: string | null,
+  isBase64Encoded: boolean,
+): { body: string | null; isBase64Encoded: boolean } {
+  if (body === null) return { body, isBase64Encoded };
+  const raw = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) return { body, isBase64Encoded };
+  try {
+    return { body: canonicalJson(JSON.parse(raw.toString('utf8'))), isBase64Encoded: false };
+  } catch {
+    return { body, isBase64Encoded };
+  }
+}
+
+/** JSON with object keys sorted at every level and no whitespace (built as text: `__proto__` survives). */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 function tenantCodeParam(code: string | null | undefined): TenantCode {
   return validate(TenantPathSchema, { code }, 'path').code;
 }
@@ -58,8 +97,8 @@ function tenantCodeParam(code: string | null | undefined): TenantCode {
  */
 export function makeTenantApi(deps: TenantApiDeps) {
   const today = () => isoDate(deps.clock);
-  const createSchema = createTenantSchema(today);
-  const updateSchema = updateTenantSchema(today);
+  const createSchema = createTenantSchema(today, deps.tenantInputs);
+  const updateSchema = updateTenantSchema(today, deps.tenantInputs);
   const view = (t: Tenant) => toView(t, deps.runLink);
 
   const idempotencyConfig = new IdempotencyConfig({
@@ -87,8 +126,7 @@ export function makeTenantApi(deps: TenantApiDeps) {
           key: rawKey === undefined ? '' : validate(IDEMPOTENCY_KEY, rawKey, 'Idempotency-Key header'),
           request: {
             code: event.pathParameters?.code ?? null,
-            body: event.body ?? null,
-            isBase64Encoded: event.isBase64Encoded ?? false,
+            ...canonicalBody(event.body ?? null, event.isBase64Encoded ?? false),
           },
         };
         if (rawKey === undefined) return await write(payload);

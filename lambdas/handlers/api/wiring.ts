@@ -10,6 +10,9 @@ import { route, type RouteName } from '../../core/api-routes';
 import type { Action } from '../../core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock } from '../../core/ports';
+import { parseTenantInputs } from '../../core/tenant-inputs';
+// The module the trigger uploads (TERRAFORM_MODULE_BUNDLE): its tenant inputs ship inside this bundle.
+import awsModuleInputs from '../../../terraform-module/aws/tenant-inputs.json';
 import { loadEnv, nonEmpty } from '../../shared/config';
 import { logger, tracer } from '../../shared/observability';
 import { TenantRequests } from '../../use-cases/tenant-requests';
@@ -68,6 +71,7 @@ export function apiFromEnv(name: RouteName) {
   );
   return makeTenantApi({
     clock: systemClock,
+    tenantInputs: parseTenantInputs(awsModuleInputs, 'terraform-module/aws/tenant-inputs.json'),
     requests: new TenantRequests({
       repository,
       publisher: new EventBridgePublisher(clients.eventBridge, busNames),

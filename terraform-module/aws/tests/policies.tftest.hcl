@@ -245,3 +245,13 @@ run "notebook_cannot_be_open_to_the_world" {
 
   expect_failures = [var.notebook_allowed_cidrs]
 }
+
+run "notebook_cannot_be_open_to_the_world_in_halves" {
+  command = plan
+
+  variables {
+    notebook_allowed_cidrs = "0.0.0.0/1,128.0.0.0/1"
+  }
+
+  expect_failures = [var.notebook_allowed_cidrs]
+}

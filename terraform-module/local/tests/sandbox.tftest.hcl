@@ -214,3 +214,41 @@ run "rejects_unknown_fail_value" {
 
   expect_failures = [var.fail]
 }
+
+run "rejects_cidrs_covering_the_whole_address_space" {
+  command = plan
+
+  variables {
+    notebook_allowed_cidrs = "0.0.0.0/1,128.0.0.0/1"
+  }
+
+  expect_failures = [var.notebook_allowed_cidrs]
+}
+
+run "rejects_cidrs_covering_more_than_the_configured_share" {
+  command = plan
+
+  variables {
+    # Two /8s: twice the default share (one /8, 1/256 of the IPv4 space).
+    notebook_allowed_cidrs = "10.0.0.0/8, 11.0.0.0/8"
+  }
+
+  expect_failures = [var.notebook_allowed_cidrs]
+}
+
+run "accepts_cidrs_within_the_configured_share" {
+  command = plan
+
+  variables {
+    notebook_allowed_cidrs = "10.0.0.0/9, 10.128.0.0/10, 192.168.1.0/24"
+  }
+}
+
+run "the_share_is_configurable" {
+  command = plan
+
+  variables {
+    notebook_allowed_cidrs           = "10.0.0.0/8, 11.0.0.0/8"
+    notebook_allowed_cidrs_max_share = 0.0078125
+  }
+}

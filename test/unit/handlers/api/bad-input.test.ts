@@ -10,7 +10,9 @@ const EXISTING = 'existing-tenant';
 beforeAll(async () => {
   tables = await createTestTables();
   api = apiOver(tables, clock);
-  const res = await api.api.create(event({ body: { tenantCode: EXISTING, variables: { a: '1' } } }));
+  const res = await api.api.create(
+    event({ body: { tenantCode: EXISTING, variables: { notebook_port: '8001' } } }),
+  );
   const { flowId } = bodyOf(res) as { flowId: string };
   await api.repository.completeFlow(EXISTING as never, flowId, {
     status: 'ready',
@@ -115,14 +117,14 @@ const cases: Case[] = [
   {
     name: 'create: variable value a number',
     route: 'create',
-    event: create({ tenantCode: 'fine-code', variables: { a: 1 } }),
-    field: 'variables.a',
+    event: create({ tenantCode: 'fine-code', variables: { notebook_port: 1 } }),
+    field: 'variables.notebook_port',
   },
   {
     name: 'create: variable value nested',
     route: 'create',
-    event: create({ tenantCode: 'fine-code', variables: { a: { b: 'c' } } }),
-    field: 'variables.a',
+    event: create({ tenantCode: 'fine-code', variables: { notebook_port: { b: 'c' } } }),
+    field: 'variables.notebook_port',
   },
   {
     name: 'create: variable name invalid',

@@ -37,7 +37,7 @@ describe('tenant API', () => {
           body: {
             tenantCode,
             tier: 'medium',
-            variables: { region: 'eu-west-1' },
+            variables: { notebook_scheme: 'http' },
             decommissionDate: '2027-01-31',
           },
         }),
@@ -49,7 +49,7 @@ describe('tenant API', () => {
         tenantCode,
         status: 'creating',
         tier: 'medium',
-        variables: { region: 'eu-west-1' },
+        variables: { notebook_scheme: 'http' },
         decommissionDate: '2027-01-31',
         version: 1,
         requestedBy: 'api:arn:aws:iam::123456789012:role/caller',
@@ -135,15 +135,15 @@ describe('tenant API', () => {
     it('update re-runs from ready with the new values; delete then starts from ready only', async () => {
       const api = apiOver(tables, clock);
       const tenantCode = code();
-      await readyTenant(api, tenantCode, { variables: { a: '1' } });
+      await readyTenant(api, tenantCode, { variables: { notebook_port: '8001' } });
 
       const updated = await api.api.update(
-        event({ code: tenantCode, body: { variables: { a: '2' }, tier: 'large' } }),
+        event({ code: tenantCode, body: { variables: { notebook_port: '8002' }, tier: 'large' } }),
       );
       expect(updated.statusCode).toBe(202);
       expect(bodyOf(updated)).toMatchObject({
         status: 'updating',
-        variables: { a: '2' },
+        variables: { notebook_port: '8002' },
         tier: 'large',
         version: 3,
       });
@@ -158,7 +158,9 @@ describe('tenant API', () => {
     it('an empty update retries a failed tenant with its current values', async () => {
       const api = apiOver(tables, clock);
       const tenantCode = code();
-      const created = await api.api.create(event({ body: { tenantCode, variables: { a: '1' } } }));
+      const created = await api.api.create(
+        event({ body: { tenantCode, variables: { notebook_port: '8001' } } }),
+      );
       const { flowId } = bodyOf(created) as unknown as Tenant;
       await api.repository.completeFlow(parseTenantCode(tenantCode), flowId, {
         status: 'failed',
@@ -169,7 +171,11 @@ describe('tenant API', () => {
       const retried = await api.api.update(event({ code: tenantCode, body: {} }));
 
       expect(retried.statusCode).toBe(202);
-      expect(bodyOf(retried)).toMatchObject({ status: 'updating', variables: { a: '1' }, lastError: null });
+      expect(bodyOf(retried)).toMatchObject({
+        status: 'updating',
+        variables: { notebook_port: '8001' },
+        lastError: null,
+      });
       expect(api.publisher.events.at(-1)?.action).toBe('update');
     });
 
@@ -287,14 +293,16 @@ describe('tenant API', () => {
       const publisher = new RecordingPublisher();
       const api = apiOver(tables, clock, publisher);
       const tenantCode = code();
-      await readyTenant(api, tenantCode, { variables: { a: '1' } });
+      await readyTenant(api, tenantCode, { variables: { notebook_port: '8001' } });
       publisher.failNext = 1;
 
-      const res = await api.api.update(event({ code: tenantCode, body: { variables: { a: '2' } } }));
+      const res = await api.api.update(
+        event({ code: tenantCode, body: { variables: { notebook_port: '8002' } } }),
+      );
 
       expect(res.statusCode).toBe(503);
       const row = bodyOf(await api.api.get(event({ code: tenantCode })));
-      expect(row).toMatchObject({ status: 'ready', variables: { a: '1' } });
+      expect(row).toMatchObject({ status: 'ready', variables: { notebook_port: '8001' } });
     });
   });
 });
