@@ -40,7 +40,7 @@ export async function apiLatency(options: ApiLatencyOptions, scope: Scope): Prom
   const create = (prefix: string) => (i: number) =>
     api.create(
       event({
-        body: { tenantCode: `${prefix}-${i}`, tier: 'small', variables: { owner: 'bench' } },
+        body: { tenantCode: `${prefix}-${i}`, tier: 'small', variables: { notebook_port: '8888' } },
         headers: { 'idempotency-key': `${prefix}-${i}` },
       }),
     );

@@ -163,7 +163,7 @@ class Bench {
       method: 'POST',
       dispatcher: this.http,
       headers: { 'content-type': 'application/json', 'idempotency-key': `bench-${code}` },
-      body: JSON.stringify({ tenantCode: code, tier: 'small', variables: { owner: 'bench' } }),
+      body: JSON.stringify({ tenantCode: code, tier: 'small', variables: { notebook_port: '8888' } }),
     });
     return { status: res.statusCode, body: await res.body.text() };
   }
