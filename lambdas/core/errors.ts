@@ -56,6 +56,17 @@ export class FlowSupersededError extends ControlPlaneError {
   }
 }
 
+/** A decommission found the tenant's date moved or cleared since the sweep read it: nothing is deleted. */
+export class DecommissionNotDueError extends ControlPlaneError {
+  public constructor(
+    public readonly tenantCode: string,
+    public readonly dueBy: string,
+  ) {
+    super(`tenant '${tenantCode}' is no longer due for decommission on ${dueBy}`);
+    this.name = 'DecommissionNotDueError';
+  }
+}
+
 /** The same Idempotency-Key was sent again with a different request. */
 export class IdempotencyKeyReusedError extends ControlPlaneError {
   public constructor() {

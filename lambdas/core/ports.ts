@@ -19,6 +19,8 @@ export interface TransitionRequest {
   requestedBy: string;
   now: string;
   changes: TransitionChanges;
+  /** Decommission: only while the row's decommissionDate is on or before this date (YYYY-MM-DD). */
+  dueBy?: string;
 }
 
 /** What a transition wrote, and the row before it (absent for a first create) so it can be undone. */

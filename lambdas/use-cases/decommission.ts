@@ -1,4 +1,4 @@
-import { TenantConflictError } from '../core/errors';
+import { DecommissionNotDueError, TenantConflictError } from '../core/errors';
 import { decide, isInProgress, type TenantStatus } from '../core/lifecycle';
 import { isoDate, type Clock, type TenantRepository } from '../core/ports';
 import type { Tenant } from '../core/tenant';
@@ -17,9 +17,10 @@ export const silentLog: OpsLog = { info: () => undefined, warn: () => undefined 
 
 /**
  * Why a due tenant was left alone: its flow is still running (it is picked up the next day), another
- * request won the race for it, or it is already deleted.
+ * request won the race for it, it is already deleted, or its date was moved or cleared since the index
+ * (eventually consistent) listed it.
  */
-export type DecommissionSkipReason = 'in-progress' | 'conflict' | 'deleted';
+export type DecommissionSkipReason = 'in-progress' | 'conflict' | 'deleted' | 'not-due';
 
 export interface DecommissionSummary {
   /** The day swept (UTC): tenants whose date is on or before it are due. */
@@ -38,7 +39,7 @@ export interface DecommissionSummary {
 }
 
 export interface DecommissionDeps {
-  repository: Pick<TenantRepository, 'listDueForDecommission'>;
+  repository: Pick<TenantRepository, 'listDueForDecommission' | 'get'>;
   /** Makes the delete exactly as the API does: one conditional transition, then the delete event. */
   requests: Pick<TenantRequests, 'delete'>;
   clock: Clock;
@@ -81,15 +82,27 @@ export class Decommission {
       );
       summary.found += page.items.length;
       summary.itemsRead += page.scannedCount ?? page.items.length;
-      for (const tenant of page.items) await this.sweep(tenant, dryRun, summary);
+      for (const listed of page.items) await this.sweep(listed, dryRun, summary);
       nextToken = page.nextToken;
     } while (nextToken);
     this.log.info(dryRun ? 'decommission dry run finished' : 'decommission sweep finished', { ...summary });
     return summary;
   }
 
-  private async sweep(tenant: Tenant, dryRun: boolean, summary: DecommissionSummary): Promise<void> {
-    const { tenantCode, status } = tenant;
+  private async sweep(listed: Tenant, dryRun: boolean, summary: DecommissionSummary): Promise<void> {
+    const { tenantCode } = listed;
+    // The index is eventually consistent: decide on the row itself (a consistent read), and let the
+    // transition re-check the date in the same write.
+    const tenant = await this.deps.repository.get(tenantCode);
+    if (!tenant) {
+      summary.skipped.push({ tenantCode, status: 'deleted', reason: 'deleted' });
+      return;
+    }
+    const { status } = tenant;
+    if (status !== 'deleted' && !(tenant.decommissionDate && tenant.decommissionDate <= summary.date)) {
+      summary.skipped.push({ tenantCode, status, reason: 'not-due' });
+      return;
+    }
     if (!decide(status, 'delete').allowed) {
       summary.skipped.push({ tenantCode, status, reason: isInProgress(status) ? 'in-progress' : 'deleted' });
       return;
@@ -99,10 +112,14 @@ export class Decommission {
       return;
     }
     try {
-      await this.deps.requests.delete(tenantCode, SYSTEM_REQUESTER);
+      await this.deps.requests.delete(tenantCode, SYSTEM_REQUESTER, { dueBy: summary.date });
       summary.started.push(tenantCode);
       this.log.info('decommission started', { tenantCode, decommissionDate: tenant.decommissionDate });
     } catch (error) {
+      if (error instanceof DecommissionNotDueError) {
+        summary.skipped.push({ tenantCode, status, reason: 'not-due' });
+        return;
+      }
       if (error instanceof TenantConflictError) {
         // The row changed between the index read and the transition (an API request won the race).
         summary.skipped.push({ tenantCode, status: error.currentStatus, reason: 'conflict' });

@@ -37,8 +37,9 @@ export class TenantRequests {
     return this.start(code, 'update', request, requestedBy);
   }
 
-  public delete(code: TenantCode, requestedBy: string): Promise<Tenant> {
-    return this.start(code, 'delete', {}, requestedBy);
+  /** `dueBy` (the decommission sweep): only while the tenant's decommission date is on or before it. */
+  public delete(code: TenantCode, requestedBy: string, options: { dueBy?: string } = {}): Promise<Tenant> {
+    return this.start(code, 'delete', {}, requestedBy, options.dueBy);
   }
 
   public async get(code: TenantCode): Promise<Tenant> {
@@ -68,6 +69,7 @@ export class TenantRequests {
     action: Action,
     changes: TransitionChanges,
     requestedBy: string,
+    dueBy?: string,
   ): Promise<Tenant> {
     const now = this.deps.clock.now().toISOString();
     const result = await this.deps.repository.transition({
@@ -77,6 +79,7 @@ export class TenantRequests {
       requestedBy,
       now,
       changes,
+      ...(dueBy === undefined ? {} : { dueBy }),
     });
     try {
       await this.deps.publisher.publish(action, {

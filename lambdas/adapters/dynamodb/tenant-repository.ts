@@ -10,6 +10,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  DecommissionNotDueError,
   FlowSupersededError,
   TenantConflictError,
   TenantNotFoundError,
@@ -22,7 +23,7 @@ import {
   HistoryItemSchema,
   type HistoryItem,
 } from '../../core/history';
-import { ALLOWED_FROM, IN_PROGRESS_STATUSES, type TenantStatus } from '../../core/lifecycle';
+import { ALLOWED_FROM, IN_PROGRESS_STATUSES, TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
 import type {
   FlowCompletion,
   Page,
@@ -33,7 +34,7 @@ import type {
   TransitionResult,
 } from '../../core/ports';
 import { DEFAULT_TIER, type Tenant, type TenantError } from '../../core/tenant';
-import type { TenantCode } from '../../core/tenant-code';
+import { TENANT_CODE_PATTERN, type TenantCode } from '../../core/tenant-code';
 import { DECOMMISSION_BUCKET, HISTORY_TABLE, TENANT_TABLE } from './table-schema';
 
 type Item = Record<string, unknown>;
@@ -96,7 +97,40 @@ function encodeToken(key: Item | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 }
 
-function decodeToken(token: string | undefined, expectedKeys: readonly string[]): Item | undefined {
+/** What a page token's key must hold to belong to the query it is sent with: one rule per key attribute. */
+type TokenShape = Readonly<Record<string, (value: string) => boolean>>;
+
+const isTenantCode = (v: string) => TENANT_CODE_PATTERN.test(v);
+const isIsoDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
+
+/** Scan tokens: the table's key only. */
+const SCAN_TOKEN: TokenShape = { [TENANT_TABLE.partitionKey]: isTenantCode };
+
+/** Tokens of the status index, for one status: a token of another status's query is not one of ours. */
+function statusToken(status: TenantStatus): TokenShape {
+  const { partitionKey } = TENANT_TABLE.byStatus;
+  return {
+    [TENANT_TABLE.partitionKey]: isTenantCode,
+    [partitionKey]: (v) => v === status && (TENANT_STATUSES as readonly string[]).includes(v),
+  };
+}
+
+/** Tokens of the date index, for the sweep of one day. */
+function dueToken(date: string): TokenShape {
+  const { partitionKey, sortKey } = TENANT_TABLE.byDecommissionDate;
+  return {
+    [TENANT_TABLE.partitionKey]: isTenantCode,
+    [partitionKey]: (v) => v === DECOMMISSION_BUCKET,
+    [sortKey]: (v) => isIsoDate(v) && v <= date,
+  };
+}
+
+/**
+ * A page token back into the ExclusiveStartKey it was made from, checked against the query it is sent
+ * with: exactly the query's key attributes, each a string of the right form (the status or bucket of
+ * this query, a valid tenant code). Anything else is a ValidationError, never a DynamoDB error.
+ */
+function decodeToken(token: string | undefined, shape: TokenShape): Item | undefined {
   if (token === undefined) return undefined;
   const invalid = new ValidationError('nextToken is not valid for this query', [
     { path: 'nextToken', message: 'is not a token this query returned' },
@@ -109,14 +143,12 @@ function decodeToken(token: string | undefined, expectedKeys: readonly string[])
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid;
   const entries = Object.entries(parsed);
-  const keys = entries.map(([k]) => k).sort();
-  const expected = [...new Set(expectedKeys)].sort();
+  const expected = Object.keys(shape);
   const ok =
-    keys.length === expected.length &&
-    expected.every((k, i) => keys[i] === k) &&
-    entries.every(([, v]) => typeof v === 'string');
+    entries.length === expected.length &&
+    entries.every(([k, v]) => Object.hasOwn(shape, k) && typeof v === 'string' && shape[k]?.(v) === true);
   if (!ok) throw invalid;
-  return parsed as Item;
+  return Object.fromEntries<unknown>(entries);
 }
 
 function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
@@ -214,12 +246,11 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
   ): Promise<Page<HistoryItem>> {
     if (!this.history) throw new Error('this repository has no history table');
     const { partitionKey, sortKey, ttlAttribute } = HISTORY_TABLE;
-    const start = decodeToken(page.nextToken, [partitionKey, sortKey]);
-    if (start && start[partitionKey] !== code) {
-      throw new ValidationError('nextToken is not valid for this query', [
-        { path: 'nextToken', message: 'belongs to another tenant' },
-      ]);
-    }
+    // A token of this tenant's history only: any other tenant's, or a forged key, is a ValidationError.
+    const start = decodeToken(page.nextToken, {
+      [partitionKey]: (v) => v === code,
+      [sortKey]: (v) => v.length > 0 && v.length <= 256,
+    });
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.history.tableName,
@@ -252,7 +283,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
       new ScanCommand({
         TableName: this.tableName,
         Limit: query.limit,
-        ExclusiveStartKey: decodeToken(query.nextToken, [TENANT_TABLE.partitionKey]),
+        ExclusiveStartKey: decodeToken(query.nextToken, SCAN_TOKEN),
       }),
     );
     return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
@@ -273,6 +304,11 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
         if (!current) throw new TenantNotFoundError(req.tenantCode);
         throw new TenantConflictError(req.tenantCode, flow.action, current);
       }
+      // A decommission acts only while the date it found is still due, on the row as it is now.
+      const date = beforeItem?.decommissionDate;
+      if (req.dueBy !== undefined && !(typeof date === 'string' && date <= req.dueBy)) {
+        throw new DecommissionNotDueError(req.tenantCode, req.dueBy);
+      }
       const mutation = this.transitionMutation(req);
       const after = applyMutation(beforeItem, mutation);
       after.tenantCode = req.tenantCode;
@@ -289,7 +325,10 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
         ...(allowed.includes('absent') ? ['attribute_not_exists(#tenantCode)'] : []),
         ...(statusValues.length ? [`#status IN (${statusValues.map(([k]) => k).join(', ')})`] : []),
       ];
-      const unchanged = beforeItem ? '#version = :readVersion' : 'attribute_not_exists(#tenantCode)';
+      const unchanged = [
+        beforeItem ? '#version = :readVersion' : 'attribute_not_exists(#tenantCode)',
+        ...(req.dueBy === undefined ? [] : ['#decommissionDate <= :dueBy']),
+      ].join(' AND ');
       try {
         await this.transact(
           {
@@ -304,6 +343,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
                 '#createdAt': 'createdAt',
                 '#status': 'status',
                 ...(allowed.includes('absent') || !beforeItem ? { '#tenantCode': 'tenantCode' } : {}),
+                ...(req.dueBy === undefined ? {} : { '#decommissionDate': 'decommissionDate' }),
               },
               ExpressionAttributeValues: {
                 ...update.values,
@@ -312,6 +352,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
                 ':one': 1,
                 ':now': req.now,
                 ...(beforeItem ? { ':readVersion': beforeItem.version } : {}),
+                ...(req.dueBy === undefined ? {} : { ':dueBy': req.dueBy }),
               },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
@@ -418,14 +459,22 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     flowId: string,
     executionId: string,
   ): Promise<{ claimed: boolean; tenant: Tenant }> {
+    // Only a flow still in progress can be claimed: a late event (a redriven dead letter) for a flow the
+    // reconciler already failed must not start a run on a tenant shown as failed.
+    const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { tenantCode: code },
           UpdateExpression: 'SET claimedBy = :exec',
-          ConditionExpression: 'flowId = :flowId AND (attribute_not_exists(claimedBy) OR claimedBy = :exec)',
-          ExpressionAttributeValues: { ':exec': executionId, ':flowId': flowId },
+          ConditionExpression: `flowId = :flowId AND #status IN (${inProgress.map(([k]) => k).join(', ')}) AND (attribute_not_exists(claimedBy) OR claimedBy = :exec)`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':exec': executionId,
+            ':flowId': flowId,
+            ...Object.fromEntries(inProgress),
+          },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -434,7 +483,9 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const current = await this.get(code);
-      if (!current || current.flowId !== flowId) throw new FlowSupersededError(code, flowId);
+      if (!current || current.flowId !== flowId || !IN_PROGRESS_STATUSES.includes(current.status)) {
+        throw new FlowSupersededError(code, flowId);
+      }
       return { claimed: false, tenant: current };
     }
   }
@@ -542,7 +593,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
         KeyConditionExpression: '#b = :b AND #d <= :d',
         ExpressionAttributeNames: { '#b': partitionKey, '#d': sortKey },
         ExpressionAttributeValues: { ':b': DECOMMISSION_BUCKET, ':d': date },
-        ExclusiveStartKey: decodeToken(nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
+        ExclusiveStartKey: decodeToken(nextToken, dueToken(date)),
         ...(limit === undefined ? {} : { Limit: limit }),
       }),
     );
@@ -555,7 +606,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
 
   /** One page of the byStatus index for one status. */
   private queryByStatus(status: TenantStatus, page: { nextToken?: string; limit?: number }) {
-    const { indexName, partitionKey, sortKey } = TENANT_TABLE.byStatus;
+    const { indexName, partitionKey } = TENANT_TABLE.byStatus;
     return this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -563,7 +614,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
         KeyConditionExpression: '#s = :s',
         ExpressionAttributeNames: { '#s': partitionKey },
         ExpressionAttributeValues: { ':s': status },
-        ExclusiveStartKey: decodeToken(page.nextToken, [TENANT_TABLE.partitionKey, partitionKey, sortKey]),
+        ExclusiveStartKey: decodeToken(page.nextToken, statusToken(status)),
         ...(page.limit === undefined ? {} : { Limit: page.limit }),
       }),
     );

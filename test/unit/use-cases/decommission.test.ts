@@ -255,9 +255,10 @@ describe('Decommission', () => {
 
   it('skips a tenant an API request took between the query and the transition', async () => {
     const code = await tenantIn('ready', PAST);
-    const query = repository.listDueForDecommission.bind(repository);
-    jest.spyOn(repository, 'listDueForDecommission').mockImplementationOnce(async (...args) => {
-      const page = await query(...args);
+    // The sweep reads the row itself (consistently) after the index; the request lands right after that.
+    const read = repository.get.bind(repository);
+    jest.spyOn(repository, 'get').mockImplementationOnce(async (...args) => {
+      const row = await read(...args);
       await repository.transition({
         tenantCode: code,
         action: 'update',
@@ -266,7 +267,7 @@ describe('Decommission', () => {
         now: NOW,
         changes: {},
       });
-      return page;
+      return row;
     });
     const { sweep, publisher } = sweepOver();
 
