@@ -89,10 +89,16 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
    */
   readonly adminHost?: boolean;
   /**
-   * Customer-managed key for the tables, the topics and the token secret.
+   * Customer-managed key for the tables and the topics.
    * @default - a new key with yearly rotation
    */
   readonly encryptionKey?: IKey;
+  /**
+   * Customer-managed key for the TFC token secret only, so that only the functions that read the token
+   * (trigger, check, finalize) can decrypt it.
+   * @default - a new key with yearly rotation
+   */
+  readonly tokenEncryptionKey?: IKey;
   /**
    * Stage throttling of the API.
    * @default - 50 requests/s, bursts of 100
@@ -137,6 +143,8 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
  */
 export class TenantControlPlane extends Construct {
   public readonly encryptionKey: IKey;
+  /** The TFC token secret's own key. */
+  public readonly tfcTokenKey: IKey;
   public readonly network: ControlPlaneNetwork;
   public readonly tables: TenantTables;
   public readonly lifecycleTopic: LifecycleTopic;
@@ -159,7 +167,13 @@ export class TenantControlPlane extends Construct {
     this.encryptionKey =
       props.encryptionKey ??
       new Key(this, 'Key', {
-        description: 'Tenant control plane: tenant table, idempotency table, topics, TFC token secret',
+        description: 'Tenant control plane: tenant table, idempotency table, topics',
+        enableKeyRotation: true,
+      });
+    this.tfcTokenKey =
+      props.tokenEncryptionKey ??
+      new Key(this, 'TokenKey', {
+        description: 'Tenant control plane: the TFC token secret only',
         enableKeyRotation: true,
       });
     this.network = new ControlPlaneNetwork(this, 'Network', {
@@ -171,7 +185,7 @@ export class TenantControlPlane extends Construct {
     });
     this.tables = new TenantTables(this, 'Tables', { encryptionKey: this.encryptionKey });
     this.lifecycleTopic = new LifecycleTopic(this, 'Lifecycle', { encryptionKey: this.encryptionKey });
-    this.tfcToken = new TfcTokenSecret(this, 'TfcToken', { encryptionKey: this.encryptionKey });
+    this.tfcToken = new TfcTokenSecret(this, 'TfcToken', { encryptionKey: this.tfcTokenKey });
 
     const { dynamicCredentials, ...tfc } = props.tfc;
     if (dynamicCredentials) {

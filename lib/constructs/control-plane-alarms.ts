@@ -15,7 +15,7 @@ import { type ControlPlaneFunction, METRICS_NAMESPACE, SERVICE_NAME } from './co
 export interface AlarmNotificationOptions {
   /**
    * Topic every alarm (and its recovery) is sent to, e.g. the platform's on-call topic.
-   * @default - a topic is created when `alarmEmail` is set; otherwise the alarms have no action
+   * @default - an encrypted alarm topic of the control plane's own (subscribe to it, or set `alarmEmail`)
    */
   readonly alarmTopic?: ITopic;
   /**
@@ -45,12 +45,14 @@ export interface ControlPlaneAlarmsProps extends AlarmNotificationOptions {
  */
 export class ControlPlaneAlarms extends Construct {
   public readonly alarms: Alarm[] = [];
-  public readonly topic?: ITopic;
+  /** Where every alarm goes: the given topic, or the control plane's own. */
+  public readonly topic: ITopic;
 
   public constructor(scope: Construct, id: string, props: ControlPlaneAlarmsProps) {
     super(scope, id);
-    this.topic = props.alarmTopic ?? (props.alarmEmail ? this.createTopic(props.encryptionKey) : undefined);
-    if (this.topic && props.alarmEmail) {
+    // Always a topic: an alarm with no action reaches nobody.
+    this.topic = props.alarmTopic ?? this.createTopic(props.encryptionKey);
+    if (props.alarmEmail) {
       new Subscription(this, 'EmailSubscription', {
         topic: this.topic,
         protocol: SubscriptionProtocol.EMAIL,
@@ -94,10 +96,8 @@ export class ControlPlaneAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    if (this.topic) {
-      alarm.addAlarmAction(new SnsAction(this.topic));
-      alarm.addOkAction(new SnsAction(this.topic));
-    }
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
     this.alarms.push(alarm);
   }
 

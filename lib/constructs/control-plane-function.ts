@@ -14,6 +14,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, TopicGrants } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { HISTORY_APPEND_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
 import { acknowledge, wildcardActionFinding, wildcardResourceFinding } from '../nag';
 import { PROJECT_ROOT, projectPath } from '../paths';
 
@@ -74,13 +75,29 @@ export interface ControlPlaneFunctionProps {
   readonly bundledDirectories?: BundledDirectory[];
 }
 
+/** DynamoDB actions that write (they need the table key for data keys, not just Decrypt). */
+const TABLE_WRITE_ACTIONS = new Set([
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:TransactWriteItems',
+]);
+
 /** How a function may use a table. */
 export interface TableBinding {
   /**
-   * `read`: Get/Query/Scan on the table and its indexes. `readWrite`: also Put/Update/Delete/Batch writes.
-   * `append`: PutItem only (no read), for a log such as the tenant history.
+   * Exactly the DynamoDB actions the function's code calls, e.g. `['dynamodb:GetItem']`; Query also
+   * covers the table's indexes. Takes the place of `access`.
+   * @default - as `access` says
    */
-  readonly access: 'read' | 'readWrite' | 'append';
+  readonly actions?: readonly string[];
+  /**
+   * `read`: Get/Query/Scan on the table and its indexes. `readWrite`: also Put/Update/Delete/Batch writes.
+   * `append`: PutItem only (no read), for a log such as the tenant history. Prefer `actions`.
+   * @default 'read'
+   */
+  readonly access?: 'read' | 'readWrite' | 'append';
   /**
    * Environment variable holding the table name.
    * @default 'TABLE_NAME'
@@ -185,6 +202,7 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
   /** Sets the table's name in `envVar` and grants the access it names (and the table key's use). */
   public bindTable(table: TableBase, binding: TableBinding): this {
     this.addEnvironment(binding.envVar ?? 'TABLE_NAME', table.tableName);
+    if (binding.actions) return this.grantTableActions(table, binding.actions);
     if (binding.access === 'readWrite') table.grants.readWriteData(this);
     else if (binding.access === 'read') table.grants.readData(this);
     else {
@@ -219,7 +237,38 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
    */
   public bindHistory(table: TableBase, retentionDays: number): this {
     this.addEnvironment('HISTORY_RETENTION_DAYS', String(retentionDays));
-    return this.bindTable(table, { access: 'append', envVar: 'HISTORY_TABLE_NAME' });
+    return this.bindTable(table, { actions: HISTORY_APPEND_ACTIONS, envVar: 'HISTORY_TABLE_NAME' });
+  }
+
+  /** Grants exactly `actions` on the table (and its indexes, for Query), and the table key's use they need. */
+  private grantTableActions(table: TableBase, actions: readonly string[]): this {
+    const onIndexes = actions.includes('dynamodb:Query') && hasSecondaryIndexes(table);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [table.tableArn, ...(onIndexes ? [`${table.tableArn}/index/*`] : [])],
+      }),
+    );
+    if (onIndexes) {
+      acknowledge(this.role, {
+        id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
+        reason: `Query on the secondary indexes of table ${table.node.id}: the grant covers that table's own indexes (table/index/*), no other table.`,
+      });
+    }
+    const writes = actions.some((a) => TABLE_WRITE_ACTIONS.has(a));
+    if (table.encryptionKey && writes) {
+      table.encryptionKey.grantEncryptDecrypt(this);
+      acknowledge(
+        this.role,
+        ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((action) => ({
+          id: wildcardActionFinding(action),
+          reason: `Writes to table ${table.node.id} need its customer-managed key for data keys (GenerateDataKey*, ReEncrypt*), granted on that one key only.`,
+        })),
+      );
+    } else if (table.encryptionKey) {
+      table.encryptionKey.grantDecrypt(this);
+    }
+    return this;
   }
 
   /**

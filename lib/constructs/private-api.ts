@@ -26,6 +26,12 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import {
+  HISTORY_TABLE_ACTIONS,
+  IDEMPOTENCY_TABLE_ACTIONS,
+  TENANT_TABLE_ACTIONS,
+  type TenantTableUser,
+} from '../../lambdas/adapters/dynamodb/table-access';
 import { API_ROUTES, type RouteDefinition, type RouteName } from '../../lambdas/core/api-routes';
 import type { Action } from '../../lambdas/core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../lambdas/core/history';
@@ -41,6 +47,16 @@ export const BUS_ENV_VARS: Readonly<Record<Action, string>> = {
 
 /** The API's routes (`lambdas/core/api-routes.ts`), one function each. */
 export type ApiRoute = RouteName;
+
+/** Each route's function, by its name in `TenantControlPlane.functions` (the key of its table actions). */
+const TABLE_USERS: Readonly<Record<ApiRoute, TenantTableUser>> = {
+  create: 'createTenant',
+  list: 'listTenants',
+  get: 'getTenant',
+  history: 'getTenantHistory',
+  update: 'updateTenant',
+  delete: 'deleteTenant',
+};
 
 /** What a tenant answer needs to link a run to its page in Terraform Cloud. */
 export interface RunLinkSettings {
@@ -136,16 +152,23 @@ export class PrivateApi extends Construct {
           ENVIRONMENT_NAME: props.runLinks.environmentName,
         },
       });
+      const tenantTable = { actions: TENANT_TABLE_ACTIONS[TABLE_USERS[route.name]] };
       if (route.access === 'write') {
         if (!route.action) throw new Error(`${this.node.path}: write route ${route.name} names no action`);
-        fn.bindTable(props.table, { access: 'readWrite' })
-          .bindTable(props.idempotencyTable, { access: 'readWrite', envVar: 'IDEMPOTENCY_TABLE_NAME' })
+        fn.bindTable(props.table, tenantTable)
+          .bindTable(props.idempotencyTable, {
+            actions: IDEMPOTENCY_TABLE_ACTIONS,
+            envVar: 'IDEMPOTENCY_TABLE_NAME',
+          })
           .bindHistory(props.historyTable, retentionDays)
           .bindEventBus(props.buses[route.action], BUS_ENV_VARS[route.action]);
       } else {
-        fn.bindTable(props.table, { access: 'read' });
+        fn.bindTable(props.table, tenantTable);
         if (route.readsHistory) {
-          fn.bindTable(props.historyTable, { access: 'read', envVar: 'HISTORY_TABLE_NAME' });
+          fn.bindTable(props.historyTable, {
+            actions: HISTORY_TABLE_ACTIONS.getTenantHistory,
+            envVar: 'HISTORY_TABLE_NAME',
+          });
         }
       }
       return fn;

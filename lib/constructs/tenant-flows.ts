@@ -11,6 +11,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { TENANT_TABLE_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
 import { ACTIONS, type Action } from '../../lambdas/core/flows';
 import { checkLimit, TFC_LIMITS } from '../../lambdas/core/tfc-limits';
 import { acknowledge } from '../nag';
@@ -59,6 +60,8 @@ export const TERRAFORM_MODULE_BUNDLE: BundledDirectory = {
   target: 'terraform-module',
   exclude: ['tests'],
 };
+
+const FLOW_TABLE_USERS = { Trigger: 'trigger', Check: 'check', Finalize: 'finalize' } as const;
 
 /** The Terraform Cloud / Terraform Enterprise organization the flows drive. */
 export interface TfcSettings {
@@ -194,13 +197,16 @@ export class TenantFlows extends Construct {
       POLL_BUDGET: String(pollBudget),
       ON_RUN_NEEDS_ATTENTION: props.tfc.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
     };
-    const step = (stepId: string, stepProps: Omit<ControlPlaneFunctionProps, 'logRetention'>) =>
+    const step = (
+      stepId: 'Trigger' | 'Check' | 'Finalize',
+      stepProps: Omit<ControlPlaneFunctionProps, 'logRetention'>,
+    ) =>
       new ControlPlaneFunction(this, stepId, {
         ...stepProps,
         logRetention,
         environment: { ...flowEnvironment, ...stepProps.environment },
       })
-        .bindTable(props.table, { access: 'readWrite' })
+        .bindTable(props.table, { actions: TENANT_TABLE_ACTIONS[FLOW_TABLE_USERS[stepId]] })
         .bindSecret(props.tokenSecret, 'TFC_TOKEN_SECRET_ARN');
     const coordination = 'COORDINATION_TABLE_NAME';
 

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { TENANT_TABLE_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
 import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -88,7 +89,7 @@ export class TenantOperations extends Construct {
       timeout: Duration.minutes(5),
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     })
-      .bindTable(props.table, { access: 'read', alsoAllow: ['dynamodb:UpdateItem'] })
+      .bindTable(props.table, { actions: TENANT_TABLE_ACTIONS.decommission })
       .bindEventBus(props.buses.delete, BUS_ENV_VARS.delete);
 
     this.reconciler = new ControlPlaneFunction(this, 'Reconciler', {
@@ -100,7 +101,7 @@ export class TenantOperations extends Construct {
         RECONCILE_FAIL_AFTER_SECONDS: String(failAfter.toSeconds()),
       },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
-    }).bindTable(props.table, { access: 'readWrite' });
+    }).bindTable(props.table, { actions: TENANT_TABLE_ACTIONS.reconciler });
     if (props.coordinationTable) {
       this.reconciler.bindTableActions(
         props.coordinationTable,

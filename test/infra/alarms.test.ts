@@ -69,7 +69,6 @@ describe('alarms', () => {
 
   it('notifies an encrypted alarm topic with an email subscription, CloudWatch allowed to use its key', () => {
     const topic = cp.alarms.topic;
-    if (!topic) throw new Error('alarmEmail creates a topic');
     expect(alarms.length).toBe(3 * 2 + 5 + 12 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([ref(topic)]);
@@ -93,7 +92,7 @@ describe('alarms', () => {
     });
   });
 
-  it('notifies an existing topic when given one, and nobody when neither topic nor email is set', () => {
+  it('notifies an existing topic when given one, and its own topic when neither topic nor email is set', () => {
     const topicArn = 'arn:aws:sns:eu-west-1:123456789012:platform-oncall';
     const given = Object.values(
       resourcesOfType(synthStack({ alarmTopicArn: topicArn }).template, 'AWS::CloudWatch::Alarm'),
@@ -102,13 +101,19 @@ describe('alarms', () => {
       true,
     );
 
-    const silent = synthStack().template;
-    expect(
-      Object.values(resourcesOfType(silent, 'AWS::CloudWatch::Alarm')).every(
-        (a) => !a.Properties.AlarmActions,
-      ),
-    ).toBe(true);
-    silent.resourceCountIs('AWS::SNS::Subscription', 0);
-    silent.resourceCountIs('AWS::SNS::Topic', 1); // the lifecycle topic only
+    const bare = synthStack();
+    const topic = ref(bare.stack.controlPlane.alarms.topic);
+    const all = Object.values(resourcesOfType(bare.template, 'AWS::CloudWatch::Alarm'));
+    expect(all.length).toBeGreaterThanOrEqual(23);
+    for (const alarm of all) {
+      expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
+    }
+    bare.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    bare.template.resourceCountIs('AWS::SNS::Topic', 2); // the lifecycle topic and the alarm topic
+    bare.template.hasResourceProperties('AWS::SNS::Topic', {
+      DisplayName: 'Tenant control plane alarms',
+      KmsMasterKeyId: arnOf(bare.stack.controlPlane.encryptionKey),
+    });
   });
 });

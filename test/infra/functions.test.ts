@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  IDEMPOTENCY_TABLE_ACTIONS,
+  TENANT_TABLE_ACTIONS,
+} from '../../lambdas/adapters/dynamodb/table-access';
 import { BUS_ENV } from '../../lambdas/handlers/api/wiring';
 import { BUS_ENV_VARS, ControlPlaneFunction, FUNCTION_RUNTIME, TERRAFORM_MODULE_BUNDLE } from '../../lib';
 import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
@@ -11,6 +15,7 @@ import {
   type PolicyStatementJson,
   actionsOf,
   arnOf,
+  list,
   logicalId,
   ref,
   resource,
@@ -42,27 +47,10 @@ const BASE = [
   'xray:PutTelemetryRecords',
   'xray:PutTraceSegments',
 ];
-const READ = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:GetRecords',
-  'dynamodb:GetShardIterator',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'kms:Decrypt',
-  'kms:DescribeKey',
-];
-const WRITE = [
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'kms:Encrypt',
-  'kms:GenerateDataKey*',
-  'kms:ReEncrypt*',
-];
+/** The table key: Decrypt to read; writes also need data keys (CDK's grantEncryptDecrypt). */
+const KMS_READ = ['kms:Decrypt'];
+const KMS_WRITE = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+const tenantTable = (name: keyof typeof TENANT_TABLE_ACTIONS) => [...TENANT_TABLE_ACTIONS[name]];
 const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
@@ -223,14 +211,21 @@ describe('least privilege, per function', () => {
         expect([name, action, touchesHistory(name, action)]).toEqual([name, action, false]);
       }
     }
-    expect(actionsOf(statementsOf('getTenantHistory'))).toEqual(sorted(BASE, READ));
+    expect(actionsOf(statementsOf('getTenantHistory'))).toEqual(
+      sorted(BASE, KMS_READ, ['dynamodb:GetItem', 'dynamodb:Query']),
+    );
   });
 
-  it('lets get-tenant and list-tenants only read the tenant table', () => {
+  it('lets get-tenant and list-tenants only read the tenant table, with the actions their code calls', () => {
+    expect(actionsOf(statementsOf('getTenant'))).toEqual(sorted(BASE, KMS_READ, ['dynamodb:GetItem']));
+    expect(actionsOf(statementsOf('listTenants'))).toEqual(
+      sorted(BASE, KMS_READ, ['dynamodb:Query', 'dynamodb:Scan']),
+    );
     for (const name of ['getTenant', 'listTenants'] as const) {
-      expect(actionsOf(statementsOf(name))).toEqual(sorted(BASE, READ));
-      const tables = resourcesFor(statementsOf(name), 'dynamodb:GetItem');
-      expect(JSON.stringify(tables)).not.toContain(logicalId(cp.tables.idempotency));
+      const tables = JSON.stringify(
+        statementsOf(name).filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:'))),
+      );
+      expect(tables).not.toContain(logicalId(cp.tables.idempotency));
     }
   });
 
@@ -240,18 +235,22 @@ describe('least privilege, per function', () => {
     ['deleteTenant', 'delete'],
   ] as const)('lets %s write both tables and put events on the %s bus only', (name, action) => {
     const statements = statementsOf(name);
-    expect(actionsOf(statements)).toEqual(sorted(BASE, READ, WRITE, ['events:PutEvents']));
+    expect(actionsOf(statements)).toEqual(
+      sorted(BASE, KMS_WRITE, tenantTable(name), [...IDEMPOTENCY_TABLE_ACTIONS], ['events:PutEvents']),
+    );
     expect(resourcesFor(statements, 'events:PutEvents')).toEqual([arnOf(cp.buses.buses[action])]);
     expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual(
-      expect.arrayContaining([arnOf(cp.tables.tenants), arnOf(cp.tables.idempotency)]),
+      expect.arrayContaining([arnOf(cp.tables.idempotency), arnOf(cp.tables.history)]),
     );
+    expect(resourcesFor(statements, 'dynamodb:PutItem')).toHaveLength(2);
   });
 
-  it('lets the flow steps read and write tenants and read the token secret; only finalize publishes', () => {
-    const base = sorted(BASE, READ, WRITE, ['secretsmanager:GetSecretValue']);
-    expect(actionsOf(statementsOf('trigger'))).toEqual(base);
-    expect(actionsOf(statementsOf('check'))).toEqual(base);
-    expect(actionsOf(statementsOf('finalize'))).toEqual(sorted(base, ['sns:Publish']));
+  it('lets the flow steps update tenants and read the token secret; only finalize publishes', () => {
+    const step = (name: 'trigger' | 'check' | 'finalize') =>
+      sorted(BASE, KMS_WRITE, tenantTable(name), ['dynamodb:PutItem', 'secretsmanager:GetSecretValue']);
+    expect(actionsOf(statementsOf('trigger'))).toEqual(step('trigger'));
+    expect(actionsOf(statementsOf('check'))).toEqual(step('check'));
+    expect(actionsOf(statementsOf('finalize'))).toEqual(sorted(step('finalize'), ['sns:Publish']));
     for (const name of ['trigger', 'check', 'finalize'] as const) {
       expect(resourcesFor(statementsOf(name), 'secretsmanager:GetSecretValue')).toEqual([
         ref(cp.tfcToken.secret),
@@ -304,14 +303,7 @@ describe('least privilege, per function', () => {
     const statements = statementsOf('decommission');
     expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual([arnOf(cp.tables.history)]);
     expect(actionsOf(statements)).toEqual(
-      sorted(BASE, READ, [
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'kms:Encrypt',
-        'kms:GenerateDataKey*',
-        'kms:ReEncrypt*',
-        'events:PutEvents',
-      ]),
+      sorted(BASE, KMS_WRITE, tenantTable('decommission'), ['dynamodb:PutItem', 'events:PutEvents']),
     );
     expect(resourcesFor(statements, 'events:PutEvents')).toEqual([arnOf(cp.buses.buses.delete)]);
     expect(resourcesFor(statements, 'dynamodb:Query')).toContainEqual({
@@ -322,7 +314,12 @@ describe('least privilege, per function', () => {
   it('lets the reconciler publish to the three buses and the topic, and describe the three flows’ executions', () => {
     const statements = statementsOf('reconciler');
     expect(actionsOf(statements)).toEqual(
-      sorted(BASE, READ, WRITE, ['events:PutEvents', 'sns:Publish', 'states:DescribeExecution']),
+      sorted(BASE, KMS_WRITE, tenantTable('reconciler'), [
+        'dynamodb:PutItem',
+        'events:PutEvents',
+        'sns:Publish',
+        'states:DescribeExecution',
+      ]),
     );
     expect(resourcesFor(statements, 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
     expect(resourcesFor(statements, 'events:PutEvents')).toEqual(

@@ -1,0 +1,71 @@
+/**
+ * The DynamoDB actions each function's code calls, per table: the CDK grants exactly these (no
+ * PutItem, BatchWriteItem or Scan where the code never calls them), and an infra test checks each list
+ * against the commands the function's code can reach (test/infra/least-privilege.test.ts). A
+ * TransactWriteItems call needs the action of each item it holds (UpdateItem, DeleteItem, PutItem) on that
+ * item's table, so a transaction is listed as those. Plain data: the CDK app imports it without the AWS SDK.
+ */
+export type DynamoDbAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:Scan'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:PutItem';
+
+/** Tenant table actions by function (the names of `TenantControlPlane.functions`). */
+export const TENANT_TABLE_ACTIONS = {
+  /** transition (a consistent read, then the write); undoTransition of a first create deletes its row. */
+  createTenant: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  /** transition; undoTransition restores an existing row with UpdateItem. */
+  updateTenant: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  deleteTenant: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  getTenant: ['dynamodb:GetItem'],
+  /** by status: a Query of the status index; without: a Scan of the table. */
+  listTenants: ['dynamodb:Query', 'dynamodb:Scan'],
+  /** get, when a tenant has no history yet (unknown code: 404). */
+  getTenantHistory: ['dynamodb:GetItem'],
+  /** claimFlow (and its read-back), recordProgress. */
+  trigger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** recordProgress. */
+  check: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** completeFlow, and get when the flow was superseded. */
+  finalize: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** listDueForDecommission, a consistent get per due tenant, the delete transition (and its undo). */
+  decommission: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** listInProgress and countByStatus (status index), releaseClaim, failLostFlow. */
+  reconciler: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+} as const satisfies Record<string, readonly DynamoDbAction[]>;
+
+export type TenantTableUser = keyof typeof TENANT_TABLE_ACTIONS;
+
+/**
+ * History table actions by function: every tenant writer appends (PutItem, inside its write's
+ * transaction); only the history route reads.
+ */
+export const HISTORY_TABLE_ACTIONS = {
+  createTenant: ['dynamodb:PutItem'],
+  updateTenant: ['dynamodb:PutItem'],
+  deleteTenant: ['dynamodb:PutItem'],
+  getTenantHistory: ['dynamodb:Query'],
+  trigger: ['dynamodb:PutItem'],
+  check: ['dynamodb:PutItem'],
+  finalize: ['dynamodb:PutItem'],
+  decommission: ['dynamodb:PutItem'],
+  reconciler: ['dynamodb:PutItem'],
+} as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;
+
+/** The history append every tenant writer is granted. */
+export const HISTORY_APPEND_ACTIONS: readonly DynamoDbAction[] = ['dynamodb:PutItem'];
+
+/**
+ * Idempotency-Key records, as Powertools' DynamoDBPersistenceLayer writes them: a conditional PutItem
+ * to claim a key, GetItem to return the first answer, UpdateItem to save it, DeleteItem when the write
+ * failed.
+ */
+export const IDEMPOTENCY_TABLE_ACTIONS: readonly DynamoDbAction[] = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
