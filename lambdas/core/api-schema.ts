@@ -76,7 +76,14 @@ export function updateTenantSchema(today: () => string, inputs?: TenantInputs) {
 
 export const ListTenantsQuerySchema = z.strictObject({
   status: z.enum(TENANT_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  // Decimal digits only: Number() would also read '0x10', ' 5' or '1e1'.
+  limit: z
+    .string()
+    .regex(/^[1-9][0-9]{0,2}$/, 'must be a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.number().max(100, 'must be a whole number from 1 to 100'))
+    .optional()
+    .transform((v) => v ?? 25),
   nextToken: z.string().min(1).max(2048).optional(),
 });
 
