@@ -415,6 +415,7 @@ const METHOD: Record<Route, string> = {
 
 /** The same case as an HTTP request to the local server, or undefined when HTTP cannot carry it. */
 function toHttp(c: Case): { path: string; init: Parameters<typeof request>[1] } | undefined {
+  // eslint-disable-next-line no-control-regex -- HTTP cannot carry control characters in a path
   if (c.code !== undefined && /[\u0000-\u001f]/.test(c.code)) return undefined;
   // A URL resolves '.' and '..' segments before any route sees them.
   if (c.code === '.' || c.code === '..') return undefined;
