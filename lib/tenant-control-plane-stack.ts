@@ -115,6 +115,10 @@ export class TenantControlPlaneStack extends Stack {
       value: cp.tfcToken.secret.secretArn,
     });
     new CfnOutput(this, 'LifecycleTopicArn', { value: cp.lifecycleTopic.topic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: cp.alarms.topic.topicArn,
+      description: 'Every alarm notifies this topic: subscribe on-call here (or set alarmEmail)',
+    });
     for (const action of ACTIONS) {
       new CfnOutput(this, `${action[0]?.toUpperCase()}${action.slice(1)}BusName`, {
         value: cp.buses.buses[action].eventBusName,

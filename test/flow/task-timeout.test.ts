@@ -4,14 +4,21 @@ import { executeFlow } from '../../lambdas/local/state-machine';
 import { flowInput } from '../../lambdas/core/flows';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { flowHarness } from '../support/flow-harness';
-import { startTfcFake, type TfcFake } from '../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
 let tables: TestTables;
 let fake: TfcFake;
 
 beforeAll(async () => {
   tables = await createTestTables();
-  fake = await startTfcFake({ organization: 'acme', token: 'tfc-test-token-123', runDurationMs: 60 });
+  fake = await startTfcFake({
+    organization: 'acme',
+    token: 'tfc-test-token-123',
+    ...FAST_TIMINGS,
+    // Trigger still lists runs on every call: the runs list is not limited per minute here.
+    runsListRateLimitPerMinute: Infinity,
+    runDurationMs: 60,
+  });
 });
 afterAll(async () => {
   await fake.close();
