@@ -15,7 +15,9 @@ let tables: TestTables;
 let repository: DynamoDbTenantRepository;
 beforeAll(async () => {
   tables = await createTestTables();
-  repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable);
+  repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
+    tableName: tables.historyTable,
+  });
 });
 afterAll(() => tables.drop());
 
