@@ -29,7 +29,7 @@ describe('the handlers answer what the route table declares', () => {
     const { api } = apiOver(tables, clock);
     const tenantCode = `contract-${Date.now().toString(36)}`;
     const answers: Array<[RouteName, ApiResult]> = [
-      ['create', await api.create(event({ body: { tenantCode, variables: { a: '1' } } }))],
+      ['create', await api.create(event({ body: { tenantCode, variables: { notebook_port: '8001' } } }))],
       ['create', await api.create(event({ body: { tenantCode } }))],
       ['create', await api.create(event({ body: '{bad json' }))],
       ['get', await api.get(event({ code: tenantCode }))],
