@@ -1,19 +1,42 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { IConstruct } from 'constructs';
 import {
+  HISTORY_TABLE_ACTIONS,
   IDEMPOTENCY_TABLE_ACTIONS,
   TENANT_TABLE_ACTIONS,
 } from '../../lambdas/adapters/dynamodb/table-access';
 import { list, logicalId, resourcesOfType, roleStatements, synthStack } from './support';
 
 /**
- * Least privilege derived from the code: for each function, the DynamoDB actions its code can reach
- * (the repository methods its import graph calls, each expanded to the commands that method sends) bound
- * what its role may be granted, and the role gets exactly the declared list.
+ * Least privilege derived from the code: for each function, the DynamoDB actions its code can reach (the
+ * adapter methods its import graph calls, each expanded to the commands that method sends, per table)
+ * bound what its role may be granted, and the role gets exactly the declared list. A TransactWriteItems
+ * call is authorised item by item (UpdateItem, DeleteItem, PutItem on each item's table), so its items
+ * count, not the command.
  */
 const ROOT = resolve(__dirname, '../..');
-const REPOSITORY = join(ROOT, 'lambdas/adapters/dynamodb/tenant-repository.ts');
 const POWERTOOLS_PERSISTENCE = require.resolve('@aws-lambda-powertools/idempotency/dynamodb');
+
+type TableName = 'tenants' | 'history';
+
+/** A DynamoDB adapter: its file, its class, how its code names each table, how callers name it. */
+interface Adapter {
+  file: string;
+  className: string;
+  tables: Record<string, TableName>;
+  /** Receivers through which the rest of the code calls it, e.g. `this.deps.repository.get(`. */
+  receivers: RegExp;
+}
+
+const ADAPTERS: Adapter[] = [
+  {
+    file: join(ROOT, 'lambdas/adapters/dynamodb/tenant-repository.ts'),
+    className: 'DynamoDbTenantRepository',
+    tables: { 'this.tableName': 'tenants', 'this.history.tableName': 'history', tableName: 'history' },
+    receivers: /\b(?:repository|counter)\.(\w+)\(/g,
+  },
+];
 
 const COMMAND_ACTIONS: Record<string, string> = {
   GetCommand: 'dynamodb:GetItem',
@@ -28,38 +51,60 @@ const COMMAND_ACTIONS: Record<string, string> = {
   ScanCommand: 'dynamodb:Scan',
   BatchWriteCommand: 'dynamodb:BatchWriteItem',
   BatchGetCommand: 'dynamodb:BatchGetItem',
-  TransactWriteCommand: 'dynamodb:TransactWriteItems',
+};
+/** The items of a TransactWriteItems call and the action each one needs. */
+const TRANSACT_ITEM_ACTIONS: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
 };
 
-/** Each method of the repository class: the commands it sends and the methods of its own it calls. */
-function repositoryMethods(): Map<string, { commands: string[]; calls: string[] }> {
-  const source = readFileSync(REPOSITORY, 'utf8');
-  const body = source.slice(source.indexOf('export class DynamoDbTenantRepository'));
-  const methods = new Map<string, { commands: string[]; calls: string[] }>();
+/** `<table>|<action>` */
+type TableAction = string;
+
+interface Method {
+  sends: TableAction[];
+  calls: string[];
+}
+
+/** Each method of the adapter's class: what it sends, to which table, and the methods of its own it calls. */
+function adapterMethods(adapter: Adapter): Map<string, Method> {
+  const source = readFileSync(adapter.file, 'utf8');
+  const body = source.slice(source.indexOf(`export class ${adapter.className}`));
+  const methods = new Map<string, Method>();
   const heads = [...body.matchAll(/^ {2}(?:public |private )?(?:async )?(\w+)\(/gm)];
   heads.forEach((head, i) => {
     const text = body.slice(head.index, heads[i + 1]?.index ?? body.length);
-    methods.set(head[1] ?? '', {
-      commands: [...text.matchAll(/new (\w+Command)\(/g)].map((m) => m[1] ?? ''),
-      calls: [...text.matchAll(/this\.(\w+)\(/g)].map((m) => m[1] ?? ''),
-    });
+    const sends: TableAction[] = [];
+    const pattern =
+      /(?:new (\w+Command)\(\{|\b(Put|Update|Delete|ConditionCheck): \{)\s*TableName: ([\w.]+)/g;
+    for (const m of text.matchAll(pattern)) {
+      const action = m[1] ? COMMAND_ACTIONS[m[1]] : TRANSACT_ITEM_ACTIONS[m[2] ?? ''];
+      const table = adapter.tables[m[3] ?? ''];
+      if (!action || !table) throw new Error(`${head[1]}: unknown command or table in '${m[0]}'`);
+      sends.push(`${table}|${action}`);
+    }
+    // Every command sent must have been recognised above (a TransactWriteCommand by its items).
+    const commands = [...text.matchAll(/new (\w+Command)\(/g)].filter((m) => m[1] !== 'TransactWriteCommand');
+    const recognised = [...text.matchAll(/new (\w+Command)\(\{\s*TableName:/g)];
+    if (commands.length !== recognised.length) {
+      throw new Error(`${adapter.className}.${head[1]}: a command whose table this test cannot tell`);
+    }
+    methods.set(head[1] ?? '', { sends, calls: [...text.matchAll(/this\.(\w+)\(/g)].map((m) => m[1] ?? '') });
   });
   return methods;
 }
 
-/** The DynamoDB actions one repository method can send, through the methods it calls. */
-function actionsOfMethod(name: string, methods = repositoryMethods(), seen = new Set<string>()): Set<string> {
-  const actions = new Set<string>();
+/** What one method can send, through the methods of its own it calls. */
+function sendsOf(name: string, methods: Map<string, Method>, seen = new Set<string>()): Set<TableAction> {
+  const out = new Set<TableAction>();
   const method = methods.get(name);
-  if (!method || seen.has(name)) return actions;
+  if (!method || seen.has(name)) return out;
   seen.add(name);
-  for (const command of method.commands) {
-    const action = COMMAND_ACTIONS[command];
-    if (!action) throw new Error(`${name}: no IAM action known for ${command}`);
-    actions.add(action);
-  }
-  for (const call of method.calls) for (const a of actionsOfMethod(call, methods, seen)) actions.add(a);
-  return actions;
+  for (const s of method.sends) out.add(s);
+  for (const call of method.calls) for (const s of sendsOf(call, methods, seen)) out.add(s);
+  return out;
 }
 
 /** Every project source file the entry imports, directly or not. */
@@ -75,18 +120,26 @@ function importGraph(entry: string, files = new Set<string>()): Set<string> {
   return files;
 }
 
-/** The tenant table actions a function's code can reach. */
-function reachableTenantActions(entry: string): string[] {
-  const methods = repositoryMethods();
-  const actions = new Set<string>();
-  for (const file of importGraph(entry)) {
-    if (file === REPOSITORY) continue;
-    const source = readFileSync(file, 'utf8');
-    for (const m of source.matchAll(/repository\.(\w+)\(/g)) {
-      for (const a of actionsOfMethod(m[1] ?? '', methods)) actions.add(a);
+/** The actions, per table, a function's code can reach. */
+function reachable(entry: string): Record<TableName, string[]> {
+  const found = new Set<TableAction>();
+  const graph = importGraph(entry);
+  for (const adapter of ADAPTERS) {
+    if (!graph.has(adapter.file)) continue;
+    const methods = adapterMethods(adapter);
+    for (const file of graph) {
+      if (ADAPTERS.some((a) => a.file === file)) continue;
+      for (const m of readFileSync(file, 'utf8').matchAll(adapter.receivers)) {
+        for (const s of sendsOf(m[1] ?? '', methods)) found.add(s);
+      }
     }
   }
-  return [...actions].sort();
+  const of = (table: TableName) =>
+    [...found]
+      .filter((s) => s.startsWith(`${table}|`))
+      .map((s) => s.slice(table.length + 1))
+      .sort();
+  return { tenants: of('tenants'), history: of('history') };
 }
 
 const { stack, template } = synthStack({
@@ -96,7 +149,7 @@ const cp = stack.controlPlane;
 const functions = cp.functions;
 
 /** DynamoDB actions a role is granted on one table (or its indexes). */
-function grantedOn(role: Parameters<typeof roleStatements>[1], table: Parameters<typeof logicalId>[0]) {
+function grantedOn(role: IConstruct, table: IConstruct) {
   const id = logicalId(table);
   return [
     ...new Set(
@@ -109,33 +162,52 @@ function grantedOn(role: Parameters<typeof roleStatements>[1], table: Parameters
 }
 
 describe('DynamoDB grants derived from the code', () => {
-  it('declares the tenant table actions of every function that is given the table', () => {
-    const withTable = Object.entries(functions)
-      .filter(([, fn]) => grantedOn(fn.role, cp.tables.tenants).length > 0)
-      .map(([name]) => name)
-      .sort();
-    expect(withTable).toEqual(Object.keys(TENANT_TABLE_ACTIONS).sort());
+  it('declares the tenant and history table actions of every function that is given those tables', () => {
+    const withTable = (table: IConstruct) =>
+      Object.entries(functions)
+        .filter(([, fn]) => grantedOn(fn.role, table).length > 0)
+        .map(([name]) => name)
+        .sort();
+    expect(withTable(cp.tables.tenants)).toEqual(Object.keys(TENANT_TABLE_ACTIONS).sort());
+    expect(withTable(cp.tables.history)).toEqual(Object.keys(HISTORY_TABLE_ACTIONS).sort());
   });
 
-  it('the repository sends no PutItem or BatchWriteItem, and a Scan only from list()', () => {
-    const methods = repositoryMethods();
+  it('the repository sends no BatchWriteItem, a Scan only from list() and a PutItem only to the history', () => {
+    const [repository] = ADAPTERS;
+    if (!repository) throw new Error('no repository adapter');
+    const methods = adapterMethods(repository);
     const sending = (action: string) =>
-      [...methods.keys()].filter((name) => actionsOfMethod(name, methods).has(action));
+      [...methods.keys()].filter((name) => sendsOf(name, methods).has(action));
     expect(methods.size).toBeGreaterThanOrEqual(10);
-    expect(sending('dynamodb:PutItem')).toEqual([]);
-    expect(sending('dynamodb:BatchWriteItem')).toEqual([]);
-    expect(sending('dynamodb:Scan')).toEqual(['list']);
+    expect(sending('tenants|dynamodb:PutItem')).toEqual([]);
+    expect(sending('tenants|dynamodb:BatchWriteItem')).toEqual([]);
+    expect(sending('tenants|dynamodb:Scan')).toEqual(['list']);
+    expect(sending('history|dynamodb:UpdateItem')).toEqual([]);
+    expect(sending('history|dynamodb:DeleteItem')).toEqual([]);
   });
 
-  it.each(Object.entries(TENANT_TABLE_ACTIONS))(
+  it.each(Object.keys(functions))(
     '%s: granted exactly its declared actions, each one its code can reach',
-    (name, declared) => {
+    (name) => {
       const fn = functions[name];
       if (!fn) throw new Error(`no function ${name}`);
-      expect(grantedOn(fn.role, cp.tables.tenants)).toEqual([...declared].sort());
-      const reachable = reachableTenantActions(fn.entry);
-      for (const action of declared)
-        expect({ action, reachable: reachable.includes(action) }).toEqual({ action, reachable: true });
+      const code = reachable(fn.entry);
+      const declared = {
+        tenants: [...((TENANT_TABLE_ACTIONS as Record<string, readonly string[]>)[name] ?? [])].sort(),
+        history: [...((HISTORY_TABLE_ACTIONS as Record<string, readonly string[]>)[name] ?? [])].sort(),
+      };
+      expect({ name, tenants: grantedOn(fn.role, cp.tables.tenants) }).toEqual({
+        name,
+        tenants: declared.tenants,
+      });
+      expect({ name, history: grantedOn(fn.role, cp.tables.history) }).toEqual({
+        name,
+        history: declared.history,
+      });
+      for (const table of ['tenants', 'history'] as const) {
+        const beyond = declared[table].filter((a) => !code[table].includes(a));
+        expect({ name, table, beyondTheCode: beyond }).toEqual({ name, table, beyondTheCode: [] });
+      }
     },
   );
 
@@ -158,7 +230,7 @@ describe('DynamoDB grants derived from the code', () => {
 });
 
 describe('the TFC token key', () => {
-  const kmsOn = (role: Parameters<typeof roleStatements>[1], keyId: string) =>
+  const kmsOn = (role: IConstruct, keyId: string) =>
     roleStatements(template, role)
       .filter((s) => JSON.stringify(list(s.Resource)).includes(`"${keyId}"`))
       .flatMap((s) => list(s.Action))
