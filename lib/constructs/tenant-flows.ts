@@ -11,7 +11,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { TENANT_TABLE_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
+import {
+  COORDINATION_TABLE_ACTIONS,
+  TENANT_TABLE_ACTIONS,
+} from '../../lambdas/adapters/dynamodb/table-access';
 import { ACTIONS, type Action } from '../../lambdas/core/flows';
 import { checkLimit, TFC_LIMITS } from '../../lambdas/core/tfc-limits';
 import { acknowledge } from '../nag';
@@ -33,23 +36,8 @@ export const FLOW_SUBSTITUTIONS = [
   'FinalizeFunctionArn',
 ] as const;
 
-/**
- * What each function does on the coordination table, and nothing more: the request budget's windows are
- * one conditional UpdateItem; admission reads the queue (GetItem, Query) and moves entries in transactions
- * of Put/Update/Delete; releasing a slot is a transaction of Update/Delete after a GetItem.
- */
-export const COORDINATION_ACTIONS = {
-  rateBudget: ['dynamodb:UpdateItem'],
-  admit: [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
-  ],
-  release: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  reconcile: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-} as const;
+/** What each function does on the coordination table (`lambdas/adapters/dynamodb/table-access.ts`). */
+export { COORDINATION_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
 
 /**
  * The Terraform module the trigger uploads to TFC ships inside its bundle, at `TF_MODULE_DIR`; the
@@ -218,8 +206,8 @@ export class TenantFlows extends Construct {
       logRetention,
       environment: admissionEnvironment,
     })
-      .bindTable(props.table, { access: 'read', alsoAllow: ['dynamodb:UpdateItem'] })
-      .bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.admit);
+      .bindTable(props.table, { actions: TENANT_TABLE_ACTIONS.admit })
+      .bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.admit);
 
     // Function timeouts stay below the Task's TimeoutSeconds in the definition, so a retried task never
     // overlaps an invocation that is still running; a function that times out fails with its own error
@@ -235,21 +223,19 @@ export class TenantFlows extends Construct {
         ...(props.tfc.awsRunRoleArn ? { TFC_AWS_RUN_ROLE_ARN: props.tfc.awsRunRoleArn } : {}),
       },
       bundledDirectories: [TERRAFORM_MODULE_BUNDLE],
-    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.rateBudget);
+    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.trigger);
     this.check = step('Check', {
       entry: 'lambdas/handlers/flow/check.ts',
       description: 'Reads the Terraform run and classifies it',
       timeout: Duration.seconds(90),
-    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_ACTIONS.rateBudget);
+    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.check);
     this.finalize = step('Finalize', {
       entry: 'lambdas/handlers/flow/finalize.ts',
       description: 'Records the outcome of the flow, frees its run slot and publishes the lifecycle event',
       timeout: Duration.seconds(240),
     })
       .bindTopic(props.lifecycleTopic)
-      .bindTableActions(props.coordinationTable, coordination, [
-        ...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release]),
-      ]);
+      .bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.finalize);
 
     const substitutions: Record<(typeof FLOW_SUBSTITUTIONS)[number], string> = {
       AdmitFunctionArn: this.admit.function.functionArn,

@@ -1,5 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
-import { TENANT_TABLE_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
+import {
+  COORDINATION_TABLE_ACTIONS,
+  TENANT_TABLE_ACTIONS,
+} from '../../lambdas/adapters/dynamodb/table-access';
 import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -14,7 +17,6 @@ import {
 } from '../../lambdas/use-cases/reconciler';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { ControlPlaneFunction } from './control-plane-function';
-import { COORDINATION_ACTIONS } from './tenant-flows';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { BUS_ENV_VARS } from './private-api';
 
@@ -106,7 +108,7 @@ export class TenantOperations extends Construct {
       this.reconciler.bindTableActions(
         props.coordinationTable,
         'COORDINATION_TABLE_NAME',
-        COORDINATION_ACTIONS.reconcile,
+        COORDINATION_TABLE_ACTIONS.reconciler,
       );
     }
     if (props.lifecycleTopic) this.reconciler.bindTopic(props.lifecycleTopic);

@@ -250,7 +250,9 @@ describe('least privilege, per function', () => {
       sorted(BASE, KMS_WRITE, tenantTable(name), ['dynamodb:PutItem', 'secretsmanager:GetSecretValue']);
     expect(actionsOf(statementsOf('trigger'))).toEqual(step('trigger'));
     expect(actionsOf(statementsOf('check'))).toEqual(step('check'));
-    expect(actionsOf(statementsOf('finalize'))).toEqual(sorted(step('finalize'), ['sns:Publish']));
+    expect(actionsOf(statementsOf('finalize'))).toEqual(
+      sorted(step('finalize'), [...COORDINATION_ACTIONS.release], ['sns:Publish']),
+    );
     for (const name of ['trigger', 'check', 'finalize'] as const) {
       expect(resourcesFor(statementsOf(name), 'secretsmanager:GetSecretValue')).toEqual([
         ref(cp.tfcToken.secret),
@@ -262,12 +264,7 @@ describe('least privilege, per function', () => {
   it('lets admit read and update tenants (no TFC token) and queue flows on the coordination table', () => {
     const statements = statementsOf('admit');
     expect(actionsOf(statements)).toEqual(
-      sorted(
-        BASE,
-        READ,
-        [...COORDINATION_ACTIONS.admit],
-        ['dynamodb:UpdateItem', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
-      ),
+      sorted(BASE, KMS_WRITE, tenantTable('admit'), [...COORDINATION_ACTIONS.admit], ['dynamodb:PutItem']),
     );
     expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual(
       expect.arrayContaining([arnOf(cp.tables.coordination), arnOf(cp.tables.history)]),
@@ -314,12 +311,13 @@ describe('least privilege, per function', () => {
   it('lets the reconciler publish to the three buses and the topic, and describe the three flows’ executions', () => {
     const statements = statementsOf('reconciler');
     expect(actionsOf(statements)).toEqual(
-      sorted(BASE, KMS_WRITE, tenantTable('reconciler'), [
-        'dynamodb:PutItem',
-        'events:PutEvents',
-        'sns:Publish',
-        'states:DescribeExecution',
-      ]),
+      sorted(
+        BASE,
+        KMS_WRITE,
+        tenantTable('reconciler'),
+        [...COORDINATION_ACTIONS.reconcile],
+        ['dynamodb:PutItem', 'events:PutEvents', 'sns:Publish', 'states:DescribeExecution'],
+      ),
     );
     expect(resourcesFor(statements, 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
     expect(resourcesFor(statements, 'events:PutEvents')).toEqual(

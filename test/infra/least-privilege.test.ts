@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { IConstruct } from 'constructs';
 import {
+  COORDINATION_TABLE_ACTIONS,
   HISTORY_TABLE_ACTIONS,
   IDEMPOTENCY_TABLE_ACTIONS,
   TENANT_TABLE_ACTIONS,
@@ -18,7 +19,8 @@ import { list, logicalId, resourcesOfType, roleStatements, synthStack } from './
 const ROOT = resolve(__dirname, '../..');
 const POWERTOOLS_PERSISTENCE = require.resolve('@aws-lambda-powertools/idempotency/dynamodb');
 
-type TableName = 'tenants' | 'history';
+type TableName = 'tenants' | 'history' | 'coordination';
+const TABLES: readonly TableName[] = ['tenants', 'history', 'coordination'];
 
 /** A DynamoDB adapter: its file, its class, how its code names each table, how callers name it. */
 interface Adapter {
@@ -35,6 +37,18 @@ const ADAPTERS: Adapter[] = [
     className: 'DynamoDbTenantRepository',
     tables: { 'this.tableName': 'tenants', 'this.history.tableName': 'history', tableName: 'history' },
     receivers: /\b(?:repository|counter)\.(\w+)\(/g,
+  },
+  {
+    file: join(ROOT, 'lambdas/adapters/dynamodb/admission-queue.ts'),
+    className: 'DynamoDbAdmissionQueue',
+    tables: { 'this.tableName': 'coordination' },
+    receivers: /\bqueue\.(\w+)\(/g,
+  },
+  {
+    file: join(ROOT, 'lambdas/adapters/dynamodb/rate-window-store.ts'),
+    className: 'DynamoDbRateWindowStore',
+    tables: { 'this.tableName': 'coordination' },
+    receivers: /\bstore\.(\w+)\(/g,
   },
 ];
 
@@ -139,7 +153,7 @@ function reachable(entry: string): Record<TableName, string[]> {
       .filter((s) => s.startsWith(`${table}|`))
       .map((s) => s.slice(table.length + 1))
       .sort();
-  return { tenants: of('tenants'), history: of('history') };
+  return { tenants: of('tenants'), history: of('history'), coordination: of('coordination') };
 }
 
 const { stack, template } = synthStack({
@@ -147,6 +161,17 @@ const { stack, template } = synthStack({
 });
 const cp = stack.controlPlane;
 const functions = cp.functions;
+
+const DECLARED: Record<TableName, Record<string, readonly string[]>> = {
+  tenants: TENANT_TABLE_ACTIONS,
+  history: HISTORY_TABLE_ACTIONS,
+  coordination: COORDINATION_TABLE_ACTIONS,
+};
+const TABLE_OF: Record<TableName, IConstruct> = {
+  tenants: cp.tables.tenants,
+  history: cp.tables.history,
+  coordination: cp.tables.coordination,
+};
 
 /** DynamoDB actions a role is granted on one table (or its indexes). */
 function grantedOn(role: IConstruct, table: IConstruct) {
@@ -162,14 +187,12 @@ function grantedOn(role: IConstruct, table: IConstruct) {
 }
 
 describe('DynamoDB grants derived from the code', () => {
-  it('declares the tenant and history table actions of every function that is given those tables', () => {
-    const withTable = (table: IConstruct) =>
-      Object.entries(functions)
-        .filter(([, fn]) => grantedOn(fn.role, table).length > 0)
-        .map(([name]) => name)
-        .sort();
-    expect(withTable(cp.tables.tenants)).toEqual(Object.keys(TENANT_TABLE_ACTIONS).sort());
-    expect(withTable(cp.tables.history)).toEqual(Object.keys(HISTORY_TABLE_ACTIONS).sort());
+  it.each(TABLES)('declares the %s table actions of every function that is given the table', (table) => {
+    const withTable = Object.entries(functions)
+      .filter(([, fn]) => grantedOn(fn.role, TABLE_OF[table]).length > 0)
+      .map(([name]) => name)
+      .sort();
+    expect(withTable).toEqual(Object.keys(DECLARED[table]).sort());
   });
 
   it('the repository sends no BatchWriteItem, a Scan only from list() and a PutItem only to the history', () => {
@@ -192,20 +215,11 @@ describe('DynamoDB grants derived from the code', () => {
       const fn = functions[name];
       if (!fn) throw new Error(`no function ${name}`);
       const code = reachable(fn.entry);
-      const declared = {
-        tenants: [...((TENANT_TABLE_ACTIONS as Record<string, readonly string[]>)[name] ?? [])].sort(),
-        history: [...((HISTORY_TABLE_ACTIONS as Record<string, readonly string[]>)[name] ?? [])].sort(),
-      };
-      expect({ name, tenants: grantedOn(fn.role, cp.tables.tenants) }).toEqual({
-        name,
-        tenants: declared.tenants,
-      });
-      expect({ name, history: grantedOn(fn.role, cp.tables.history) }).toEqual({
-        name,
-        history: declared.history,
-      });
-      for (const table of ['tenants', 'history'] as const) {
-        const beyond = declared[table].filter((a) => !code[table].includes(a));
+      for (const table of TABLES) {
+        const declared = [...(DECLARED[table][name] ?? [])].sort();
+        const granted = grantedOn(fn.role, TABLE_OF[table]);
+        expect({ name, table, granted }).toEqual({ name, table, granted: declared });
+        const beyond = declared.filter((a) => !code[table].includes(a));
         expect({ name, table, beyondTheCode: beyond }).toEqual({ name, table, beyondTheCode: [] });
       }
     },

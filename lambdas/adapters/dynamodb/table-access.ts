@@ -25,6 +25,8 @@ export const TENANT_TABLE_ACTIONS = {
   listTenants: ['dynamodb:Query', 'dynamodb:Scan'],
   /** get, when a tenant has no history yet (unknown code: 404). */
   getTenantHistory: ['dynamodb:GetItem'],
+  /** claimFlow (and its read-back), recordProgress of the queued time. */
+  admit: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** claimFlow (and its read-back), recordProgress. */
   trigger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** recordProgress. */
@@ -48,11 +50,39 @@ export const HISTORY_TABLE_ACTIONS = {
   updateTenant: ['dynamodb:PutItem'],
   deleteTenant: ['dynamodb:PutItem'],
   getTenantHistory: ['dynamodb:Query'],
+  admit: ['dynamodb:PutItem'],
   trigger: ['dynamodb:PutItem'],
   check: ['dynamodb:PutItem'],
   finalize: ['dynamodb:PutItem'],
   decommission: ['dynamodb:PutItem'],
   reconciler: ['dynamodb:PutItem'],
+} as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;
+
+/**
+ * What each use of the coordination table does there, and nothing more: the request budget's windows are
+ * one conditional UpdateItem; admission reads the queue (GetItem, Query) and moves entries in transactions
+ * of Put/Update/Delete; releasing a slot is a transaction of Update/Delete after a GetItem.
+ */
+export const COORDINATION_ACTIONS = {
+  rateBudget: ['dynamodb:UpdateItem'],
+  admit: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+  release: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  reconcile: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const satisfies Record<string, readonly DynamoDbAction[]>;
+
+/** Coordination table actions by function: admission, the TFC callers' request budget, slot release. */
+export const COORDINATION_TABLE_ACTIONS = {
+  admit: COORDINATION_ACTIONS.admit,
+  trigger: COORDINATION_ACTIONS.rateBudget,
+  check: COORDINATION_ACTIONS.rateBudget,
+  finalize: [...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release])],
+  reconciler: COORDINATION_ACTIONS.reconcile,
 } as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;
 
 /** The history append every tenant writer is granted. */
