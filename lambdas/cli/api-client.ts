@@ -62,6 +62,16 @@ export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
   workspaceId: z.string().nullable(),
   run: z.object({ id: z.string(), status: z.string().nullable(), link: z.string().optional() }).nullable(),
   queuedSince: z.string().nullable().default(null),
+  retrying: z
+    .object({
+      reason: z.string(),
+      attempt: z.number(),
+      maxAttempts: z.number(),
+      since: z.string(),
+      at: z.string(),
+    })
+    .nullable()
+    .default(null),
   outputs: z.record(z.string(), z.unknown()),
   sensitiveOutputs: z.array(z.string()),
   moduleVersion: z.string().nullable().default(null),

@@ -1,4 +1,4 @@
-import type { TenantError, TenantView } from '../core/tenant';
+import type { TenantError, TenantRetry, TenantView } from '../core/tenant';
 import { REDACTED } from '../core/tenant';
 import type { HistoryItem, HistoryPage, TenantPage } from './api-client';
 import type { ApiAnswerError, ConnectionError, CredentialsError } from './errors';
@@ -50,6 +50,12 @@ export function lastErrorText(error: TenantError): string {
   return `${error.code}: ${error.message} (at ${error.at})`;
 }
 
+/** `connection refused (ECONNREFUSED) at app.terraform.io, attempt 3 of 5 (since …)`. */
+export function retryingText(r: TenantRetry): string {
+  const step = r.attempt >= r.maxAttempts ? ', the flow retries the step' : '';
+  return `${r.reason}, attempt ${r.attempt} of ${r.maxAttempts}${step} (since ${r.since})`;
+}
+
 function outputsSection(t: TenantView): string {
   const names = Object.keys(t.outputs);
   for (const name of t.sensitiveOutputs) if (!names.includes(name)) names.push(name);
@@ -64,6 +70,7 @@ export function renderTenant(t: TenantView): string {
     [
       ['tier', t.tier],
       ['run', runWithLink(t.run)],
+      ...(t.retrying ? [['retrying', retryingText(t.retrying)]] : []),
       ['workspace', t.workspaceId ?? '-'],
       ['decommission', t.decommissionDate ?? '-'],
       ['variables', variablesText(t.variables)],
@@ -191,7 +198,8 @@ function progressText(t: TenantView): string {
     : t.queuedSince
       ? `queued for a run slot since ${t.queuedSince}`
       : 'no run yet';
-  return `${t.tenantCode}: ${t.status}, ${run}`;
+  const retrying = t.retrying ? `, retrying: ${retryingText(t.retrying)}` : '';
+  return `${t.tenantCode}: ${t.status}, ${run}${retrying}`;
 }
 
 export function createProgress(options: ProgressOptions): Progress {

@@ -50,6 +50,23 @@ export const TenantViewSchema = z
       .string()
       .nullable()
       .meta({ description: 'When the flow joined the admission queue, while it waits for a run slot' }),
+    retrying: z
+      .strictObject({
+        reason: z.string().meta({
+          description: 'What failed, e.g. "connection refused (ECONNREFUSED) at app.terraform.io"',
+        }),
+        attempt: z.number().int().meta({ description: 'The attempt of the request that failed last' }),
+        maxAttempts: z.number().int().meta({
+          description: 'Attempts per request; at maxAttempts the flow retries its step',
+        }),
+        since: z.string().meta({ description: 'First failure of this outage' }),
+        at: z.string().meta({ description: 'Latest failure' }),
+      })
+      .nullable()
+      .meta({
+        description:
+          'While the flow retries a TFC request that failed at the network level or with a 5xx; null otherwise',
+      }),
     outputs: z.record(z.string(), z.unknown()),
     sensitiveOutputs: z.array(z.string()),
     moduleVersion: z

@@ -1,6 +1,7 @@
 import type { Action, FlowDefinition, LifecycleEventName, TenantRequestDetail } from './flows';
 import type { HistoryItem } from './history';
 import type { TenantStatus } from './lifecycle';
+import type { RetryNotice } from './retry-reporting';
 import type { Tenant, TenantError } from './tenant';
 import type { TenantCode } from './tenant-code';
 
@@ -74,7 +75,16 @@ export interface TenantRepository extends HistoryReader {
     flowId: string,
     executionId: string,
   ): Promise<{ claimed: boolean; tenant: Tenant }>;
+  /** Records the flow's progress; also removes a retry the row shows (the flow got past it). */
   recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void>;
+  /**
+   * Shows on the row that the flow retries a failing TFC request (`retrying`), while the row is in progress
+   * under `flowId`; the outage's `since` is kept from a retry already shown. Throws FlowSupersededError
+   * when the row moved on.
+   */
+  recordRetry(code: TenantCode, flowId: string, retry: RetryNotice, now: string): Promise<void>;
+  /** Removes the retry the row shows for `flowId` (TFC answers again); writes nothing when there is none. */
+  clearRetry(code: TenantCode, flowId: string, now: string): Promise<void>;
   /** Writes the terminal status; throws FlowSupersededError unless the row still carries `flowId`. */
   completeFlow(code: TenantCode, flowId: string, completion: FlowCompletion): Promise<Tenant>;
   /**

@@ -13,6 +13,23 @@ export interface TenantError {
   at: string;
 }
 
+/**
+ * Set while a flow's request to TFC fails and is being tried again (connection refused, timeouts, 5xx);
+ * removed by the flow's next progress write, its Check once TFC answers again, and its end.
+ */
+export interface TenantRetry {
+  /** What failed: `connection refused (ECONNREFUSED) at app.terraform.io`, `TFC answered 503 …`. */
+  reason: string;
+  /** The request's attempt that failed last, counting from 1. */
+  attempt: number;
+  /** At `attempt === maxAttempts` the request gave up and the flow retries the whole step. */
+  maxAttempts: number;
+  /** First failure of this outage (kept while the flow keeps retrying). */
+  since: string;
+  /** Latest failure. */
+  at: string;
+}
+
 /** One tenant row. Sensitive Terraform outputs are never stored: only their names. */
 export interface Tenant {
   tenantCode: TenantCode;
@@ -36,6 +53,8 @@ export interface Tenant {
   runModuleVersion?: string;
   /** Set while the flow waits in the admission queue for a run slot. */
   queuedAt?: string;
+  /** Set while the flow retries an unreachable or failing TFC. */
+  retrying?: TenantRetry;
   outputs?: Record<string, unknown>;
   sensitiveOutputs?: string[];
   /** The module version the last successful run applied. */
@@ -61,6 +80,8 @@ export interface TenantView {
   run: { id: string; status: string | null; link?: string } | null;
   /** When the flow joined the admission queue, while it waits there for a run slot; null otherwise. */
   queuedSince: string | null;
+  /** While the flow retries a request TFC did not answer (or answered 5xx): why and which attempt. */
+  retrying: TenantRetry | null;
   outputs: Record<string, unknown>;
   sensitiveOutputs: string[];
   moduleVersion: string | null;
@@ -94,6 +115,7 @@ export function toView(t: Tenant, runLink?: RunLink): TenantView {
     workspaceId: t.workspaceId ?? null,
     run: t.runId ? { id: t.runId, status: t.runStatus ?? null, ...(link ? { link } : {}) } : null,
     queuedSince: t.queuedAt ?? null,
+    retrying: t.retrying ?? null,
     outputs,
     sensitiveOutputs: t.sensitiveOutputs ?? [],
     moduleVersion: t.moduleVersion ?? null,

@@ -16,6 +16,7 @@ import {
   type RunNeedsAttentionAction,
   type RunOutcome,
 } from '../core/run-status';
+import { observeRetries } from '../core/retry-reporting';
 import type { Tenant, TenantError } from '../core/tenant';
 import { parseTenantCode, type TenantCode } from '../core/tenant-code';
 
@@ -101,6 +102,20 @@ export class TenantFlow {
     return this.deps.clock.now().toISOString();
   }
 
+  /**
+   * Calls the backend with each retry of its requests shown on the tenant (`retrying`) while it happens,
+   * under the flow's flowId. A row another flow owns is left alone; the flow finds out at its next write.
+   */
+  private showingRetries<T>(code: TenantCode, flowId: string, call: () => Promise<T>): Promise<T> {
+    return observeRetries(async (notice) => {
+      try {
+        await this.deps.repository.recordRetry(code, flowId, notice, this.now());
+      } catch (error) {
+        if (!(error instanceof FlowSupersededError)) throw error;
+      }
+    }, call);
+  }
+
   public async trigger(input: TriggerInput): Promise<RunRef> {
     const code = parseTenantCode(input.tenantCode);
     const { claimed, tenant } = await this.deps.repository.claimFlow(code, input.flowId, input.executionId);
@@ -131,12 +146,9 @@ export class TenantFlow {
     }
     let started;
     try {
-      started = await this.deps.backend.startRun({
-        tenant,
-        flowId: input.flowId,
-        destroy: input.flow.destroy,
-        recover,
-      });
+      started = await this.showingRetries(code, input.flowId, () =>
+        this.deps.backend.startRun({ tenant, flowId: input.flowId, destroy: input.flow.destroy, recover }),
+      );
     } catch (error) {
       if (!(error instanceof FlowFailureError)) throw error;
       // A person must look first: no run, straight to Finalize with the reason.
@@ -171,15 +183,17 @@ export class TenantFlow {
     const pollsLeft = run.pollsLeft - 1;
     // Trigger already decided (a failure a person must look at, or nothing to run).
     if (run.outcome !== 'running') return { ...run, pollsLeft };
-    if (!run.runId) return { ...run, outcome: 'succeeded', pollsLeft };
+    const runId = run.runId;
+    if (!runId) return { ...run, outcome: 'succeeded', pollsLeft };
     const code = parseTenantCode(input.tenantCode);
-    const state = await this.deps.backend.getRun({
-      runId: run.runId,
-      workspaceId: run.workspaceId,
-      tenantCode: code,
-    });
+    const state = await this.showingRetries(code, input.flowId, () =>
+      this.deps.backend.getRun({ runId, workspaceId: run.workspaceId, tenantCode: code }),
+    );
     if (state.status !== run.runStatus) {
       await this.deps.repository.recordProgress(code, input.flowId, { runStatus: state.status }, this.now());
+    } else {
+      // TFC answers again: a retry shown by this or an earlier attempt of the step is over.
+      await this.deps.repository.clearRetry(code, input.flowId, this.now());
     }
     const runClass = classifyRun(state);
     if (runClass === 'needs-attention') return this.needsAttention(input, code, state, pollsLeft);
@@ -210,12 +224,14 @@ export class TenantFlow {
     const where = state.url ? ` (${state.url})` : '';
     let reason = `Terraform run ${state.id} needs a person: it stopped at ${state.status}${where}`;
     if (action === 'discard') {
-      await this.deps.backend.discardRun({
-        runId: state.id,
-        workspaceId: input.run.workspaceId,
-        tenantCode: code,
-        comment: `Discarded by tenant-control-plane: flow ${input.flowId} does not wait for a person.`,
-      });
+      await this.showingRetries(code, input.flowId, () =>
+        this.deps.backend.discardRun({
+          runId: state.id,
+          workspaceId: input.run.workspaceId,
+          tenantCode: code,
+          comment: `Discarded by tenant-control-plane: flow ${input.flowId} does not wait for a person.`,
+        }),
+      );
       reason +=
         '; the control plane discarded it, so retry with an update or a delete once the cause is fixed';
     } else {
@@ -316,12 +332,18 @@ export class TenantFlow {
       // again must not remove the new workspace of the same name. The row stays `deleting` under this
       // flowId until this Finalize writes, and nothing can start another flow on it meanwhile.
       if (run.workspaceId && (await this.holdsDelete(code, input.flowId))) {
-        await this.deps.backend.deleteWorkspace(run.workspaceId, code);
+        const workspaceId = run.workspaceId;
+        await this.showingRetries(code, input.flowId, () =>
+          this.deps.backend.deleteWorkspace(workspaceId, code),
+        );
       }
       return { status: flow.successStatus, now, ...(run.runStatus ? { runStatus: run.runStatus } : {}) };
     }
-    const outputs = run.workspaceId
-      ? await this.deps.backend.getOutputs(run.workspaceId, { status: run.runStatus })
+    const workspaceId = run.workspaceId;
+    const outputs = workspaceId
+      ? await this.showingRetries(code, input.flowId, () =>
+          this.deps.backend.getOutputs(workspaceId, { status: run.runStatus }),
+        )
       : undefined;
     return {
       status: flow.successStatus,

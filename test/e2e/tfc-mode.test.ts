@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -75,4 +76,40 @@ describe('local control plane with Terraform Cloud', () => {
     while (!received.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(received).toEqual([expect.objectContaining({ event: 'TenantReady', tenantCode: 'tfc-mode' })]);
   });
+
+  it('shows that a tenant retries while TFC is unreachable, and why; tenantctl get prints it', async () => {
+    await fake.goOffline();
+    try {
+      expect((await http(plane.url, 'POST', '/tenants', { tenantCode: 'tfc-outage' })).status).toBe(202);
+      const deadline = Date.now() + 30_000;
+      let answer = await http(plane.url, 'GET', '/tenants/tfc-outage');
+      while (answer.body.retrying === null && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        answer = await http(plane.url, 'GET', '/tenants/tfc-outage');
+      }
+      const reason = `connection refused (ECONNREFUSED) at 127.0.0.1:${fake.port}`;
+      expect(answer.body).toMatchObject({ status: 'creating', retrying: { reason, maxAttempts: 5 } });
+
+      const got = await tenantctl(['get', 'tfc-outage']);
+      expect(got.stdout).toMatch(
+        new RegExp(`^ {2}retrying {6}${reason.replace(/[().]/g, '\\$&')}, attempt \\d of 5`, 'm'),
+      );
+    } finally {
+      await fake.goOnline();
+    }
+
+    const tenant = await waitForTerminal(plane.url, 'tfc-outage');
+    expect(tenant).toMatchObject({ status: 'ready', retrying: null, lastError: null });
+  });
 });
+
+function tenantctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(__dirname, '..', '..', 'bin', 'tenantctl.js'), ...args, '--endpoint', plane.url],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}

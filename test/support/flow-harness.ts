@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TfcTerraformBackend } from '../../lambdas/adapters/tfc/backend';
-import { TfcClient } from '../../lambdas/adapters/tfc/client';
+import { TfcClient, type RetryOptions } from '../../lambdas/adapters/tfc/client';
 import { staticTokenProvider } from '../../lambdas/adapters/tfc/token';
 import { DynamoDbAdmissionQueue } from '../../lambdas/adapters/dynamodb/admission-queue';
 import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
@@ -43,6 +43,8 @@ export interface FlowHarnessOptions {
   onRunNeedsAttention?: RunNeedsAttentionAction;
   /** Admission control: runs in flight at once. @default 10 */
   maxConcurrentRuns?: number;
+  /** The TFC client's retries. @default 6 attempts, 5–50 ms apart */
+  retry?: RetryOptions;
 }
 
 export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarnessOptions = {}) {
@@ -61,7 +63,7 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     address: fake.url,
     organization: fake.organization,
     token: staticTokenProvider(fake.token),
-    retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 50 },
+    retry: options.retry ?? { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 50 },
     configurationVersionPoll: { attempts: 50, intervalMs: 10 },
   });
   const backend = new TfcTerraformBackend(client, {

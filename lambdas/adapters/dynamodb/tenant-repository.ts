@@ -35,6 +35,7 @@ import type {
 } from '../../core/ports';
 import { DEFAULT_TIER, type Tenant, type TenantError } from '../../core/tenant';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../../core/tenant-code';
+import type { RetryNotice } from '../../core/retry-reporting';
 import { DECOMMISSION_BUCKET, HISTORY_TABLE, TENANT_TABLE } from './table-schema';
 
 type Item = Record<string, unknown>;
@@ -382,7 +383,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
       updatedAt: req.now,
     };
     // A new flow starts clean: the last run and error belonged to the previous flow.
-    const remove = ['lastError', 'runId', 'runStatus', 'claimedBy', 'queuedAt'];
+    const remove = ['lastError', 'runId', 'runStatus', 'claimedBy', 'queuedAt', 'retrying'];
     const { tier, variables, decommissionDate } = req.changes;
     if (req.action === 'create') {
       set.tier = tier ?? DEFAULT_TIER;
@@ -497,7 +498,8 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     now: string,
   ): Promise<void> {
     const set: Item = { updatedAt: now };
-    const remove: string[] = [];
+    // Progress means the flow got past whatever it was retrying.
+    const remove: string[] = ['retrying'];
     for (const [k, v] of Object.entries(progress)) {
       if (v === null) remove.push(k);
       else if (v !== undefined) set[k] = v;
@@ -505,9 +507,41 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     await this.guardedUpdate(code, flowId, { set, remove }, false, (b, a) => History.ofRunStarted(b, a));
   }
 
+  public async recordRetry(code: TenantCode, flowId: string, retry: RetryNotice, now: string): Promise<void> {
+    // Not history: the flow's end records what became of it; a retry per attempt would crowd the history out.
+    await this.guardedUpdate(
+      code,
+      flowId,
+      (before) => {
+        const shown = before.retrying as { since?: unknown } | undefined;
+        const since = typeof shown?.since === 'string' ? shown.since : now;
+        return { set: { retrying: { ...retry, since, at: now }, updatedAt: now }, remove: [] };
+      },
+      true,
+      () => [],
+    );
+  }
+
+  public async clearRetry(code: TenantCode, flowId: string, now: string): Promise<void> {
+    const item = await this.getItem(code);
+    if (item?.flowId !== flowId || item.retrying === undefined) return;
+    try {
+      await this.guardedUpdate(
+        code,
+        flowId,
+        { set: { updatedAt: now }, remove: ['retrying'] },
+        false,
+        () => [],
+      );
+    } catch (error) {
+      // Another flow owns the row now: its retries are not ours to clear.
+      if (!(error instanceof FlowSupersededError)) throw error;
+    }
+  }
+
   public async completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
     const set: Item = { status: c.status, updatedAt: c.now };
-    const remove: string[] = ['queuedAt'];
+    const remove: string[] = ['queuedAt', 'retrying'];
     if (c.runStatus !== undefined) set.runStatus = c.runStatus;
     if (c.moduleVersion !== undefined) set.moduleVersion = c.moduleVersion;
     if (c.lastError) set.lastError = c.lastError;
@@ -528,11 +562,10 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
   private async guardedUpdate(
     code: TenantCode,
     flowId: string,
-    m: Mutation,
+    mutation: Mutation | ((before: Item) => Mutation),
     mustBeInProgress: boolean,
     historyOf: (before: Tenant, after: Tenant) => HistoryItem[],
   ): Promise<Tenant> {
-    const update = buildUpdate(m, ['#version = #version + :one']);
     const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
     for (let attempt = 1; ; attempt++) {
       const beforeItem = await this.getItem(code);
@@ -540,6 +573,8 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
         beforeItem?.flowId === flowId &&
         (!mustBeInProgress || IN_PROGRESS_STATUSES.includes(beforeItem.status as TenantStatus));
       if (!beforeItem || !owned) throw new FlowSupersededError(code, flowId);
+      const m = typeof mutation === 'function' ? mutation(beforeItem) : mutation;
+      const update = buildUpdate(m, ['#version = #version + :one']);
       const afterItem = applyMutation(beforeItem, m);
       afterItem.version = (beforeItem.version as number) + 1;
       const [before, after] = [toTenant(beforeItem), toTenant(afterItem)];
@@ -686,7 +721,10 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     lastError: TenantError,
   ): Promise<Tenant | undefined> {
     const guard = this.lostFlowGuard(flowId, claimedBy);
-    const m: Mutation = { set: { status: FAILURE_STATUS, lastError, updatedAt: lastError.at }, remove: [] };
+    const m: Mutation = {
+      set: { status: FAILURE_STATUS, lastError, updatedAt: lastError.at },
+      remove: ['retrying'],
+    };
     const update = buildUpdate(m, ['#version = #version + :one']);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const beforeItem = await this.getItem(code);

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { RateBudget } from '../../core/rate-budget';
+import { reportRetry, type RetryNotice } from '../../core/retry-reporting';
 import { ConfigurationVersionsApi, type ConfigurationVersionResult } from './configuration-versions';
 import type { TfcContext } from './context';
 import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcLogger } from './http';
@@ -51,6 +52,11 @@ export interface TfcClientOptions {
    * @default unpaced
    */
   budget?: RateBudget;
+  /**
+   * Told of each retry of a network error or 5xx (never a 429), before its wait. @default the listener of
+   * the flow step in progress (`observeRetries`), which shows it on the tenant
+   */
+  onRetry?: (notice: RetryNotice) => Promise<void>;
   sleep?: (ms: number) => Promise<void>;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
@@ -87,6 +93,7 @@ export class TfcClient {
       sleep,
       random: options.random ?? Math.random,
       logger: options.logger,
+      onRetry: options.onRetry ?? reportRetry,
       ...(options.budget ? { budget: options.budget } : {}),
     });
     const ctx: TfcContext = { http, organization: options.organization, logger: options.logger, sleep };

@@ -136,10 +136,12 @@ export class TfcRetriesExhaustedError extends TfcError {
     cause: unknown,
   ) {
     const last = lastStatus === undefined ? 'a network error' : `status ${lastStatus}`;
-    super(`TFC ${request.method} ${request.path} still failing after ${attempts} attempts (last: ${last})`, {
-      retryable: true,
-      cause,
-    });
+    // Unreachable: the network error itself (code, address) says more than the request that met it.
+    const message =
+      cause instanceof TfcNetworkError
+        ? `TFC unreachable: ${cause.detail} after ${attempts} attempts (${request.method} ${request.path}${cause.host ? ` at ${cause.host}` : ''})`
+        : `TFC ${request.method} ${request.path} still failing after ${attempts} attempts (last: ${last})`;
+    super(message, { retryable: true, cause });
     this.name = 'TfcRetriesExhaustedError';
     this.method = request.method;
     this.path = request.path;
@@ -153,16 +155,30 @@ export class TfcNetworkError extends TfcError {
   public readonly method: string;
   public readonly path: string;
   public readonly code: string | undefined;
+  /** The transport's own words with the code, e.g. `connect ECONNREFUSED 127.0.0.1:9` (secrets removed). */
+  public readonly detail: string;
+  /** Host (and port) the request went to. */
+  public readonly host: string | undefined;
 
-  public constructor(request: RequestLabel, code: string | undefined, cause: unknown) {
-    super(`TFC ${request.method} ${request.path} failed at the network level (${code ?? 'unknown error'})`, {
-      retryable: true,
-      cause,
-    });
+  /** @param cause the transport error, already stripped of secrets (its message becomes `detail`). */
+  public constructor(request: RequestLabel, code: string | undefined, cause: unknown, host?: string) {
+    const said = cause instanceof Error ? cause.message : '';
+    const detail =
+      said === ''
+        ? (code ?? 'unknown error')
+        : code === undefined || said.includes(code)
+          ? said
+          : `${said} (${code})`;
+    super(
+      `TFC ${request.method} ${request.path}${host ? ` at ${host}` : ''} failed at the network level: ${detail}`,
+      { retryable: true, cause },
+    );
     this.name = 'TfcNetworkError';
     this.method = request.method;
     this.path = request.path;
     this.code = code;
+    this.detail = detail;
+    this.host = host;
   }
 }
 

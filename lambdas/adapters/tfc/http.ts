@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import {
@@ -15,6 +16,7 @@ import {
 import type { TokenProvider } from './token';
 import { TFC_RETRY_LOG_MESSAGE } from '../../shared/metric-names';
 import type { RateBucket, RateBudget } from '../../core/rate-budget';
+import type { RetryNotice } from '../../core/retry-reporting';
 
 /** Structured logger; Powertools' `Logger` fits. Attributes never carry tokens, values or upload URLs. */
 export interface TfcLogger {
@@ -52,6 +54,12 @@ export interface HttpOptions {
    * Lambda instances); absent, requests go out as fast as they are made.
    */
   budget?: RateBudget;
+  /**
+   * Told of every attempt that failed with a network error or a 5xx and will be retried, before the wait
+   * (and of the last one, when the request gives up). Never of a 429: waiting for the rate limit is not
+   * an outage. Its failure is logged and ignored; the wait runs alongside it.
+   */
+  onRetry?: (notice: RetryNotice) => Promise<void>;
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
@@ -164,7 +172,7 @@ export class TfcHttp {
     const idempotent = req.idempotent ?? req.method !== 'POST';
     const bucket = req.bucket ?? 'api';
     const budget = this.options.budget;
-    const result = await this.withRetries(label, idempotent, async () => {
+    const result = await this.withRetries(label, url.host, idempotent, async () => {
       if (budget) {
         if (bucket !== 'api') await budget.take(bucket);
         await budget.take('api');
@@ -190,7 +198,7 @@ export class TfcHttp {
     const url = new URL(uploadUrl);
     const headers = { 'content-type': 'application/octet-stream' };
     const secrets = [uploadUrl, url.pathname];
-    await this.withRetries(label, true, () => this.send(url, 'PUT', headers, bytes, secrets));
+    await this.withRetries(label, url.host, true, () => this.send(url, 'PUT', headers, bytes, secrets));
   }
 
   private async token(): Promise<string> {
@@ -230,6 +238,7 @@ export class TfcHttp {
 
   private async withRetries(
     label: RequestLabel,
+    host: string,
     idempotent: boolean,
     attemptOnce: () => Promise<Attempt>,
   ): Promise<{ status: number; text: string }> {
@@ -249,17 +258,20 @@ export class TfcHttp {
           await this.options.sleep(delayMs);
           continue;
         }
-        throw new TfcRetriesExhaustedError(label, attempt, 429, finalError(label, outcome));
+        throw new TfcRetriesExhaustedError(label, attempt, 429, finalError(label, host, outcome));
       }
       if (outcome.kind === 'response' && outcome.status < 300) {
         this.options.logger?.debug('TFC request', { ...label, status: outcome.status, attempt });
         return outcome;
       }
       const delayMs = this.retryDelay(outcome, idempotent, attempt);
-      if (delayMs === undefined) throw finalError(label, outcome);
+      if (delayMs === undefined) throw finalError(label, host, outcome);
+      const notice = { reason: this.failureReason(outcome, host), attempt, maxAttempts };
       if (attempt >= maxAttempts) {
+        // The flow's step retries the whole call: the tenant keeps showing why meanwhile.
+        await this.notifyRetry(notice);
         const lastStatus = outcome.kind === 'response' ? outcome.status : undefined;
-        throw new TfcRetriesExhaustedError(label, attempt, lastStatus, finalError(label, outcome));
+        throw new TfcRetriesExhaustedError(label, attempt, lastStatus, finalError(label, host, outcome));
       }
       this.options.logger?.warn(TFC_RETRY_LOG_MESSAGE, {
         ...label,
@@ -267,8 +279,46 @@ export class TfcHttp {
         delayMs,
         ...(outcome.kind === 'response' ? { status: outcome.status } : { networkError: outcome.code }),
       });
-      await this.options.sleep(delayMs);
+      await Promise.all([this.notifyRetry(notice), this.options.sleep(delayMs)]);
     }
+  }
+
+  private async notifyRetry(notice: RetryNotice): Promise<void> {
+    try {
+      await this.options.onRetry?.(notice);
+    } catch (error) {
+      this.options.logger?.warn('could not report a TFC retry', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /** Why an attempt failed, for the tenant's `retrying.reason`: words, code and host, never a secret. */
+  private failureReason(outcome: Attempt, host: string): string {
+    if (outcome.kind === 'response') {
+      const text = STATUS_CODES[outcome.status];
+      return `TFC answered ${outcome.status}${text ? ` ${text}` : ''} at ${host}`;
+    }
+    const seconds = this.options.requestTimeoutMs / 1000;
+    const what =
+      outcome.code === undefined
+        ? undefined
+        : {
+            ECONNREFUSED: 'connection refused',
+            ENOTFOUND: 'host not found',
+            EAI_AGAIN: 'DNS lookup failed',
+            ECONNRESET: 'connection reset',
+            EPIPE: 'connection broken',
+            EHOSTUNREACH: 'host unreachable',
+            ENETUNREACH: 'network unreachable',
+            ETIMEDOUT: 'connection timed out',
+            UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+            UND_ERR_HEADERS_TIMEOUT: `no answer within ${seconds} s`,
+            UND_ERR_BODY_TIMEOUT: `answer stalled for ${seconds} s`,
+            UND_ERR_SOCKET: 'connection closed by the other side',
+          }[outcome.code];
+    const code = outcome.code === undefined ? '' : ` (${outcome.code})`;
+    return `${what ?? 'network error'}${code} at ${host}`;
   }
 
   /** Milliseconds to wait before retrying, or undefined when the failure is final. */
@@ -300,20 +350,25 @@ export class TfcHttp {
   }
 }
 
-function finalError(label: RequestLabel, outcome: Attempt): TfcError {
-  if (outcome.kind === 'network') return new TfcNetworkError(label, outcome.code, outcome.error);
+function finalError(label: RequestLabel, host: string, outcome: Attempt): TfcError {
+  if (outcome.kind === 'network') return new TfcNetworkError(label, outcome.code, outcome.error, host);
   return apiError(label, outcome.status, parseJson(outcome.text));
 }
 
 /** A copy of a transport error whose message cannot leak a secret (some mocks echo headers and paths). */
 function scrubbed(error: unknown, secrets: readonly string[]): { error: Error; code: string | undefined } {
-  const source = error instanceof Error ? error : new Error(String(error));
-  const rawCode = (source as { code?: unknown }).code;
-  const code = typeof rawCode === 'string' ? rawCode : undefined;
+  // Duck-typed: errors raised by Node's own sockets may come from another realm (jest), failing `instanceof`.
+  const source = (typeof error === 'object' && error !== null ? error : {}) as {
+    message?: unknown;
+    code?: unknown;
+    name?: unknown;
+  };
+  const code = typeof source.code === 'string' ? source.code : undefined;
+  const said = typeof source.message === 'string' ? source.message : String(error);
   const message = secrets
     .filter((s) => s.length > 0)
-    .reduce((text, s) => text.split(s).join('[redacted]'), source.message);
+    .reduce((text, s) => text.split(s).join('[redacted]'), said);
   const copy = new Error(message);
-  copy.name = source.name;
+  copy.name = typeof source.name === 'string' ? source.name : 'Error';
   return { error: copy, code };
 }

@@ -372,7 +372,25 @@ class FakeTfcServer implements TfcFake {
     this.log.length = 0;
   }
 
+  public goOffline(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.close((error) => (error === undefined ? resolve() : reject(error)));
+      this.server.closeAllConnections();
+    });
+  }
+
+  public goOnline(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.portNumber, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
   public close(): Promise<void> {
+    if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.server.close((error) => (error === undefined ? resolve() : reject(error)));
       this.server.closeAllConnections();

@@ -292,6 +292,13 @@ export interface TfcFake {
   readonly projects: readonly FakeProjectView[];
   /** Variable sets of the organization. */
   readonly variableSets: readonly FakeVariableSetView[];
+  /**
+   * An outage: stops listening and drops every open connection, so requests meet `ECONNREFUSED` (or a
+   * closed connection) as when TFC or the network in between is down. State and the log are kept.
+   */
+  goOffline(): Promise<void>;
+  /** Ends the outage: listens again on the same port. */
+  goOnline(): Promise<void>;
   close(): Promise<void>;
 }
 

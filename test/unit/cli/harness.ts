@@ -19,6 +19,7 @@ export function tenantView(overrides: Partial<TenantView> = {}): TenantView {
     decommissionDate: null,
     workspaceId: 'ws-abc123',
     queuedSince: null,
+    retrying: null,
     run: { id: 'run-xyz789', status: 'applied' },
     outputs: { bucket: 'acme-data', db_password: '(sensitive)' },
     sensitiveOutputs: ['db_password'],

@@ -56,6 +56,27 @@ describe('human rendering', () => {
     expect(text).toContain('Last error:\n  RUN_ERRORED: terraform apply failed (at 2030-01-01T10:04:00Z)\n');
   });
 
+  it('shows a retry in progress under the run, and nothing when there is none', () => {
+    const text = renderTenant(
+      tenantView({
+        status: 'creating',
+        retrying: {
+          reason: 'TFC answered 503 Service Unavailable at app.terraform.io',
+          attempt: 2,
+          maxAttempts: 5,
+          since: '2030-01-01T10:00:01.000Z',
+          at: '2030-01-01T10:00:02.000Z',
+        },
+      }),
+    );
+
+    expect(text).toContain(
+      '  run           run-xyz789 (applied)\n' +
+        '  retrying      TFC answered 503 Service Unavailable at app.terraform.io, attempt 2 of 5 (since 2030-01-01T10:00:01.000Z)\n',
+    );
+    expect(renderTenant(tenantView())).not.toContain('retrying');
+  });
+
   it('lists tenants as a table and says how to get the next page', () => {
     const page = {
       items: [

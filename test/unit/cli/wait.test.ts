@@ -47,6 +47,34 @@ describe('--wait', () => {
       expect(result.stdout).toContain('db_password  (sensitive)');
     });
 
+    it('shows a retry of an unreachable TFC while it happens: why, which attempt, since when', async () => {
+      const retrying = (attempt: number) => ({
+        reason: 'connection refused (ECONNREFUSED) at app.terraform.io',
+        attempt,
+        maxAttempts: 5,
+        since: '2030-01-01T10:00:01.000Z',
+        at: '2030-01-01T10:00:03.000Z',
+      });
+      flow([
+        creating(null),
+        tenantView({ status: 'creating', run: null, ...NO_OUTPUTS, retrying: retrying(3) }),
+        tenantView({ status: 'creating', run: null, ...NO_OUTPUTS, retrying: retrying(5) }),
+        creating({ id: 'run-1', status: 'planning' }),
+        tenantView(),
+      ]);
+
+      const result = await h.run(['create', 'acme', '--wait', '--interval', '1']);
+
+      expect(result.code).toBe(0);
+      expect(lines(result.stderr)).toEqual([
+        '[0s] acme: creating, no run yet',
+        '[1s] acme: creating, no run yet, retrying: connection refused (ECONNREFUSED) at app.terraform.io, attempt 3 of 5 (since 2030-01-01T10:00:01.000Z)',
+        '[2s] acme: creating, no run yet, retrying: connection refused (ECONNREFUSED) at app.terraform.io, attempt 5 of 5, the flow retries the step (since 2030-01-01T10:00:01.000Z)',
+        '[3s] acme: creating, run planning',
+        '[4s] acme: ready, run applied',
+      ]);
+    });
+
     it('exits 1 when the tenant ends failed, showing its last error', async () => {
       const lastError = {
         code: 'RUN_ERRORED',
