@@ -93,6 +93,20 @@ export interface ApiResponse {
 const JSON_API = 'application/vnd.api+json';
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** Transport error codes (Node's sockets and DNS, undici) in words a person reads on the tenant. */
+const NETWORK_FAILURES: ReadonlyMap<string, string> = new Map([
+  ['ECONNREFUSED', 'connection refused'],
+  ['ENOTFOUND', 'host not found'],
+  ['EAI_AGAIN', 'DNS lookup failed'],
+  ['ECONNRESET', 'connection reset'],
+  ['EPIPE', 'connection broken'],
+  ['EHOSTUNREACH', 'host unreachable'],
+  ['ENETUNREACH', 'network unreachable'],
+  ['ETIMEDOUT', 'connection timed out'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect timed out'],
+  ['UND_ERR_SOCKET', 'connection closed by the other side'],
+]);
+
 const ErrorBodySchema = z.object({
   errors: z.array(
     z.union([
@@ -300,25 +314,13 @@ export class TfcHttp {
       return `TFC answered ${outcome.status}${text ? ` ${text}` : ''} at ${host}`;
     }
     const seconds = this.options.requestTimeoutMs / 1000;
-    const what =
-      outcome.code === undefined
-        ? undefined
-        : {
-            ECONNREFUSED: 'connection refused',
-            ENOTFOUND: 'host not found',
-            EAI_AGAIN: 'DNS lookup failed',
-            ECONNRESET: 'connection reset',
-            EPIPE: 'connection broken',
-            EHOSTUNREACH: 'host unreachable',
-            ENETUNREACH: 'network unreachable',
-            ETIMEDOUT: 'connection timed out',
-            UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
-            UND_ERR_HEADERS_TIMEOUT: `no answer within ${seconds} s`,
-            UND_ERR_BODY_TIMEOUT: `answer stalled for ${seconds} s`,
-            UND_ERR_SOCKET: 'connection closed by the other side',
-          }[outcome.code];
-    const code = outcome.code === undefined ? '' : ` (${outcome.code})`;
-    return `${what ?? 'network error'}${code} at ${host}`;
+    const timeouts = new Map([
+      ['UND_ERR_HEADERS_TIMEOUT', `no answer within ${seconds} s`],
+      ['UND_ERR_BODY_TIMEOUT', `answer stalled for ${seconds} s`],
+    ]);
+    if (outcome.code === undefined) return `network error at ${host}`;
+    const what = NETWORK_FAILURES.get(outcome.code) ?? timeouts.get(outcome.code) ?? 'network error';
+    return `${what} (${outcome.code}) at ${host}`;
   }
 
   /** Milliseconds to wait before retrying, or undefined when the failure is final. */
