@@ -27,11 +27,11 @@ export const TENANT_TABLE_ACTIONS = {
   getTenantHistory: ['dynamodb:GetItem'],
   /** claimFlow (and its read-back), recordProgress of the queued time. */
   admit: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  /** claimFlow (and its read-back), recordProgress. */
+  /** claimFlow (and its read-back), recordProgress, recordRetry. */
   trigger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  /** recordProgress. */
+  /** recordProgress, recordRetry, clearRetry (a read, then a write only when a retry is shown). */
   check: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  /** completeFlow, and get when the flow was superseded. */
+  /** completeFlow, recordRetry, and get when the flow was superseded. */
   finalize: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** listDueForDecommission, a consistent get per due tenant, the delete transition (and its undo). */
   decommission: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
