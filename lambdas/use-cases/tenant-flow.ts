@@ -285,6 +285,18 @@ export class TenantFlow {
     return { status: tenant.status, event };
   }
 
+  /**
+   * A step that failed without saying why TFC did (its time ran out while requests were retried): the
+   * retry the row shows names the network error. Errors of the TFC client (`TFC …`) already name it.
+   */
+  private async withRetryShown(code: TenantCode, flowId: string, message: string): Promise<string> {
+    if (message.startsWith('TFC ')) return message;
+    const row = await this.deps.repository.get(code);
+    const shown = row?.flowId === flowId ? row.retrying : undefined;
+    if (!shown) return message;
+    return `${message}; TFC was failing: ${shown.reason} (attempt ${shown.attempt} of ${shown.maxAttempts}, since ${shown.since})`;
+  }
+
   /** Works out the terminal write; reads outputs or deletes the workspace on success. */
   private async decide(code: TenantCode, input: FinalizeInput): Promise<FlowCompletion> {
     const now = this.now();
@@ -294,7 +306,10 @@ export class TenantFlow {
       ...(input.run?.runStatus ? { runStatus: input.run.runStatus } : {}),
       lastError: { code: errorCode, message, at: now },
     });
-    if (input.error) return fail(input.error.Error ?? 'FlowError', reasonFromTaskError(input.error));
+    if (input.error) {
+      const message = await this.withRetryShown(code, input.flowId, reasonFromTaskError(input.error));
+      return fail(input.error.Error ?? 'FlowError', message);
+    }
     const run = input.run;
     if (!run) return fail('FlowError', 'the flow reached finalize without a run');
     if (run.outcome === 'failed') {

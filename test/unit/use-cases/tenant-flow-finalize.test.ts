@@ -121,3 +121,54 @@ describe('Finalize of a delete', () => {
     expect(events.map((e) => e.event)).toEqual(['TenantDeleted', 'TenantDeleted']);
   });
 });
+
+describe('Finalize of a step that failed while TFC was failing', () => {
+  const stalled = {
+    reason: 'no answer within 30 s (UND_ERR_HEADERS_TIMEOUT) at app.terraform.io',
+    attempt: 4,
+    maxAttempts: 5,
+  };
+  const failedStep = (code: TenantCode, flowId: string, error: FinalizeInput['error']): FinalizeInput => ({
+    tenantCode: code,
+    flowId,
+    flow: flowConstants('create'),
+    ...(error ? { error } : {}),
+  });
+
+  it('adds the retry the tenant showed to an error that does not name it (the step timed out)', async () => {
+    const { tenantFlow, events } = flow();
+    const code = freshCode();
+    const { after } = await start(code, 'create');
+    await fixture.repo.recordRetry(code, after.flowId, stalled, NOW);
+
+    await tenantFlow.finalize(
+      failedStep(code, after.flowId, { Error: 'States.Timeout', Cause: 'Task timed out after 120 seconds' }),
+    );
+
+    const message =
+      'Task timed out after 120 seconds; TFC was failing: no answer within 30 s (UND_ERR_HEADERS_TIMEOUT) ' +
+      `at app.terraform.io (attempt 4 of 5, since ${NOW})`;
+    const tenant = await fixture.repo.get(code);
+    expect(tenant).toMatchObject({ status: 'failed', lastError: { code: 'States.Timeout', message } });
+    expect(tenant?.retrying).toBeUndefined();
+    expect(events).toEqual([expect.objectContaining({ event: 'TenantFailed', error: tenant?.lastError })]);
+  });
+
+  it('keeps an error of the TFC client as it is: it already names the failure', async () => {
+    const { tenantFlow } = flow();
+    const code = freshCode();
+    const { after } = await start(code, 'create');
+    await fixture.repo.recordRetry(code, after.flowId, stalled, NOW);
+    const unreachable =
+      'TFC unreachable: connect ECONNREFUSED 10.0.0.5:443 after 5 attempts (GET /api/v2/runs/run-1 at app.terraform.io)';
+
+    await tenantFlow.finalize(
+      failedStep(code, after.flowId, {
+        Error: 'TransientError',
+        Cause: JSON.stringify({ errorType: 'TransientError', errorMessage: unreachable }),
+      }),
+    );
+
+    expect((await fixture.repo.get(code))?.lastError?.message).toBe(unreachable);
+  });
+});
