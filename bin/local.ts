@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     `  dynamodb    DynamoDB Local at ${plane.dynamoDbEndpoint}`,
     `  terraform   ${plane.backendName}, module ${config.moduleDir}`,
     `  flows       statemachines/tenant-flow.asl.json, wait ${config.waitSeconds}s, budget ${config.pollBudget} checks`,
-    `  admission   at most ${config.maxConcurrentRuns} runs at once, queued flows ask every ${config.queuedWaitSeconds}s`,
+    `  admission   at most ${config.maxConcurrentRuns} runs at once, queued flows ask every ${config.queuedWaitSeconds}s (less often far back)`,
     ...(config.webhookUrl ? [`  webhook     ${config.webhookUrl}`] : []),
     ...(plane.resumed.executions || plane.resumed.runs
       ? [

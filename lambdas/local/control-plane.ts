@@ -207,7 +207,8 @@ export async function startLocalControlPlane(
   const bus = new LocalBus({
     journalPath: join(config.dataDir, 'executions.jsonl'),
     waitMs: config.waitSeconds * 1000,
-    queuedWaitMs: config.queuedWaitSeconds * 1000,
+    // The Admit task's own ask interval (config.queuedWaitSeconds near the queue's head, longer behind).
+    queuedWaitMs: 'definition',
     tasks: {
       admit: taskHandler((i) => admission.admit(i)),
       trigger: taskHandler((i) => flow().trigger(i)),

@@ -40,8 +40,8 @@ export interface LocalBusOptions {
   tasks: FlowTasks;
   /** How long each Wait state lasts locally, in milliseconds. */
   waitMs: number;
-  /** How long the Queued state lasts locally, in milliseconds. @default waitMs */
-  queuedWaitMs?: number;
+  /** How long the Queued state lasts locally, in milliseconds, or `definition`. @default waitMs */
+  queuedWaitMs?: number | 'definition';
   onExecutionEnd?: (record: ExecutionRecord, execution: LocalExecution) => void;
   onError?: (record: ExecutionRecord, error: unknown) => void;
   /** Told about journal lines that could not be read (and where they were moved). */

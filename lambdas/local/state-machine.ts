@@ -72,8 +72,11 @@ export interface LocalExecutionOptions {
   executionId: string;
   /** Milliseconds each Wait state lasts instead of its SecondsPath. */
   waitMs: number;
-  /** Milliseconds the Queued state lasts instead of its SecondsPath. @default waitMs */
-  queuedWaitMs?: number;
+  /**
+   * Milliseconds the Queued state lasts instead of its SecondsPath, or `definition` to keep the
+   * SecondsPath (the ask interval the Admit task chose). @default waitMs
+   */
+  queuedWaitMs?: number | 'definition';
   /** Milliseconds between retries instead of the definition's backoff (tests). @default the definition's */
   retryMs?: number;
   /** Stops the execution where it is (a shutdown); it ends `aborted`. */
@@ -109,7 +112,10 @@ export async function executeFlow(
         Finalize: (i) =>
           tasks.finalize((i as unknown as { input: FinalizeInput }).input) as unknown as Promise<JSONValue>,
       },
-      waitTimeOverrides: { Wait: options.waitMs, Queued: options.queuedWaitMs ?? options.waitMs },
+      waitTimeOverrides: {
+        Wait: options.waitMs,
+        ...(options.queuedWaitMs === 'definition' ? {} : { Queued: options.queuedWaitMs ?? options.waitMs }),
+      },
       // Without an override, retries back off as the definition says (interval, rate, jitter).
       ...(retryMs === undefined
         ? {}

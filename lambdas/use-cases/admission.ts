@@ -8,7 +8,10 @@ export interface AdmissionRef {
   duplicate: boolean;
   /** The flow holds a run slot (or needs none): go on to Trigger. */
   admitted: boolean;
-  /** Seconds the `Queued` state waits before asking again. */
+  /**
+   * Seconds the `Queued` state waits before asking again: `waitSeconds` near the head of the queue, up to
+   * `MAX_WAIT_MULTIPLE` times that for a flow whole rounds of slots behind it (see `askAgainIn`).
+   */
   waitSeconds: number;
   /** The flow's place in the queue, while it waits. */
   ticket?: number;
@@ -31,9 +34,26 @@ export interface AdmissionDeps {
   waitSeconds: number;
   /**
    * A waiting flow that has not asked for this long is taken out of the queue, so a flow whose execution
-   * died can never hold the queue's head. @default max(5 × waitSeconds, 120)
+   * died can never hold the queue's head. @default max(2 × MAX_WAIT_MULTIPLE × waitSeconds, 120)
    */
   staleAfterSeconds?: number;
+}
+
+/** A flow far back in the queue asks at most this many times less often than one at its head. */
+export const MAX_WAIT_MULTIPLE = 4;
+/** Most queue entries read per ask: enough to place a flow up to `MAX_WAIT_MULTIPLE` rounds back. */
+const HEAD_READ = 100;
+
+/**
+ * Seconds until a waiting flow asks again. A flow with `ahead` flows before it cannot be admitted before
+ * about `ahead / cap` rounds of slots have been freed, so it asks once per round it is behind (at most
+ * `MAX_WAIT_MULTIPLE` rounds): the queue's head asks every `waitSeconds`, as before, and a queue of
+ * hundreds costs a few asks a second instead of one per flow per interval. A flow admitted by someone
+ * else's ask is always among the first `cap` of the queue, so it learns of its slot within one interval.
+ */
+export function askAgainIn(waitSeconds: number, ahead: number, cap: number): number {
+  const rounds = Math.floor(Math.max(0, ahead) / Math.max(1, cap));
+  return waitSeconds * Math.min(MAX_WAIT_MULTIPLE, 1 + rounds);
 }
 
 /**
@@ -54,7 +74,9 @@ export class Admission {
     if (!Number.isInteger(deps.maxConcurrentRuns) || deps.maxConcurrentRuns < 1) {
       throw new RangeError('maxConcurrentRuns must be a positive integer');
     }
-    this.staleAfterMs = (deps.staleAfterSeconds ?? Math.max(5 * deps.waitSeconds, 120)) * 1000;
+    // Twice the longest ask interval: a flow far back in the queue is never taken for a dead one.
+    this.staleAfterMs =
+      (deps.staleAfterSeconds ?? Math.max(2 * MAX_WAIT_MULTIPLE * deps.waitSeconds, 120)) * 1000;
   }
 
   private now(): string {
@@ -80,7 +102,7 @@ export class Admission {
     if (!entry || entry.state === 'dropped') entry = await this.deps.queue.enqueue(input.flowId, code, now);
     else await this.deps.queue.heartbeat(entry, now);
 
-    await this.fillSlots(input.flowId);
+    const waiting = await this.fillSlots(input.flowId);
 
     const after = (await this.deps.queue.get(input.flowId)) ?? entry;
     if (after.state === 'admitted' || after.state === 'released') {
@@ -92,7 +114,11 @@ export class Admission {
     if (joined) {
       await this.deps.repository.recordProgress(code, input.flowId, { queuedAt: after.enqueuedAt }, now);
     }
-    return { duplicate: false, admitted: false, waitSeconds, ticket: after.ticket };
+    // Flows still waiting before this one (the head read before the slots were filled, less those admitted).
+    const position = waiting.findIndex((w) => w.flowId === input.flowId);
+    const ahead = position === -1 ? waiting.length : position;
+    const askIn = askAgainIn(waitSeconds, ahead, this.deps.maxConcurrentRuns);
+    return { duplicate: false, admitted: false, waitSeconds: askIn, ticket: after.ticket };
   }
 
   /** Frees the flow's slot (or its place in the queue). Harmless when it holds neither. */
@@ -113,22 +139,34 @@ export class Admission {
     return freed;
   }
 
-  /** Admits waiting flows from the head of the queue while slots are free, skipping stale ones. */
-  private async fillSlots(self: string): Promise<void> {
+  /**
+   * Admits waiting flows from the head of the queue while slots are free, skipping stale ones. Returns the
+   * head of the queue that is still waiting after that (at most `HEAD_READ` entries, in ticket order).
+   */
+  private async fillSlots(self: string): Promise<AdmissionEntry[]> {
     const cap = this.deps.maxConcurrentRuns;
-    const { held, waiting } = await this.deps.queue.head(Math.min(cap + 20, 100));
+    const { held, waiting } = await this.deps.queue.head(Math.min(cap * MAX_WAIT_MULTIPLE, HEAD_READ));
     let free = cap - held;
     const nowMs = this.deps.clock.now().getTime();
+    const left: AdmissionEntry[] = [];
     for (const entry of waiting) {
-      if (free <= 0) return;
+      if (free <= 0) {
+        left.push(entry);
+        continue;
+      }
       if (entry.flowId !== self && nowMs - Date.parse(entry.lastSeenAt) > this.staleAfterMs) {
         await this.deps.queue.drop(entry);
         continue;
       }
       const result = await this.deps.queue.admit(entry, cap, this.now());
-      if (result === 'full') return;
+      if (result === 'full') {
+        free = 0;
+        left.push(entry);
+        continue;
+      }
       // 'gone': another flow admitted it (or it left) meanwhile; either way, one slot fewer to count on.
       free -= 1;
     }
+    return left;
   }
 }

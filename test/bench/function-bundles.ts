@@ -21,8 +21,10 @@ export interface BundleOptions {
 const NOWHERE = 'http://127.0.0.1:9';
 const TABLE = { TABLE_NAME: 'bench-tenants', HISTORY_TABLE_NAME: 'bench-history' };
 const LINKS = { TFC_ORGANIZATION: 'bench', ENVIRONMENT_NAME: 'bench' };
+const COORDINATION = { COORDINATION_TABLE_NAME: 'bench-coordination' };
 const TFC = {
   ...TABLE,
+  ...COORDINATION,
   TFC_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tfc-token-AbCdEf',
   TFC_ADDRESS: NOWHERE,
   TFC_ORGANIZATION: 'bench',
@@ -49,6 +51,7 @@ const FUNCTIONS: Array<{ entry: string; env: Record<string, string> }> = [
   { entry: 'lambdas/handlers/api/get-tenant-history.ts', env: { ...TABLE, ...LINKS } },
   { entry: 'lambdas/handlers/api/update-tenant.ts', env: writeApi('update') },
   { entry: 'lambdas/handlers/api/delete-tenant.ts', env: writeApi('delete') },
+  { entry: 'lambdas/handlers/flow/admit.ts', env: { ...TABLE, ...COORDINATION } },
   {
     entry: 'lambdas/handlers/flow/trigger.ts',
     env: { ...TFC, POLL_BUDGET: '90', TF_MODULE_DIR: './terraform-module' },
@@ -66,6 +69,7 @@ const FUNCTIONS: Array<{ entry: string; env: Record<string, string> }> = [
       ...TOPIC,
       RECONCILE_REPUBLISH_AFTER_SECONDS: '900',
       RECONCILE_FAIL_AFTER_SECONDS: '7200',
+      ...COORDINATION,
     },
   },
 ];

@@ -157,6 +157,37 @@ describe('module versions', () => {
     }
   });
 
+  it('processes that start cold at once converge on one module version (a racing upload loses its marker)', async () => {
+    const own = await startTfcFake({ ...FAST_TIMINGS, organization: 'acme', token: 'tfc-test-token-123' });
+    try {
+      const processes = Array.from({ length: 5 }, () => flowHarness(tables, own));
+      const codes = Array.from({ length: 10 }, () => newCode('cold'));
+      await Promise.all(
+        codes.map(async (code, i) => {
+          const h = processes[i % processes.length] ?? processes[0];
+          if (h === undefined) throw new Error('no process');
+          const tenant = await h.requests.create({ tenantCode: code }, 'api:test');
+          await h.execute('create', {
+            tenantCode: code,
+            flowId: tenant.flowId,
+            requestedBy: 'api:test',
+            requestedAt: tenant.updatedAt,
+          });
+        }),
+      );
+
+      const tenants = await Promise.all(codes.map((code) => processes[0]?.repository.get(code)));
+      expect(tenants.map((t) => t?.status)).toEqual(codes.map(() => 'ready'));
+      expect(new Set(tenants.map((t) => t?.moduleVersion)).size).toBe(1);
+      const runs = own.runs.filter((r) => r.workspaceName.startsWith(`tenant-${ENVIRONMENT}-cold-`));
+      expect(runs).toHaveLength(codes.length);
+      expect(new Set(runs.map((r) => r.configurationVersionId)).size).toBe(1);
+      expect(own.countBy(UPLOADS)).toBeLessThanOrEqual(processes.length);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('an archived module version is uploaded again, once', async () => {
     const own = await startTfcFake({ ...FAST_TIMINGS, organization: 'acme', token: 'tfc-test-token-123' });
     try {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { moduleVersion } from '../../core/module-version';
 import { moduleVersionsWorkspaceName } from '../../core/workspace';
 import type { TfcClient } from './client';
-import { TfcNotFoundError } from './errors';
+import { TfcApiError, TfcNotFoundError } from './errors';
 import { buildModuleArchive } from './module-archive';
 import type { VariableResource } from './resources';
 
@@ -93,14 +93,28 @@ export class TfcModuleVersions {
     // Never uploaded, or archived since (configuration-versions.mdx: TFC archives unused versions).
     const id = await this.client.configurationVersions.upload(workspace.id, archive.tarball);
     const marker = { configurationVersionId: id, contentHash: archive.contentHash, version };
-    await this.client.variables.apply(workspace.id, vars, [
-      {
-        key: markerKey(archive.contentHash),
-        value: JSON.stringify(marker),
-        category: 'env',
-        description: `Set by tenant-control-plane: configuration version of module version ${version}.`,
-      },
-    ]);
+    try {
+      await this.client.variables.apply(workspace.id, vars, [
+        {
+          key: markerKey(archive.contentHash),
+          value: JSON.stringify(marker),
+          category: 'env',
+          description: `Set by tenant-control-plane: configuration version of module version ${version}.`,
+        },
+      ]);
+    } catch (error) {
+      // Processes that start at once (a burst of cold Lambda instances) may all upload; the first marker
+      // wins (workspace-variables.mdx: a key is unique per workspace and category, 422 "has already been
+      // taken"), and the others use its configuration version, so every run references the same one.
+      if (!(error instanceof TfcApiError && error.status === 422 && error.mentions(/already been taken/i)))
+        throw error;
+      const winner = await this.uploadedVersion(
+        await this.client.variables.list(workspace.id),
+        archive.contentHash,
+      );
+      if (winner === undefined) throw error;
+      return { version, configurationVersionId: winner };
+    }
     return { version, configurationVersionId: id };
   }
 

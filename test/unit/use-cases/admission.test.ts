@@ -2,7 +2,7 @@ import { flowConstants } from '../../../lambdas/core/flows';
 import type { Clock, RunProgress, TenantRepository } from '../../../lambdas/core/ports';
 import type { Tenant } from '../../../lambdas/core/tenant';
 import type { TenantCode } from '../../../lambdas/core/tenant-code';
-import { Admission, type AdmitInput } from '../../../lambdas/use-cases/admission';
+import { Admission, askAgainIn, type AdmitInput } from '../../../lambdas/use-cases/admission';
 import { MemoryAdmissionQueue } from '../../support/memory-admission-queue';
 
 /** A clock the test moves. */
@@ -61,6 +61,24 @@ const input = (i: number, executionId = `exec-${i}`): AdmitInput => ({
 });
 
 describe('admission control', () => {
+  it('asks again once per round of slots a waiting flow is behind, at most 4 intervals apart', () => {
+    expect([0, 2, 3, 5, 6, 9, 12, 500].map((ahead) => askAgainIn(20, ahead, 3))).toEqual([
+      20, 20, 40, 40, 60, 80, 80, 80,
+    ]);
+  });
+
+  it('a flow far back in the queue is told to ask less often than the head', async () => {
+    const { admission } = setup();
+    const answers = [];
+    for (let i = 1; i <= 12; i += 1) answers.push(await admission.admit(input(i)));
+
+    // Three admitted; the queue is flows 4..12: 0..8 flows ahead of each.
+    expect(answers.slice(3).map((a) => a.waitSeconds)).toEqual([20, 20, 20, 40, 40, 40, 60, 60, 60]);
+    // The head still asks every interval and is admitted first when a slot frees.
+    await admission.release('flow-1');
+    expect(await admission.admit(input(4))).toMatchObject({ admitted: true });
+  });
+
   it('admits flows up to the cap at once and queues the rest, showing them as queued', async () => {
     const { admission, queue, repository } = setup();
 
