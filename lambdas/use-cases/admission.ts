@@ -60,11 +60,11 @@ export function askAgainIn(waitSeconds: number, ahead: number, cap: number): num
  * Admission control: at most `maxConcurrentRuns` flows hold a run slot at once; the others wait in the
  * control plane, in the order they arrived (FIFO), instead of piling up `pending` runs in Terraform Cloud.
  *
- * A flow asks at its start (the `Admit` state) and, while it waits, again every `waitSeconds`. Whoever
+ * A flow asks at its start (the `Admit` state) and, while it waits, again (see `askAgainIn`). Whoever
  * asks fills every free slot from the head of the queue, head first, one conditional write each, so the
  * slots go out strictly in ticket order whichever waiting flow happens to ask; a flow learns it was
- * admitted on its next ask. The slot is the flow's until Finalize releases it (or the reconciler, for a
- * flow that was lost). Everything is keyed by flowId: a retried task or a second execution of the same
+ * admitted on its next ask. The slot is the flow's until Check sees its run over or Finalize runs (or
+ * the reconciler, for a flow that was lost). Everything is keyed by flowId: a retried task or a second execution of the same
  * flow finds its ticket or slot instead of taking another.
  */
 export class Admission {
@@ -91,7 +91,7 @@ export class Admission {
 
     const now = this.now();
     let entry = await this.deps.queue.get(input.flowId);
-    // Released: the flow already ran to Finalize; this is a late retry, which needs no slot.
+    // Released: the flow's run is already over; this is a late retry, which needs no slot.
     if (entry?.state === 'released') return { duplicate: false, admitted: true, waitSeconds };
     if (entry?.state === 'admitted') {
       // Admitted by another flow's ask while this one waited: the tenant no longer shows as queued.

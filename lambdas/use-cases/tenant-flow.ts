@@ -196,8 +196,15 @@ export class TenantFlow {
       await this.deps.repository.clearRetry(code, input.flowId, this.now());
     }
     const runClass = classifyRun(state);
-    if (runClass === 'needs-attention') return this.needsAttention(input, code, state, pollsLeft);
+    if (runClass === 'needs-attention') {
+      const ref = await this.needsAttention(input, code, state, pollsLeft);
+      await this.deps.admission?.release(input.flowId);
+      return ref;
+    }
     const outcome = runClass;
+    // The run no longer executes, so it no longer counts against TFC's concurrency: its slot goes to the
+    // next flow now, not after Finalize has waited for the state's outputs (Finalize frees it again, harmlessly).
+    if (outcome !== 'running') await this.deps.admission?.release(input.flowId);
     return {
       ...run,
       runStatus: state.status,

@@ -226,7 +226,7 @@ export class TenantFlows extends Construct {
     }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.trigger);
     this.check = step('Check', {
       entry: 'lambdas/handlers/flow/check.ts',
-      description: 'Reads the Terraform run and classifies it',
+      description: 'Reads the Terraform run, classifies it and frees its run slot once it is over',
       timeout: Duration.seconds(90),
     }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.check);
     this.finalize = step('Finalize', {

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { FakeRunView } from '../support/tfc-fake/server';
 import { parseTenantCode, type TenantCode } from '../../lambdas/core/tenant-code';
 import { createTestTables, type TestTables } from '../support/dynamodb';
+import type { TerraformBackend } from '../../lambdas/core/ports';
 import { flowHarness } from '../support/flow-harness';
 import { startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
@@ -131,5 +132,30 @@ describe('admission control over the real flow (ASL file, DynamoDB Local, TFC fa
     expect(newRuns).toHaveLength(7);
     expect(peakInFlight(newRuns)).toBeLessThanOrEqual(CAP);
     expect(await h.admissionQueue.holders()).toEqual([]);
+  });
+
+  it('frees the slot as soon as Check sees the run over, before Finalize waits for the outputs', async () => {
+    let holdersAtOutputs: string[] | undefined;
+    const h = flowHarness(tables, fake, {
+      maxConcurrentRuns: CAP,
+      wrapBackend: (backend): TerraformBackend => ({
+        ...backend,
+        startRun: (request) => backend.startRun(request),
+        getRun: (run) => backend.getRun(run),
+        deleteWorkspace: (id, code) => backend.deleteWorkspace(id, code),
+        discardRun: (run) => backend.discardRun(run),
+        getOutputs: async (id) => {
+          holdersAtOutputs = (await h.admissionQueue.holders()).map((e) => e.flowId);
+          return backend.getOutputs(id);
+        },
+      }),
+    });
+    const code = parseTenantCode(`slot-${Date.now().toString(36)}`);
+    const tenant = await h.requests.create({ tenantCode: code }, 'api:test');
+
+    expect((await h.executeLast()).status).toBe('succeeded');
+    expect(holdersAtOutputs).toBeDefined();
+    expect(holdersAtOutputs).not.toContain(tenant.flowId);
+    expect((await h.repository.get(code))?.status).toBe('ready');
   });
 });

@@ -80,7 +80,8 @@ export const COORDINATION_ACTIONS = {
 export const COORDINATION_TABLE_ACTIONS = {
   admit: COORDINATION_ACTIONS.admit,
   trigger: COORDINATION_ACTIONS.rateBudget,
-  check: COORDINATION_ACTIONS.rateBudget,
+  // Check frees the run slot as soon as the run is over; Finalize frees it in every case.
+  check: [...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release])],
   finalize: [...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release])],
   reconciler: COORDINATION_ACTIONS.reconcile,
 } as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;

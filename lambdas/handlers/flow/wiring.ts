@@ -100,7 +100,8 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
     }),
     notifier,
     clock: systemClock,
-    ...(task === 'finalize' ? { admission: admissionOf(env, clients) } : {}),
+    // Check frees the slot as soon as the run is over; Finalize frees it in every case.
+    ...(task === 'trigger' ? {} : { admission: admissionOf(env, clients) }),
     pollIntervalSeconds: env.POLL_INTERVAL_SECONDS,
     pollBudget: env.POLL_BUDGET,
     onRunNeedsAttention: env.ON_RUN_NEEDS_ATTENTION,
