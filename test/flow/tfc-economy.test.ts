@@ -176,7 +176,9 @@ describe('module versions', () => {
         }),
       );
 
-      const tenants = await Promise.all(codes.map((code) => processes[0]?.repository.get(code)));
+      const [reader] = processes;
+      if (reader === undefined) throw new Error('no process');
+      const tenants = await Promise.all(codes.map((code) => reader.repository.get(code)));
       expect(tenants.map((t) => t?.status)).toEqual(codes.map(() => 'ready'));
       expect(new Set(tenants.map((t) => t?.moduleVersion)).size).toBe(1);
       const runs = own.runs.filter((r) => r.workspaceName.startsWith(`tenant-${ENVIRONMENT}-cold-`));
