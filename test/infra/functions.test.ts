@@ -281,7 +281,7 @@ describe('least privilege, per function', () => {
         .sort();
     expect(onCoordination('admit')).toEqual([...COORDINATION_ACTIONS.admit].sort());
     expect(onCoordination('trigger')).toEqual(['dynamodb:UpdateItem']);
-    expect(onCoordination('check')).toEqual(['dynamodb:UpdateItem']);
+    expect(onCoordination('check')).toEqual([...COORDINATION_ACTIONS.release].sort());
     expect(onCoordination('finalize')).toEqual([...COORDINATION_ACTIONS.release].sort());
     expect(onCoordination('reconciler')).toEqual([...COORDINATION_ACTIONS.reconcile].sort());
     for (const name of [
