@@ -249,7 +249,9 @@ describe('least privilege, per function', () => {
     const step = (name: 'trigger' | 'check' | 'finalize') =>
       sorted(BASE, KMS_WRITE, tenantTable(name), ['dynamodb:PutItem', 'secretsmanager:GetSecretValue']);
     expect(actionsOf(statementsOf('trigger'))).toEqual(step('trigger'));
-    expect(actionsOf(statementsOf('check'))).toEqual(step('check'));
+    expect(actionsOf(statementsOf('check'))).toEqual(
+      sorted(step('check'), [...COORDINATION_ACTIONS.release]),
+    );
     expect(actionsOf(statementsOf('finalize'))).toEqual(
       sorted(step('finalize'), [...COORDINATION_ACTIONS.release], ['sns:Publish']),
     );
