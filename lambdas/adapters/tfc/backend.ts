@@ -71,6 +71,43 @@ export class TfcTerraformBackend implements TerraformBackend {
     });
   }
 
+  // The port: every error that leaves the adapter, whatever TFC wrote in it, goes through the one scrubber
+  // (scrub.ts) here, so the tenant's lastError, its history, the lifecycle event and the logs carry the
+  // same scrubbed, bounded text.
+
+  public startRun(request: StartRunRequest): Promise<StartedRun> {
+    return this.exit(() => this.start(request));
+  }
+
+  public getRun(run: RunLocator): Promise<RunState> {
+    return this.exit(() => this.readRun(run));
+  }
+
+  /** Discards a run that waits for a person (a finished run is left alone). */
+  public discardRun(run: RunLocator & { comment: string }): Promise<void> {
+    return this.exit(() => this.discard(run));
+  }
+
+  public getOutputs(workspaceId: string, run?: { status?: string }): Promise<TerraformOutputs> {
+    return this.exit(() => this.readOutputs(workspaceId, run));
+  }
+
+  /**
+   * Safe-deletes the workspace whose managed-by and tenant tags this flow's Trigger checked. A 404 is
+   * accepted only when the workspace is shown to be gone (see {@link workspaceToDestroy}).
+   */
+  public deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void> {
+    return this.exit(() => this.removeWorkspace(workspaceId, tenantCode));
+  }
+
+  private async exit<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw await this.client.scrub(error);
+    }
+  }
+
   /** The environment's project id, looked up (or created) once per process. */
   private project(): Promise<string> {
     const name = this.options.project ?? defaultProjectName(this.options.environment);
@@ -83,7 +120,7 @@ export class TfcTerraformBackend implements TerraformBackend {
     return this.projectId;
   }
 
-  public async startRun(request: StartRunRequest): Promise<StartedRun> {
+  private async start(request: StartRunRequest): Promise<StartedRun> {
     const { tenant, flowId, destroy } = request;
     const workspace = destroy ? await this.workspaceToDestroy(tenant) : await this.workspaceToApply(tenant);
     // A tenant whose workspace is (shown to be) gone has nothing to destroy, and nothing is created.
@@ -180,7 +217,7 @@ export class TfcTerraformBackend implements TerraformBackend {
     );
   }
 
-  public async getRun(run: RunLocator): Promise<RunState> {
+  private async readRun(run: RunLocator): Promise<RunState> {
     const state = await this.client.getRun(run.runId);
     const url = this.runUrl(run.tenantCode, state.id);
     return {
@@ -192,7 +229,7 @@ export class TfcTerraformBackend implements TerraformBackend {
     };
   }
 
-  public async discardRun(run: RunLocator & { comment: string }): Promise<void> {
+  private async discard(run: RunLocator & { comment: string }): Promise<void> {
     await this.client.runs.discard(run.runId, run.comment);
   }
 
@@ -202,7 +239,7 @@ export class TfcTerraformBackend implements TerraformBackend {
     return `${base}/app/${this.options.organization}/workspaces/${workspace}/runs/${runId}`;
   }
 
-  public async getOutputs(workspaceId: string, run?: { status?: string }): Promise<TerraformOutputs> {
+  private async readOutputs(workspaceId: string, run?: { status?: string }): Promise<TerraformOutputs> {
     try {
       return await this.client.getCurrentOutputs(workspaceId);
     } catch (error) {
@@ -220,11 +257,7 @@ export class TfcTerraformBackend implements TerraformBackend {
     }
   }
 
-  /**
-   * Safe-deletes the workspace whose managed-by and tenant tags this flow's Trigger checked. A 404 is
-   * accepted only when the workspace is shown to be gone (see {@link workspaceToDestroy}).
-   */
-  public async deleteWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void> {
+  private async removeWorkspace(workspaceId: string, tenantCode: TenantCode): Promise<void> {
     if ((await this.client.workspaces.safeDelete(workspaceId)) === 'deleted') return;
     const name = workspaceName(this.options.environment, tenantCode);
     if (await this.client.workspaces.find({ name })) {

@@ -8,6 +8,7 @@ import { OrganizationsApi } from './organizations';
 import { OutputsApi, type Outputs } from './outputs';
 import { ProjectsApi } from './projects';
 import { RunsApi, type CreateRunOptions, type Run } from './runs';
+import { scrubError } from './scrub';
 import type { TokenProvider } from './token';
 import { VariablesApi, type UpsertVariablesResult, type VariableInput } from './variables';
 import {
@@ -79,8 +80,10 @@ export class TfcClient {
   public readonly organizations: OrganizationsApi;
   public readonly projects: ProjectsApi;
   private readonly ownedDispatcher: Dispatcher | undefined;
+  private readonly token: TokenProvider;
 
   public constructor(options: TfcClientOptions) {
+    this.token = options.token;
     const dispatcher = options.dispatcher ?? defaultDispatcher();
     this.ownedDispatcher = options.dispatcher ? undefined : dispatcher;
     const sleep = options.sleep ?? realSleep;
@@ -108,6 +111,15 @@ export class TfcClient {
     this.outputs = new OutputsApi(ctx);
     this.organizations = new OrganizationsApi(ctx);
     this.projects = new ProjectsApi(ctx);
+  }
+
+  /**
+   * The error as it may leave the adapter: {@link scrubError} with the configured token among the
+   * secrets (when the token cannot be read, it cannot be in the error either).
+   */
+  public async scrub(error: unknown): Promise<unknown> {
+    const token = await this.token().catch(() => undefined);
+    return scrubError(error, token === undefined ? [] : [token]);
   }
 
   /** Closes the connection pool the client created (an injected dispatcher is left alone). */

@@ -1,7 +1,8 @@
 /**
  * Every error the Terraform Cloud adapter raises. `retryable` tells a flow whether the same call may
  * succeed later (rate limit, 5xx, network, "still processing"); everything else needs a person or a
- * different request. No message or own property ever carries the API token or a one-time upload URL.
+ * different request. Their text can hold what TFC wrote in an error body: it is scrubbed (scrub.ts) where
+ * it leaves the adapter, at the Terraform backend.
  */
 
 interface TfcErrorOptions {

@@ -13,6 +13,7 @@ import {
   type JsonApiErrorObject,
   type RequestLabel,
 } from './errors';
+import { scrubText } from './scrub';
 import type { TokenProvider } from './token';
 import { TFC_RETRY_LOG_MESSAGE } from '../../shared/metric-names';
 import type { RateBucket, RateBudget } from '../../core/rate-budget';
@@ -367,10 +368,7 @@ function scrubbed(error: unknown, secrets: readonly string[]): { error: Error; c
   };
   const code = typeof source.code === 'string' ? source.code : undefined;
   const said = typeof source.message === 'string' ? source.message : String(error);
-  const message = secrets
-    .filter((s) => s.length > 0)
-    .reduce((text, s) => text.split(s).join('[redacted]'), said);
-  const copy = new Error(message);
+  const copy = new Error(scrubText(said, { secrets }));
   copy.name = typeof source.name === 'string' ? source.name : 'Error';
   return { error: copy, code };
 }
