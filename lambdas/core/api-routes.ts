@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { createTenantSchema, ListTenantsQuerySchema, updateTenantSchema } from './api-schema';
+import {
+  createTenantSchema,
+  ListTenantsQuerySchema,
+  PageLimitSchema,
+  updateTenantSchema,
+} from './api-schema';
 import { ACTIONS, type Action } from './flows';
 import { HistoryItemSchema } from './history';
 import { TENANT_STATUSES } from './lifecycle';
@@ -93,7 +98,7 @@ export const HistoryPageSchema = z
   .meta({ id: 'HistoryPage' });
 
 export const HistoryQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  limit: PageLimitSchema,
   nextToken: z.string().min(1).max(2048).optional(),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;

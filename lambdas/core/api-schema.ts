@@ -74,16 +74,21 @@ export function updateTenantSchema(today: () => string, inputs?: TenantInputs) {
   });
 }
 
+/**
+ * A page size from a query string: decimal digits only (Number() would also read '0x10', ' 5' or '1e1'),
+ * 1 to 100, 25 when absent.
+ */
+export const PageLimitSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,2}$/, 'must be a whole number from 1 to 100')
+  .transform(Number)
+  .pipe(z.number().max(100, 'must be a whole number from 1 to 100'))
+  .optional()
+  .transform((v) => v ?? 25);
+
 export const ListTenantsQuerySchema = z.strictObject({
   status: z.enum(TENANT_STATUSES).optional(),
-  // Decimal digits only: Number() would also read '0x10', ' 5' or '1e1'.
-  limit: z
-    .string()
-    .regex(/^[1-9][0-9]{0,2}$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .pipe(z.number().max(100, 'must be a whole number from 1 to 100'))
-    .optional()
-    .transform((v) => v ?? 25),
+  limit: PageLimitSchema,
   nextToken: z.string().min(1).max(2048).optional(),
 });
 

@@ -73,6 +73,28 @@ export function bodyOf(
   return JSON.parse(result.body) as Record<string, unknown>;
 }
 
+/** Every item of every table (tenants, history, idempotency records, coordination), for a before/after diff. */
+export async function allTablesSnapshot(tables: TestTables): Promise<Record<string, unknown[]>> {
+  const scan = async (table: string) => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await tables.doc.send(
+        new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items.map((item) => JSON.stringify(item)).sort();
+  };
+  return {
+    tenants: await scan(tables.tenantTable),
+    history: await scan(tables.historyTable),
+    idempotency: await scan(tables.idempotencyTable),
+    coordination: await scan(tables.coordinationTable),
+  };
+}
+
 export async function tableSnapshot(tables: TestTables): Promise<unknown[]> {
   const out = await tables.doc.send(new ScanCommand({ TableName: tables.tenantTable, ConsistentRead: true }));
   return (out.Items ?? []).sort((a, b) => String(a.tenantCode).localeCompare(String(b.tenantCode)));

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import type { ApiEvent } from '../../../../lambdas/handlers/api/http';
 import { startApiServer, type LocalApiServer } from '../../../../lambdas/local/http-server';
-import { apiOver, bodyOf, event, fixedClock, tableSnapshot } from '../../../support/api';
+import { allTablesSnapshot, apiOver, bodyOf, event, fixedClock } from '../../../support/api';
 import { createTestTables, type TestTables } from '../../../support/dynamodb';
 
 /**
@@ -14,7 +14,7 @@ let tables: TestTables;
 let api: ReturnType<typeof apiOver>;
 let server: LocalApiServer;
 
-type Route = 'create' | 'update' | 'delete' | 'get' | 'list';
+type Route = 'create' | 'update' | 'delete' | 'get' | 'list' | 'history';
 interface Case {
   name: string;
   route: Route;
@@ -314,6 +314,7 @@ for (const code of badPathCodes) {
   add({ name: `GET /tenants/${JSON.stringify(code)}`, route: 'get', code, field: 'code' });
   add({ name: `DELETE /tenants/${JSON.stringify(code)}`, route: 'delete', code, field: 'code' });
   patch(`/tenants/${JSON.stringify(code)}`, { tier: 'small' }, 'code', code);
+  add({ name: `GET /tenants/${JSON.stringify(code)}/history`, route: 'history', code, field: 'code' });
 }
 
 // Query strings.
@@ -396,6 +397,48 @@ statusForged.forEach(([what, key]) =>
   }),
 );
 
+// A tenant's history: the same limits, and a page token of that tenant's history only.
+['0', '-1', '1.5', 'ten', '', '101', 'NaN', '0x10', ' 5', '1e1', '+5', '05'].forEach((l) =>
+  add({
+    name: `GET /tenants/existing-tenant/history?limit=${JSON.stringify(l)}`,
+    route: 'history',
+    code: EXISTING,
+    query: { limit: l },
+    field: 'limit',
+  }),
+);
+['status', 'since', 'next_token'].forEach((q) =>
+  add({
+    name: `GET /tenants/existing-tenant/history?${q}=x`,
+    route: 'history',
+    code: EXISTING,
+    query: { [q]: 'x' },
+    field: '',
+  }),
+);
+const historyForged: Array<[string, string]> = [
+  ['empty object', b64({})],
+  ['array', b64([EXISTING])],
+  ['garbage', '!!!!'],
+  ['another tenant’s', b64({ tenantCode: 'other-one', sk: '2026-11-23T10:00:00.000Z#0000000001#0#abcdef' })],
+  ['no sort key', b64({ tenantCode: EXISTING })],
+  ['an empty sort key', b64({ tenantCode: EXISTING, sk: '' })],
+  ['a sort key of 300 characters', b64({ tenantCode: EXISTING, sk: 'x'.repeat(300) })],
+  ['a numeric sort key', b64({ tenantCode: EXISTING, sk: 7 })],
+  ['an extra key', b64({ tenantCode: EXISTING, sk: 'a', x: 'y' })],
+  ['a status-list token', b64({ tenantCode: EXISTING, status: 'ready' })],
+  ['too long', 'a'.repeat(2049)],
+];
+historyForged.forEach(([what, token]) =>
+  add({
+    name: `GET /tenants/existing-tenant/history?nextToken=<${what}>`,
+    route: 'history',
+    code: EXISTING,
+    query: { nextToken: token },
+    field: 'nextToken',
+  }),
+);
+
 function toEvent(c: Case): ApiEvent {
   return event({
     ...(c.body === undefined ? {} : { body: c.body }),
@@ -411,6 +454,7 @@ const METHOD: Record<Route, string> = {
   get: 'GET',
   update: 'PATCH',
   delete: 'DELETE',
+  history: 'GET',
 };
 
 /** The same case as an HTTP request to the local server, or undefined when HTTP cannot carry it. */
@@ -420,7 +464,8 @@ function toHttp(c: Case): { path: string; init: Parameters<typeof request>[1] } 
   // A URL resolves '.' and '..' segments before any route sees them.
   if (c.code === '.' || c.code === '..') return undefined;
   if (c.headers && Object.values(c.headers).some((v) => /[^\x20-\x7e]/.test(v))) return undefined;
-  const path = c.code === undefined ? '/tenants' : `/tenants/${encodeURIComponent(c.code)}`;
+  const tenant = c.code === undefined ? '/tenants' : `/tenants/${encodeURIComponent(c.code)}`;
+  const path = c.route === 'history' ? `${tenant}/history` : tenant;
   const query = c.query ? `?${new URLSearchParams(c.query).toString()}` : '';
   return {
     path: `${path}${query}`,
@@ -480,7 +525,7 @@ describe('bad input, at the handlers and over HTTP', () => {
   });
 
   it('answers each with a 4xx JSON error naming the problem, never 5xx, and writes nothing', async () => {
-    const before = await tableSnapshot(tables);
+    const before = await allTablesSnapshot(tables);
     let overHttp = 0;
     const problems: string[] = [];
     for (const c of cases) {
@@ -497,7 +542,7 @@ describe('bad input, at the handlers and over HTTP', () => {
     }
     expect(problems).toEqual([]);
     expect(overHttp).toBeGreaterThanOrEqual(250);
-    expect(await tableSnapshot(tables)).toEqual(before);
+    expect(await allTablesSnapshot(tables)).toEqual(before);
     expect(api.publisher.events).toHaveLength(0);
   });
 
@@ -510,11 +555,11 @@ describe('bad input, at the handlers and over HTTP', () => {
     ['GET', '/', 404],
     ['POST', '/rollout', 404],
   ] as const)('%s %s → %i with a JSON error naming the route', async (method, path, status) => {
-    const before = await tableSnapshot(tables);
+    const before = await allTablesSnapshot(tables);
     const res = await request(`${server.url}${path}`, { method });
     const body = JSON.parse(await res.body.text()) as { error: { message: string } };
     expect(res.statusCode).toBe(status);
     expect(body.error.message).toContain(path);
-    expect(await tableSnapshot(tables)).toEqual(before);
+    expect(await allTablesSnapshot(tables)).toEqual(before);
   });
 });
