@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { RateBudget } from '../../core/rate-budget';
 import { reportRetry, type RetryNotice } from '../../core/retry-reporting';
-import { ConfigurationVersionsApi, type ConfigurationVersionResult } from './configuration-versions';
+import { ConfigurationVersionsApi } from './configuration-versions';
 import type { TfcContext } from './context';
 import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcLogger } from './http';
 import { OrganizationsApi } from './organizations';
@@ -20,7 +20,6 @@ import {
 } from './workspaces';
 
 export type { RetryOptions, TfcLogger } from './http';
-export { MODULE_MARKER_VARIABLE, type ConfigurationVersionResult } from './configuration-versions';
 export type { Outputs } from './outputs';
 export type { CreateRunOptions, KnownRunStatus, Run, RunStatus } from './runs';
 export type { UpsertVariablesResult, VariableInput } from './variables';
@@ -102,7 +101,7 @@ export class TfcClient {
     const ctx: TfcContext = { http, organization: options.organization, logger: options.logger, sleep };
     this.workspaces = new WorkspacesApi(ctx);
     this.variables = new VariablesApi(ctx);
-    this.configurationVersions = new ConfigurationVersionsApi(ctx, this.workspaces, this.variables, {
+    this.configurationVersions = new ConfigurationVersionsApi(ctx, {
       attempts: 30,
       intervalMs: 1000,
       ...options.configurationVersionPoll,
@@ -143,15 +142,6 @@ export class TfcClient {
     vars: readonly VariableInput[],
   ): Promise<UpsertVariablesResult> {
     return this.variables.upsert(workspaceId, vars);
-  }
-
-  /** {@link ConfigurationVersionsApi.ensure} */
-  public ensureConfigurationVersion(
-    workspaceId: string,
-    tarball: Buffer,
-    contentHash: string,
-  ): Promise<ConfigurationVersionResult> {
-    return this.configurationVersions.ensure(workspaceId, tarball, contentHash);
   }
 
   /** {@link RunsApi.create} */
