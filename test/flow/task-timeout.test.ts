@@ -2,28 +2,10 @@ import { parseTenantCode } from '../../lambdas/core/tenant-code';
 import type { FlowTasks } from '../../lambdas/local/state-machine';
 import { executeFlow } from '../../lambdas/local/state-machine';
 import { flowInput } from '../../lambdas/core/flows';
-import { createTestTables, type TestTables } from '../support/dynamodb';
 import { flowHarness } from '../support/flow-harness';
-import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
+import { useFlowFixtures } from '../support/flow-fixtures';
 
-let tables: TestTables;
-let fake: TfcFake;
-
-beforeAll(async () => {
-  tables = await createTestTables();
-  fake = await startTfcFake({
-    organization: 'acme',
-    token: 'tfc-test-token-123',
-    ...FAST_TIMINGS,
-    // Trigger still lists runs on every call: the runs list is not limited per minute here.
-    runsListRateLimitPerMinute: Infinity,
-    runDurationMs: 60,
-  });
-});
-afterAll(async () => {
-  await fake.close();
-  await tables.drop();
-});
+const f = useFlowFixtures({ runDurationMs: 60 });
 
 /** How Lambda reports an invocation that ran out of time (the Node.js runtimes' error type). */
 function timedOut(name: string): Error {
@@ -36,11 +18,11 @@ describe('a task whose function times out', () => {
   it.each(['Sandbox.Timedout', 'Lambda.Unknown'])(
     'Trigger timing out (%s) after starting the run is retried: one run, tenant ready',
     async (errorName) => {
-      const h = flowHarness(tables, fake);
+      const h = flowHarness(f.tables, f.fake);
       const code = parseTenantCode(`timeout-${errorName.replace('.', '-').toLowerCase()}`);
       await h.requests.create({ tenantCode: code }, 'api:test');
       const event = h.publisher.events.at(-1)!;
-      const runsBefore = fake.countBy('POST /api/v2/runs');
+      const runsBefore = f.fake.countBy('POST /api/v2/runs');
       let calls = 0;
       const tasks: FlowTasks = {
         ...h.tasks,
@@ -61,13 +43,13 @@ describe('a task whose function times out', () => {
 
       expect(execution.status).toBe('succeeded');
       expect(calls).toBe(2);
-      expect(fake.countBy('POST /api/v2/runs') - runsBefore).toBe(1);
+      expect(f.fake.countBy('POST /api/v2/runs') - runsBefore).toBe(1);
       expect((await h.repository.get(code))?.status).toBe('ready');
     },
   );
 
   it('Check timing out once is retried, the flow ends ready', async () => {
-    const h = flowHarness(tables, fake);
+    const h = flowHarness(f.tables, f.fake);
     const code = parseTenantCode('timeout-check');
     await h.requests.create({ tenantCode: code }, 'api:test');
     const event = h.publisher.events.at(-1)!;

@@ -1,7 +1,7 @@
-import { parseTenantCode } from '../../lambdas/core/tenant-code';
+import { parseTenantCode, type TenantCode } from '../../lambdas/core/tenant-code';
 import { moduleVersionsWorkspaceName, workspaceName } from '../../lambdas/core/workspace';
 import { createTestTables, type TestTables } from '../support/dynamodb';
-import { ENVIRONMENT, flowHarness } from '../support/flow-harness';
+import { ENVIRONMENT, flowHarness, type FlowHarness } from '../support/flow-harness';
 import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
 let tables: TestTables;
@@ -10,6 +10,17 @@ let n = 0;
 const newCode = (prefix = 'eco') => parseTenantCode(`${prefix}-${Date.now().toString(36)}-${n++}`);
 const UPLOADS = 'POST /api/v2/workspaces/:id/configuration-versions';
 const POLLS = 'GET /api/v2/runs/:id';
+
+/** Creates a tenant through `h` and runs its flow there (one process of several sharing the fake). */
+async function createIn(h: FlowHarness, code: TenantCode): Promise<void> {
+  const tenant = await h.requests.create({ tenantCode: code }, 'api:test');
+  await h.execute('create', {
+    tenantCode: code,
+    flowId: tenant.flowId,
+    requestedBy: 'api:test',
+    requestedAt: tenant.updatedAt,
+  });
+}
 
 beforeAll(async () => {
   tables = await createTestTables();
@@ -130,13 +141,7 @@ describe('module versions', () => {
       await Promise.all(
         codes.slice(1).map(async (code, i) => {
           const h = processes[i % processes.length] ?? first;
-          const tenant = await h.requests.create({ tenantCode: code }, 'api:test');
-          await h.execute('create', {
-            tenantCode: code,
-            flowId: tenant.flowId,
-            requestedBy: 'api:test',
-            requestedAt: tenant.updatedAt,
-          });
+          await createIn(h, code);
         }),
       );
 
@@ -166,13 +171,7 @@ describe('module versions', () => {
         codes.map(async (code, i) => {
           const h = processes[i % processes.length] ?? processes[0];
           if (h === undefined) throw new Error('no process');
-          const tenant = await h.requests.create({ tenantCode: code }, 'api:test');
-          await h.execute('create', {
-            tenantCode: code,
-            flowId: tenant.flowId,
-            requestedBy: 'api:test',
-            requestedAt: tenant.updatedAt,
-          });
+          await createIn(h, code);
         }),
       );
 
@@ -202,13 +201,7 @@ describe('module versions', () => {
       const codes = Array.from({ length: 3 }, () => newCode('arc'));
       await Promise.all(
         codes.map(async (code) => {
-          const tenant = await h.requests.create({ tenantCode: code }, 'api:test');
-          await h.execute('create', {
-            tenantCode: code,
-            flowId: tenant.flowId,
-            requestedBy: 'api:test',
-            requestedAt: tenant.updatedAt,
-          });
+          await createIn(h, code);
         }),
       );
 

@@ -118,3 +118,6 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     executeLast,
   };
 }
+
+/** One process's flow harness: its own clients and caches over the shared tables and fake. */
+export type FlowHarness = ReturnType<typeof flowHarness>;
