@@ -60,6 +60,7 @@ async function main(): Promise<void> {
     `  state       ${config.dataDir} (kept across restarts)`,
     `  dynamodb    DynamoDB Local at ${plane.dynamoDbEndpoint}`,
     `  terraform   ${plane.backendName}, module ${config.moduleDir}`,
+    `  module      version ${plane.moduleVersion} (new runs apply it; GET /fleet shows who is behind)`,
     `  flows       statemachines/tenant-flow.asl.json, wait ${config.waitSeconds}s, budget ${config.pollBudget} checks`,
     `  admission   at most ${config.maxConcurrentRuns} runs at once, queued flows ask every ${config.queuedWaitSeconds}s (less often far back)`,
     ...(config.webhookUrl ? [`  webhook     ${config.webhookUrl}`] : []),

@@ -233,6 +233,7 @@ export class TenantControlPlane extends Construct {
       },
       buses: this.buses.buses,
       logRetention,
+      ...(tfc.moduleVersionLabel ? { moduleVersionLabel: tfc.moduleVersionLabel } : {}),
       ...(props.apiThrottling ? { throttling: props.apiThrottling } : {}),
       ...(props.apiGatewayCloudWatchRole === undefined
         ? {}
@@ -300,6 +301,7 @@ export class TenantControlPlane extends Construct {
       listTenants: this.api.functions.list,
       getTenant: this.api.functions.get,
       getTenantHistory: this.api.functions.history,
+      getFleet: this.api.functions.fleet,
       updateTenant: this.api.functions.update,
       deleteTenant: this.api.functions.delete,
       admit: this.flows.admit,

@@ -36,9 +36,20 @@ export type UpdateBody = Extract<Command, { kind: 'update' }>['changes'];
 
 export interface ListQuery {
   status?: TenantStatus;
+  moduleVersion?: string;
   limit?: number;
   nextToken?: string;
 }
+
+/** `GET /fleet`; unknown fields pass through for `--json`. */
+export const FleetSchema = z.looseObject({
+  currentModuleVersion: z.string(),
+  total: z.number(),
+  byStatus: z.record(z.string(), z.number()),
+  byModuleVersion: z.record(z.string(), z.number()),
+  behind: z.number(),
+});
+export type Fleet = z.infer<typeof FleetSchema>;
 
 export interface TenantPage {
   items: TenantView[];
@@ -157,11 +168,18 @@ export class TenantApiClient {
   public async list(query: ListQuery): Promise<TenantPage> {
     const params = {
       ...(query.status ? { status: query.status } : {}),
+      ...(query.moduleVersion ? { moduleVersion: query.moduleVersion } : {}),
       ...(query.limit === undefined ? {} : { limit: String(query.limit) }),
       ...(query.nextToken ? { nextToken: query.nextToken } : {}),
     };
     const answer = await this.send('GET', '/tenants', params);
     return parseAnswer(answer, PageSchema, 'a page of tenants');
+  }
+
+  /** The current module version and the tenants per status and per module version. */
+  public async fleet(): Promise<Fleet> {
+    const answer = await this.send('GET', '/fleet', {});
+    return parseAnswer(answer, FleetSchema, 'a fleet summary');
   }
 
   /** A tenant's requests, runs and status changes, newest first. */

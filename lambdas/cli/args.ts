@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { VariablesSchema } from '../core/api-schema';
 import { TENANT_STATUSES, type TenantStatus } from '../core/lifecycle';
+import { MODULE_VERSION_PATTERN, MODULE_VERSION_RULE } from '../core/module-version';
 import { TIERS, type Tier } from '../core/tenant';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { UsageError } from './errors';
@@ -16,6 +17,7 @@ export const COMMANDS = [
   'history',
   'logs',
   'ops',
+  'fleet',
   'completion',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -43,6 +45,7 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   run: { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'module-version': { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -61,13 +64,14 @@ const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout', 'interval'];
 const ALLOWED: { readonly [C in CommandName]: readonly OptionName[] } = {
   create: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
   get: WAIT_OPTIONS,
-  list: ['status', 'limit', 'all', 'include-deleted', 'next-token'],
+  list: ['status', 'module-version', 'limit', 'all', 'include-deleted', 'next-token'],
   update: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
   delete: ['yes', ...WAIT_OPTIONS],
   wait: ['timeout', 'interval'],
   history: ['limit', 'all', 'next-token'],
   logs: ['run'],
   ops: ['dry-run'],
+  fleet: [],
   completion: [],
 };
 
@@ -110,6 +114,7 @@ export type Command =
   | {
       kind: 'list';
       status?: TenantStatus;
+      moduleVersion?: string;
       limit?: number;
       all: boolean;
       includeDeleted: boolean;
@@ -119,6 +124,7 @@ export type Command =
   | { kind: 'history'; tenantCode: TenantCode; limit?: number; all: boolean; nextToken?: string }
   | { kind: 'logs'; tenantCode: TenantCode; runId?: string }
   | { kind: 'ops'; name: OpsName; dryRun: boolean }
+  | { kind: 'fleet' }
   | { kind: 'completion'; shell: Shell }
   | {
       kind: 'update';
@@ -220,6 +226,7 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
       all: values.all ?? false,
       includeDeleted: values['include-deleted'] ?? false,
       ...optional('status', statusOption(values.status)),
+      ...optional('moduleVersion', moduleVersionOption(values['module-version'])),
       ...optional('limit', limitOption(values.limit)),
       ...optional('nextToken', values['next-token']),
     };
@@ -266,6 +273,10 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
       throw new UsageError('--dry-run only applies to ops decommission', 'ops');
     }
     return { kind: 'ops', name: op, dryRun: values['dry-run'] ?? false };
+  },
+  fleet: (args) => {
+    noArguments(args, 'fleet');
+    return { kind: 'fleet' };
   },
   completion: (args) => {
     const [name, ...extra] = args;
@@ -324,6 +335,14 @@ function statusOption(raw: string | undefined): TenantStatus | undefined {
     throw new UsageError(`invalid --status '${raw}': use one of ${TENANT_STATUSES.join(', ')}`, 'list');
   }
   return status;
+}
+
+function moduleVersionOption(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!MODULE_VERSION_PATTERN.test(raw)) {
+    throw new UsageError(`invalid --module-version '${raw}': ${MODULE_VERSION_RULE}`, 'list');
+  }
+  return raw;
 }
 
 function limitOption(raw: string | undefined, command: CommandName = 'list'): number | undefined {

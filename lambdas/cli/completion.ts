@@ -6,13 +6,14 @@ import { TIERS } from '../core/tenant';
 const FLAGS: Record<string, string> = {
   create: '--tier --var --decommission-date --wait --timeout --interval',
   get: '--wait --timeout --interval',
-  list: '--status --limit --all --include-deleted --next-token',
+  list: '--status --module-version --limit --all --include-deleted --next-token',
   update: '--tier --var --decommission-date --wait --timeout --interval',
   delete: '--yes --wait --timeout --interval',
   wait: '--timeout --interval',
   history: '--limit --all --next-token',
   logs: '--run',
   ops: '--dry-run',
+  fleet: '',
   completion: '',
 };
 const GLOBAL_FLAGS = '--endpoint --host-header --region --sigv4 --json --help --version';

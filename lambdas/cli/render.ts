@@ -1,6 +1,6 @@
 import type { TenantError, TenantRetry, TenantView } from '../core/tenant';
 import { REDACTED } from '../core/tenant';
-import type { HistoryItem, HistoryPage, TenantPage } from './api-client';
+import type { Fleet, HistoryItem, HistoryPage, TenantPage } from './api-client';
 import type { ApiAnswerError, ConnectionError, CredentialsError } from './errors';
 
 /** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
@@ -115,6 +115,26 @@ function historyDetail(item: HistoryItem): string {
     default:
       return text(item);
   }
+}
+
+/** The fleet summary: the current module version, then counts per status and per module version. */
+export function renderFleet(fleet: Fleet): string {
+  const statuses = Object.entries(fleet.byStatus).map(([status, n]) => [status, String(n)]);
+  const versions = Object.entries(fleet.byModuleVersion)
+    .sort(([, a], [, b]) => b - a)
+    .map(([version, n]) => [
+      version === fleet.currentModuleVersion ? `${version} (current)` : version,
+      String(n),
+    ]);
+  return [
+    `Current module version: ${fleet.currentModuleVersion}`,
+    `Tenants: ${fleet.total} (not deleted), ${fleet.behind} behind the current version`,
+    '',
+    table([['STATUS', 'TENANTS'], ...statuses]),
+    '',
+    versions.length ? table([['MODULE VERSION', 'TENANTS'], ...versions]) : 'No tenants on any module version.',
+    '',
+  ].join('\n');
 }
 
 /** A tenant's history, newest first: when, what kind, what happened, under which flow. */

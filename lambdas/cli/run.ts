@@ -28,6 +28,7 @@ import {
   renderApiError,
   renderConnectionError,
   renderCredentialsError,
+  renderFleet,
   renderHistory,
   renderList,
   renderTenant,
@@ -157,6 +158,11 @@ function execute(command: RemoteCommand, session: Session): Promise<number> {
       return list(command, session);
     case 'history':
       return history(command, session);
+    case 'fleet':
+      return session.client.fleet().then((fleet) => {
+        session.io.stdout.write(session.json ? toJson(fleet) : renderFleet(fleet));
+        return EXIT_CODES.ok;
+      });
     case 'logs':
       return logs(command, session);
     case 'ops':
@@ -247,12 +253,12 @@ function toJson(value: unknown): string {
 }
 
 async function list(command: Extract<Command, { kind: 'list' }>, session: Session): Promise<number> {
-  const { status, limit, all } = command;
-  let page = await session.client.list({ status, limit, nextToken: command.nextToken });
+  const { status, moduleVersion, limit, all } = command;
+  let page = await session.client.list({ status, moduleVersion, limit, nextToken: command.nextToken });
   const items = [...page.items];
   while (all && page.nextToken) {
     const previous = page.nextToken;
-    page = await session.client.list({ status, limit, nextToken: previous });
+    page = await session.client.list({ status, moduleVersion, limit, nextToken: previous });
     items.push(...page.items);
     if (page.nextToken === previous) break;
   }

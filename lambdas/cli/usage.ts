@@ -42,6 +42,7 @@ Commands:
   wait <code>     follow a tenant until it is ready, failed or deleted (e.g. after a lost --wait)
   history <code>  what happened to a tenant: requests (who, what), runs, status changes
   logs <code>     the full Terraform output of the tenant's current (or a given) run (local mode)
+  fleet           the current module version and tenants per status and module version
   ops <job>       run a scheduled job now: decommission [--dry-run], reconcile (local mode)
   completion <shell>
                   print a bash or zsh completion script: source <(tenantctl completion bash)
@@ -72,13 +73,15 @@ With --wait, first follows it until it is ready, failed or deleted (as \`tenantc
 
 Options:
 ${WAIT}`,
-  list: `Usage: tenantctl list [--status S] [--limit N] [--all] [--include-deleted]
+  list: `Usage: tenantctl list [--status S] [--module-version V] [--limit N] [--all] [--include-deleted]
 
 Lists tenants sorted by code (within the page; with --all, all of them). Deleted tenants are left out
 unless asked for with --include-deleted or --status deleted.
 
 Options:
   --status S           only tenants in this status: creating, updating, deleting, ready, failed, deleted
+  --module-version V   only tenants whose last successful run applied module version V (see
+                       \`tenantctl fleet\`); a page may then hold fewer than --limit tenants
   --limit N            tenants per page, 1-100 (default: the API's, 25)
   --all                follow every page instead of stopping after the first
   --include-deleted    show deleted tenants too
@@ -140,6 +143,12 @@ only; in AWS, invoke the functions (docs/operations.md).
 
 Options:
   --dry-run            decommission only: report, change nothing`,
+  fleet: `Usage: tenantctl fleet
+
+Shows the module version new runs apply (the current one), how many tenants are in each status, how
+many applied each module version, and how many are behind: not deleted and not on the current
+version (tenants that never applied one included). Deleted tenants are counted under their status
+only. With --json, the API's answer as is.`,
   completion: `Usage: tenantctl completion bash|zsh
 
 Prints a completion script for commands, options, tiers and statuses. Load it with

@@ -105,8 +105,32 @@ export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
 export const TenantPathSchema = z.strictObject({ code: TenantCodeSchema });
 
+export const FleetSchema = z
+  .strictObject({
+    currentModuleVersion: z.string().meta({
+      description: 'The module version new runs apply: content hash of the deployed module, optional label',
+    }),
+    total: z.number().int().meta({ description: 'Tenants that are not deleted' }),
+    byStatus: z
+      .strictObject(Object.fromEntries(TENANT_STATUSES.map((s) => [s, z.number().int()])) as Record<
+        (typeof TENANT_STATUSES)[number],
+        z.ZodNumber
+      >)
+      .meta({ description: 'Tenants per status; deleted tenants are counted here only' }),
+    byModuleVersion: z.record(z.string(), z.number().int()).meta({
+      description: 'Tenants that are not deleted, per module version applied ("none": never applied)',
+    }),
+    behind: z.number().int().meta({
+      description: 'Tenants that are not deleted whose module version is not the current one',
+    }),
+  })
+  .meta({ id: 'Fleet' });
+
+/** The fleet route takes no query parameter: any is a 400. */
+export const FleetQuerySchema = z.strictObject({});
+
 /** The handlers of the tenant API, by name: each is one Lambda function and one method of `makeTenantApi`. */
-export const ROUTE_NAMES = ['create', 'list', 'get', 'update', 'delete', 'history'] as const;
+export const ROUTE_NAMES = ['create', 'list', 'get', 'update', 'delete', 'history', 'fleet'] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 export interface RouteDefinition {
@@ -123,6 +147,8 @@ export interface RouteDefinition {
   readonly action?: Action;
   /** Whether the route also reads the tenant history table. */
   readonly readsHistory?: boolean;
+  /** Whether the route reads the deployed Terraform module (to name the current module version). */
+  readonly readsModule?: boolean;
   readonly pathParameters?: z.ZodObject;
   readonly query?: z.ZodObject;
   /** The body schema; built with a clock because dates must lie in the future. */
@@ -165,7 +191,7 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: '/tenants',
     handlerFile: 'list-tenants.ts',
-    summary: 'Lists tenants, optionally by status',
+    summary: 'Lists tenants, optionally by status and by the module version applied',
     access: 'read',
     query: ListTenantsQuerySchema,
     success: { status: 200, description: 'One page of tenants', schema: TenantPageSchema },
@@ -221,6 +247,18 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     query: HistoryQuerySchema,
     success: { status: 200, description: 'One page of history', schema: HistoryPageSchema },
     errors: ['VALIDATION_ERROR', 'TENANT_NOT_FOUND'],
+  },
+  {
+    name: 'fleet',
+    method: 'GET',
+    path: '/fleet',
+    handlerFile: 'get-fleet.ts',
+    summary: 'The current module version and tenants per status and per module version (status index only)',
+    access: 'read',
+    readsModule: true,
+    query: FleetQuerySchema,
+    success: { status: 200, description: 'The fleet summary', schema: FleetSchema },
+    errors: ['VALIDATION_ERROR'],
   },
 ];
 

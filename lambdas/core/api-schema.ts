@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TENANT_STATUSES } from './lifecycle';
+import { MODULE_VERSION_PATTERN, MODULE_VERSION_RULE } from './module-version';
 import { TIERS } from './tenant';
 import { TenantCodeSchema } from './tenant-code';
 import { isReserved, RESERVED_VARIABLES } from './workspace';
@@ -88,6 +89,7 @@ export const PageLimitSchema = z
 
 export const ListTenantsQuerySchema = z.strictObject({
   status: z.enum(TENANT_STATUSES).optional(),
+  moduleVersion: z.string().regex(MODULE_VERSION_PATTERN, MODULE_VERSION_RULE).optional(),
   limit: PageLimitSchema,
   nextToken: z.string().min(1).max(2048).optional(),
 });

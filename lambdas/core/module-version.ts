@@ -11,3 +11,8 @@ export function moduleVersion(contentHash: string, label?: string): string {
   const hex = contentHash.replace(/^sha256:/, '').slice(0, 12);
   return label ? `${label}+${hex}` : hex;
 }
+
+/** A module version as {@link moduleVersion} writes it: 12 lowercase hex digits, after an optional label. */
+export const MODULE_VERSION_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,39}\+)?[0-9a-f]{12}$/;
+export const MODULE_VERSION_RULE =
+  'must be a module version: 12 lowercase hex digits, optionally after "<label>+"';

@@ -61,7 +61,12 @@ export interface FlowCompletion {
 
 export interface TenantRepository extends HistoryReader {
   get(code: TenantCode): Promise<Tenant | undefined>;
-  list(query: { status?: TenantStatus; limit: number; nextToken?: string }): Promise<Page<Tenant>>;
+  list(query: {
+    status?: TenantStatus;
+    moduleVersion?: string;
+    limit: number;
+    nextToken?: string;
+  }): Promise<Page<Tenant>>;
   /** One conditional write: throws TenantNotFoundError / TenantConflictError when the lifecycle forbids it. */
   transition(request: TransitionRequest): Promise<TransitionResult>;
   /** Puts the row back as it was before a transition whose flow could never start (at `now`, default: the clock). */
@@ -124,6 +129,11 @@ export interface TenantRepository extends HistoryReader {
 /** How many tenants hold each status (the dashboard's gauge). */
 export interface TenantCounter {
   countByStatus(status: TenantStatus, pageSize?: number): Promise<number>;
+}
+
+/** What the fleet summary reads: counts per status, and the module version of each row in a status. */
+export interface FleetReader extends TenantCounter {
+  moduleVersionsByStatus(status: TenantStatus): Promise<(string | null)[]>;
 }
 
 /** A tenant's history, newest first. Every write above appends what it did, in the same transaction. */

@@ -16,7 +16,9 @@ import { loadTenantInputs } from '../adapters/module/tenant-inputs-file';
 import { TfcTerraformBackend } from '../adapters/tfc/backend';
 import { TfcClient } from '../adapters/tfc/client';
 import { tfcRunLink } from '../adapters/tfc/run-link';
+import { buildModuleArchive } from '../adapters/tfc/module-archive';
 import { staticTokenProvider } from '../adapters/tfc/token';
+import { moduleVersion } from '../core/module-version';
 import { buildOpenApiDocument } from '../core/openapi';
 import type { RunLink } from '../core/tenant';
 import { systemClock, type TerraformBackend } from '../core/ports';
@@ -91,6 +93,8 @@ export interface RunningControlPlane {
   url: string;
   dynamoDbEndpoint: string;
   backendName: string;
+  /** The module version new runs apply (content hash of the module at start, optional label). */
+  moduleVersion: string;
   resumed: { executions: number; runs: number };
   bus: LocalBus;
   stop(): Promise<void>;
@@ -220,11 +224,17 @@ export async function startLocalControlPlane(
     warn: io.warn,
   });
   const requests = new TenantRequests({ repository, publisher: bus, clock: systemClock });
+  // The module is read at start, as the runs read it: a changed module shows once the plane restarts.
+  const currentModuleVersion = moduleVersion(
+    (await buildModuleArchive(config.moduleDir)).contentHash,
+    config.moduleVersionLabel,
+  );
   const api = makeTenantApi({
     requests,
     clock: systemClock,
     runLink,
     tenantInputs: loadTenantInputs(config.moduleDir),
+    fleet: { reader: repository, currentModuleVersion: () => Promise.resolve(currentModuleVersion) },
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: TABLES.idempotency,
       awsSdkV3Client: clients.dynamodb,
@@ -280,6 +290,7 @@ export async function startLocalControlPlane(
     url: server.url,
     dynamoDbEndpoint: dynamo.endpoint,
     backendName,
+    moduleVersion: currentModuleVersion,
     resumed: { executions, runs },
     bus,
     stop: async () => {

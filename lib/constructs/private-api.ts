@@ -37,6 +37,7 @@ import type { Action } from '../../lambdas/core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../lambdas/core/history';
 import { acknowledge, managedPolicyFinding } from '../nag';
 import { ControlPlaneFunction } from './control-plane-function';
+import { TERRAFORM_MODULE_BUNDLE } from './tenant-flows';
 
 /** Environment variable naming each action's bus, as `lambdas/handlers/api/wiring.ts` reads it. */
 export const BUS_ENV_VARS: Readonly<Record<Action, string>> = {
@@ -56,6 +57,7 @@ const TABLE_USERS: Readonly<Record<ApiRoute, TenantTableUser>> = {
   history: 'getTenantHistory',
   update: 'updateTenant',
   delete: 'deleteTenant',
+  fleet: 'getFleet',
 };
 
 /** What a tenant answer needs to link a run to its page in Terraform Cloud. */
@@ -97,6 +99,12 @@ export interface PrivateApiProps {
   readonly historyRetentionDays?: number;
   /** Where answers link runs to. */
   readonly runLinks: RunLinkSettings;
+  /**
+   * Label in front of the module's content hash, as the flows' trigger is given it: the fleet route names
+   * the current module version from the same module files and label.
+   * @default - no label
+   */
+  readonly moduleVersionLabel?: string;
   /** Each action's request bus; a write route may publish to its own bus only. */
   readonly buses: Readonly<Record<Action, IEventBus>>;
   /**
@@ -150,7 +158,14 @@ export class PrivateApi extends Construct {
           TFC_ADDRESS: props.runLinks.tfcAddress,
           TFC_ORGANIZATION: props.runLinks.tfcOrganization,
           ENVIRONMENT_NAME: props.runLinks.environmentName,
+          ...(route.readsModule
+            ? {
+                TF_MODULE_DIR: './terraform-module',
+                ...(props.moduleVersionLabel ? { MODULE_VERSION_LABEL: props.moduleVersionLabel } : {}),
+              }
+            : {}),
         },
+        ...(route.readsModule ? { bundledDirectories: [TERRAFORM_MODULE_BUNDLE] } : {}),
       });
       const tenantTable = { actions: TENANT_TABLE_ACTIONS[TABLE_USERS[route.name]] };
       if (route.access === 'write') {

@@ -21,8 +21,10 @@ export const TENANT_TABLE_ACTIONS = {
   updateTenant: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   deleteTenant: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   getTenant: ['dynamodb:GetItem'],
-  /** by status: a Query of the status index; without: a Scan of the table. */
+  /** by status: a Query of the status index; without: a Scan of the table (either filtered by module version). */
   listTenants: ['dynamodb:Query', 'dynamodb:Scan'],
+  /** moduleVersionsByStatus and countByStatus: Queries of the status index, never a Scan. */
+  getFleet: ['dynamodb:Query'],
   /** get, when a tenant has no history yet (unknown code: 404). */
   getTenantHistory: ['dynamodb:GetItem'],
   /** claimFlow (and its read-back), recordProgress of the queued time. */

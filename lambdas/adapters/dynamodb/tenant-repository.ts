@@ -28,7 +28,7 @@ import type {
   FlowCompletion,
   Page,
   RunProgress,
-  TenantCounter,
+  FleetReader,
   TenantRepository,
   TransitionRequest,
   TransitionResult,
@@ -164,7 +164,7 @@ function isConditionFailure(error: unknown): error is ConditionalCheckFailedExce
  * lifecycle table itself, so two racing requests can never both win; every flow write is conditioned on
  * the row still carrying the flow's flowId.
  */
-export class DynamoDbTenantRepository implements TenantRepository, TenantCounter {
+export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
   /**
    * @param history where each write's history goes: required by every writer (a write without its history
    *   is refused), not by readers of tenant rows.
@@ -273,11 +273,21 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
 
   public async list(query: {
     status?: TenantStatus;
+    moduleVersion?: string;
     limit: number;
     nextToken?: string;
   }): Promise<Page<Tenant>> {
+    // A module version filters the page DynamoDB read (Limit counts rows read, before the filter): a page
+    // may hold fewer items than `limit`, even none, and still carry a nextToken.
+    const filter = query.moduleVersion
+      ? {
+          FilterExpression: '#mv = :mv',
+          ExpressionAttributeNames: { '#mv': 'moduleVersion' },
+          ExpressionAttributeValues: { ':mv': query.moduleVersion },
+        }
+      : {};
     if (query.status) {
-      const out = await this.queryByStatus(query.status, query);
+      const out = await this.queryByStatus(query.status, query, query.moduleVersion);
       return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
     }
     const out = await this.client.send(
@@ -285,6 +295,7 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
         TableName: this.tableName,
         Limit: query.limit,
         ExclusiveStartKey: decodeToken(query.nextToken, SCAN_TOKEN),
+        ...filter,
       }),
     );
     return { items: (out.Items ?? []).map(toTenant), nextToken: encodeToken(out.LastEvaluatedKey) };
@@ -639,20 +650,53 @@ export class DynamoDbTenantRepository implements TenantRepository, TenantCounter
     };
   }
 
-  /** One page of the byStatus index for one status. */
-  private queryByStatus(status: TenantStatus, page: { nextToken?: string; limit?: number }) {
+  /** One page of the byStatus index for one status, optionally only the rows on one module version. */
+  private queryByStatus(
+    status: TenantStatus,
+    page: { nextToken?: string; limit?: number },
+    moduleVersion?: string,
+  ) {
     const { indexName, partitionKey } = TENANT_TABLE.byStatus;
     return this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: indexName,
         KeyConditionExpression: '#s = :s',
-        ExpressionAttributeNames: { '#s': partitionKey },
-        ExpressionAttributeValues: { ':s': status },
+        ExpressionAttributeNames: { '#s': partitionKey, ...(moduleVersion ? { '#mv': 'moduleVersion' } : {}) },
+        ExpressionAttributeValues: { ':s': status, ...(moduleVersion ? { ':mv': moduleVersion } : {}) },
+        ...(moduleVersion ? { FilterExpression: '#mv = :mv' } : {}),
         ExclusiveStartKey: decodeToken(page.nextToken, statusToken(status)),
         ...(page.limit === undefined ? {} : { Limit: page.limit }),
       }),
     );
+  }
+
+  /**
+   * The module version of every row in `status`, read page by page through the status index (only that
+   * attribute is returned, but DynamoDB charges for the whole rows read). Null for rows that never applied one.
+   */
+  public async moduleVersionsByStatus(status: TenantStatus): Promise<(string | null)[]> {
+    const { indexName, partitionKey } = TENANT_TABLE.byStatus;
+    const versions: (string | null)[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: '#s = :s',
+          ExpressionAttributeNames: { '#s': partitionKey, '#mv': 'moduleVersion' },
+          ExpressionAttributeValues: { ':s': status },
+          ProjectionExpression: '#mv',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        versions.push(typeof item.moduleVersion === 'string' ? item.moduleVersion : null);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return versions;
   }
 
   /** Rows in `status`, counted through the status index (a COUNT query reads keys only from the index). */

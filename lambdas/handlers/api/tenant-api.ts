@@ -7,7 +7,12 @@ import {
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { HistoryQuerySchema, TenantPathSchema, type RouteName } from '../../core/api-routes';
+import {
+  FleetQuerySchema,
+  HistoryQuerySchema,
+  TenantPathSchema,
+  type RouteName,
+} from '../../core/api-routes';
 import {
   createTenantSchema,
   ListTenantsQuerySchema,
@@ -15,10 +20,11 @@ import {
   updateTenantSchema,
 } from '../../core/api-schema';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../core/errors';
-import { isoDate, type Clock } from '../../core/ports';
+import { isoDate, type Clock, type FleetReader } from '../../core/ports';
 import { toView, type RunLink, type Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import type { TenantInputs } from '../../core/tenant-inputs';
+import { fleetSummary } from '../../use-cases/fleet';
 import type { TenantRequests } from '../../use-cases/tenant-requests';
 import { currentLogger, withLogContext } from '../../shared/observability';
 import {
@@ -43,6 +49,12 @@ export interface TenantApiDeps {
   idempotencyTtlSeconds?: number;
   /** Where answers link each run to. @default - no links */
   runLink?: RunLink;
+  /** What the fleet route reads; required by that route. */
+  fleet?: {
+    reader: FleetReader;
+    /** The module version new runs apply (content hash of the deployed module, optional label). */
+    currentModuleVersion: () => Promise<string>;
+  };
 }
 
 export type Route = (event: ApiEvent) => Promise<ApiResult>;
@@ -209,13 +221,23 @@ export function makeTenantApi(deps: TenantApiDeps) {
     }
   };
 
+  const fleet: Route = async (event) => {
+    try {
+      validate(FleetQuerySchema, event.queryStringParameters ?? {}, 'query');
+      if (!deps.fleet) throw new Error('the fleet route is not configured');
+      return json(200, await fleetSummary(deps.fleet.reader, await deps.fleet.currentModuleVersion()));
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
   /**
    * Gives the idempotency layer the invocation's remaining time, so a request that dies mid-way does not
    * hold its key for longer than it could have run.
    */
   const registerContext = (context: Context) => idempotencyConfig.registerLambdaContext(context);
 
-  const routes: Record<RouteName, Route> = { create, get, list, update, delete: remove, history };
+  const routes: Record<RouteName, Route> = { create, get, list, update, delete: remove, history, fleet };
   return { ...routes, registerContext };
 }
 

@@ -5,10 +5,16 @@ import { lambdaClients } from '../../adapters/aws-clients';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
 import { DEFAULT_TFC_ADDRESS } from '../../adapters/tfc/client';
+import { buildModuleArchive } from '../../adapters/tfc/module-archive';
 import { tfcRunLink } from '../../adapters/tfc/run-link';
 import { route, type RouteName } from '../../core/api-routes';
 import type { Action } from '../../core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
+import {
+  moduleVersion,
+  MODULE_VERSION_LABEL_PATTERN,
+  MODULE_VERSION_LABEL_RULE,
+} from '../../core/module-version';
 import { systemClock } from '../../core/ports';
 import { parseTenantInputs } from '../../core/tenant-inputs';
 // The module the trigger uploads (TERRAFORM_MODULE_BUNDLE): its tenant inputs ship inside this bundle.
@@ -50,6 +56,15 @@ export function apiFromEnv(name: RouteName) {
     TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
     TFC_ORGANIZATION: nonEmpty,
     ENVIRONMENT_NAME: nonEmpty,
+    ...(definition.readsModule
+      ? {
+          TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
+          MODULE_VERSION_LABEL: z
+            .string()
+            .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
+            .optional(),
+        }
+      : {}),
   }) as Record<string, string> & {
     TABLE_NAME: string;
     IDEMPOTENCY_TTL_SECONDS: number;
@@ -83,6 +98,14 @@ export function apiFromEnv(name: RouteName) {
       organization: env.TFC_ORGANIZATION,
       environment: env.ENVIRONMENT_NAME,
     }),
+    ...(definition.readsModule
+      ? {
+          fleet: {
+            reader: repository,
+            currentModuleVersion: currentModuleVersionOf(env.TF_MODULE_DIR as string, env.MODULE_VERSION_LABEL),
+          },
+        }
+      : {}),
     ...(action
       ? {
           idempotencyStore: new DynamoDBPersistenceLayer({
@@ -92,6 +115,24 @@ export function apiFromEnv(name: RouteName) {
         }
       : {}),
   });
+}
+
+/**
+ * The version of the module bundled with the function (the same files the trigger uploads), hashed once per
+ * container: a deployment that changes the module brings new containers.
+ */
+export function currentModuleVersionOf(dir: string, label: string | undefined): () => Promise<string> {
+  let version: Promise<string> | undefined;
+  return () => {
+    version ??= buildModuleArchive(dir).then(
+      (archive) => moduleVersion(archive.contentHash, label),
+      (error: unknown) => {
+        version = undefined;
+        throw error;
+      },
+    );
+    return version;
+  };
 }
 
 /** A route as a Lambda handler: the invocation's context on every log line and for idempotency. */

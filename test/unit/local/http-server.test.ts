@@ -15,6 +15,7 @@ function echoApi(): TenantApi {
     update: echo('update'),
     delete: echo('delete'),
     history: echo('history'),
+    fleet: echo('fleet'),
     registerContext: () => undefined,
   };
 }
