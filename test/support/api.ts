@@ -27,6 +27,9 @@ export class RecordingPublisher implements EventPublisher {
 
 export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
 
+/** The module version the API built by {@link apiOver} calls current. */
+export const CURRENT_MODULE_VERSION = 'v2+0123456789ab';
+
 export function apiOver(tables: TestTables, clock: Clock, publisher = new RecordingPublisher()) {
   const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
     tableName: tables.historyTable,
@@ -35,6 +38,7 @@ export function apiOver(tables: TestTables, clock: Clock, publisher = new Record
     clock,
     tenantInputs: loadTenantInputs('terraform-module/local'),
     requests: new TenantRequests({ repository, publisher, clock }),
+    fleet: { reader: repository, currentModuleVersion: () => Promise.resolve(CURRENT_MODULE_VERSION) },
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: tables.idempotencyTable,
       awsSdkV3Client: tables.client,

@@ -150,6 +150,9 @@ describe('parseCommandLine', () => {
       [['list', '--limit', '0'], /invalid --limit '0'/],
       [['list', '--limit', '101'], /invalid --limit '101'/],
       [['list', '--limit', '2.5'], /invalid --limit '2.5'/],
+      [['list', '--module-version', 'latest'], /invalid --module-version 'latest'/],
+      [['fleet', 'now'], /unexpected argument 'now'/],
+      [['fleet', '--all'], /fleet does not take --all/],
     ])('%j is a usage error: %s', (argv, message) => {
       expect(usageError(argv).message).toMatch(message);
     });

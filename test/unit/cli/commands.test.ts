@@ -149,9 +149,54 @@ describe('help', () => {
 
     for (const code of [0, 1, 2, 3, 4, 5, 70])
       expect(result.stdout).toMatch(new RegExp(`^  ${code}\\s+\\S`, 'm'));
-    for (const command of ['wait', 'history', 'logs', 'ops', 'completion']) {
+    for (const command of ['wait', 'history', 'logs', 'ops', 'fleet', 'completion']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
+  });
+});
+
+describe('fleet', () => {
+  const fleet = {
+    currentModuleVersion: 'v2+0123456789ab',
+    total: 3,
+    byStatus: { creating: 0, updating: 1, deleting: 0, ready: 2, failed: 0, deleted: 4 },
+    byModuleVersion: { 'v2+0123456789ab': 1, 'v1+aaaaaaaaaaaa': 2 },
+    behind: 2,
+  };
+
+  it('shows the current module version, who is behind, and the counts as tables', async () => {
+    record(h.local(), { path: '/fleet', method: 'GET' }, 200, fleet);
+
+    const result = await h.run(['fleet']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Current module version: v2+0123456789ab');
+    expect(result.stdout).toContain('Tenants: 3 (not deleted), 2 behind the current version');
+    expect(result.stdout).toMatch(/^deleted\s+4$/m);
+    expect(result.stdout).toMatch(/^v1\+aaaaaaaaaaaa\s+2$/m);
+    expect(result.stdout).toMatch(/^v2\+0123456789ab \(current\)\s+1$/m);
+  });
+
+  it('--json prints the answer as is', async () => {
+    record(h.local(), { path: '/fleet', method: 'GET' }, 200, fleet);
+
+    const result = await h.run(['fleet', '--json']);
+
+    expect(JSON.parse(result.stdout)).toEqual(fleet);
+  });
+
+  it('list --module-version sends the filter', async () => {
+    const sent = record(
+      h.local(),
+      { path: '/tenants?moduleVersion=v1%2Baaaaaaaaaaaa', method: 'GET' },
+      200,
+      { items: [tenantView()] },
+    );
+
+    const result = await h.run(['list', '--module-version', 'v1+aaaaaaaaaaaa']);
+
+    expect(result.code).toBe(0);
+    expect(sent).toHaveLength(1);
   });
 });
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => tables.drop());
 
-type Route = 'create' | 'update' | 'delete' | 'get' | 'list';
+type Route = 'create' | 'update' | 'delete' | 'get' | 'list' | 'fleet';
 interface Case {
   name: string;
   route: Route;
@@ -233,6 +233,25 @@ const cases: Case[] = [
     event: event({ query: { owner: 'me' } }),
     field: '',
   },
+  {
+    name: 'list: malformed module version',
+    route: 'list',
+    event: event({ query: { moduleVersion: 'latest' } }),
+    field: 'moduleVersion',
+  },
+  {
+    name: 'list: module version with uppercase hex',
+    route: 'list',
+    event: event({ query: { moduleVersion: '0123456789AB' } }),
+    field: 'moduleVersion',
+  },
+  {
+    name: 'list: module version with a bad label',
+    route: 'list',
+    event: event({ query: { moduleVersion: '-x+0123456789ab' } }),
+    field: 'moduleVersion',
+  },
+  { name: 'fleet: unknown query parameter', route: 'fleet', event: event({ query: { all: '1' } }), field: '' },
   {
     name: 'list: forged nextToken',
     route: 'list',
