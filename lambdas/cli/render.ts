@@ -132,7 +132,9 @@ export function renderFleet(fleet: Fleet): string {
     '',
     table([['STATUS', 'TENANTS'], ...statuses]),
     '',
-    versions.length ? table([['MODULE VERSION', 'TENANTS'], ...versions]) : 'No tenants on any module version.',
+    versions.length
+      ? table([['MODULE VERSION', 'TENANTS'], ...versions])
+      : 'No tenants on any module version.',
     '',
   ].join('\n');
 }

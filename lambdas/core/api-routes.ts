@@ -112,10 +112,12 @@ export const FleetSchema = z
     }),
     total: z.number().int().meta({ description: 'Tenants that are not deleted' }),
     byStatus: z
-      .strictObject(Object.fromEntries(TENANT_STATUSES.map((s) => [s, z.number().int()])) as Record<
-        (typeof TENANT_STATUSES)[number],
-        z.ZodNumber
-      >)
+      .strictObject(
+        Object.fromEntries(TENANT_STATUSES.map((s) => [s, z.number().int()])) as Record<
+          (typeof TENANT_STATUSES)[number],
+          z.ZodNumber
+        >,
+      )
       .meta({ description: 'Tenants per status; deleted tenants are counted here only' }),
     byModuleVersion: z.record(z.string(), z.number().int()).meta({
       description: 'Tenants that are not deleted, per module version applied ("none": never applied)',

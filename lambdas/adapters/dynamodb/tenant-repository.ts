@@ -662,7 +662,10 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
         TableName: this.tableName,
         IndexName: indexName,
         KeyConditionExpression: '#s = :s',
-        ExpressionAttributeNames: { '#s': partitionKey, ...(moduleVersion ? { '#mv': 'moduleVersion' } : {}) },
+        ExpressionAttributeNames: {
+          '#s': partitionKey,
+          ...(moduleVersion ? { '#mv': 'moduleVersion' } : {}),
+        },
         ExpressionAttributeValues: { ':s': status, ...(moduleVersion ? { ':mv': moduleVersion } : {}) },
         ...(moduleVersion ? { FilterExpression: '#mv = :mv' } : {}),
         ExclusiveStartKey: decodeToken(page.nextToken, statusToken(status)),

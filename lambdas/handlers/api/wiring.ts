@@ -102,7 +102,10 @@ export function apiFromEnv(name: RouteName) {
       ? {
           fleet: {
             reader: repository,
-            currentModuleVersion: currentModuleVersionOf(env.TF_MODULE_DIR as string, env.MODULE_VERSION_LABEL),
+            currentModuleVersion: currentModuleVersionOf(
+              env.TF_MODULE_DIR as string,
+              env.MODULE_VERSION_LABEL,
+            ),
           },
         }
       : {}),

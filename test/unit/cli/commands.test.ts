@@ -186,12 +186,9 @@ describe('fleet', () => {
   });
 
   it('list --module-version sends the filter', async () => {
-    const sent = record(
-      h.local(),
-      { path: '/tenants?moduleVersion=v1%2Baaaaaaaaaaaa', method: 'GET' },
-      200,
-      { items: [tenantView()] },
-    );
+    const sent = record(h.local(), { path: '/tenants?moduleVersion=v1%2Baaaaaaaaaaaa', method: 'GET' }, 200, {
+      items: [tenantView()],
+    });
 
     const result = await h.run(['list', '--module-version', 'v1+aaaaaaaaaaaa']);
 

@@ -251,7 +251,12 @@ const cases: Case[] = [
     event: event({ query: { moduleVersion: '-x+0123456789ab' } }),
     field: 'moduleVersion',
   },
-  { name: 'fleet: unknown query parameter', route: 'fleet', event: event({ query: { all: '1' } }), field: '' },
+  {
+    name: 'fleet: unknown query parameter',
+    route: 'fleet',
+    event: event({ query: { all: '1' } }),
+    field: '',
+  },
   {
     name: 'list: forged nextToken',
     route: 'list',
