@@ -70,6 +70,7 @@ describe('private tenant API', () => {
       'PATCH /tenants/{code}': cp.api.functions.update,
       'DELETE /tenants/{code}': cp.api.functions.delete,
       'GET /tenants/{code}/history': cp.api.functions.history,
+      'GET /fleet': cp.api.functions.fleet,
     };
     expect(Object.keys(expected).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const actual = routes();

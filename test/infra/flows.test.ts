@@ -153,6 +153,6 @@ describe('tenant flows', () => {
     expect(timeoutOf(cp.flows.trigger)).toBeLessThan(definition.States.Trigger?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.check)).toBeLessThan(definition.States.Check?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.finalize)).toBeLessThan(definition.States.Finalize?.TimeoutSeconds ?? 0);
-    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(12);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(13);
   });
 });

@@ -55,7 +55,7 @@ const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
   it('gives every function the same defaults: newest Node.js, ARM64, tracing, source maps, Powertools', () => {
-    expect(Object.keys(functions)).toHaveLength(12);
+    expect(Object.keys(functions)).toHaveLength(13);
     for (const name of Object.keys(functions)) {
       const props = lambda(name);
       expect(props).toMatchObject({
@@ -83,7 +83,7 @@ describe('the Lambda construct', () => {
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
     const roles = new Set(Object.values(functions).map((fn) => logicalId(fn.role)));
-    expect(roles.size).toBe(12);
+    expect(roles.size).toBe(13);
     for (const [name, fn] of Object.entries(functions)) {
       const role = resource(template, 'AWS::IAM::Role', logicalId(fn.role)).Properties;
       expect(role.ManagedPolicyArns).toBeUndefined();
@@ -127,6 +127,7 @@ describe('the Lambda construct', () => {
       getTenant: ['TABLE_NAME', ...links],
       listTenants: ['TABLE_NAME', ...links],
       getTenantHistory: ['TABLE_NAME', 'HISTORY_TABLE_NAME', ...links],
+      getFleet: ['TABLE_NAME', ...links, 'TF_MODULE_DIR'],
       admit: [
         'TABLE_NAME',
         ...history,
@@ -221,7 +222,12 @@ describe('least privilege, per function', () => {
     expect(actionsOf(statementsOf('listTenants'))).toEqual(
       sorted(BASE, KMS_READ, ['dynamodb:Query', 'dynamodb:Scan']),
     );
-    for (const name of ['getTenant', 'listTenants'] as const) {
+    // The fleet summary reads the status index only: Query, never a Scan of the table.
+    expect(actionsOf(statementsOf('getFleet'))).toEqual(sorted(BASE, KMS_READ, ['dynamodb:Query']));
+    expect(resourcesFor(statementsOf('getFleet'), 'dynamodb:Query')).toContainEqual({
+      'Fn::Join': ['', [arnOf(cp.tables.tenants), '/index/*']],
+    });
+    for (const name of ['getTenant', 'listTenants', 'getFleet'] as const) {
       const tables = JSON.stringify(
         statementsOf(name).filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:'))),
       );
@@ -292,6 +298,7 @@ describe('least privilege, per function', () => {
       'deleteTenant',
       'getTenant',
       'listTenants',
+      'getFleet',
       'decommission',
     ] as const) {
       expect(onCoordination(name)).toEqual([]);
