@@ -50,10 +50,17 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   };
 }
 
-let shared: AwsClients | undefined;
+const sandbox: Partial<AwsClients> = {};
 
-/** The clients of this Lambda sandbox, created on first use and reused across invocations. */
-export function lambdaClients(): AwsClients {
-  shared ??= createAwsClients();
-  return shared;
-}
+/**
+ * The clients of this Lambda sandbox, each created on first use and reused across invocations: one
+ * function per client, so that a function's bundle carries only the SDK clients its handler uses.
+ */
+export const lambdaDynamoDb = (): DynamoDBClient => (sandbox.dynamodb ??= new DynamoDBClient({}));
+export const lambdaDocumentClient = (): DynamoDBDocumentClient =>
+  (sandbox.doc ??= documentClient(lambdaDynamoDb()));
+export const lambdaEventBridge = (): EventBridgeClient => (sandbox.eventBridge ??= new EventBridgeClient({}));
+export const lambdaSns = (): SNSClient => (sandbox.sns ??= new SNSClient({}));
+export const lambdaSecretsManager = (): SecretsManagerClient =>
+  (sandbox.secretsManager ??= new SecretsManagerClient({}));
+export const lambdaSfn = (): SFNClient => (sandbox.sfn ??= new SFNClient({}));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TENANT_STATUSES } from './lifecycle';
 import { MODULE_VERSION_PATTERN, MODULE_VERSION_RULE } from './module-version';
 import { TIERS } from './tenant';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ACTIONS } from './flows';
 import { TENANT_STATUSES, type TenantStatus } from './lifecycle';
 import type { TransitionRequest, TransitionResult } from './ports';

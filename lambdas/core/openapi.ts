@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { API_ERRORS, API_ROUTES, ErrorBodySchema, type RouteDefinition } from './api-routes';
 

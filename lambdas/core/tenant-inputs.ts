@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The module inputs a tenant may set: the contents of `tenant-inputs.json` beside the module's

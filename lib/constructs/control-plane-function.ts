@@ -9,7 +9,7 @@ import {
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, TopicGrants } from 'aws-cdk-lib/aws-sns';
@@ -28,6 +28,38 @@ export const METRICS_NAMESPACE = 'TenantControlPlane';
  * the runtime silently.
  */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * How every function is bundled: the one place these options are written. NodejsFunction turns them into
+ * esbuild arguments; the bench (`npm run bench -- --only bundles`) and the bundle test build each function
+ * from the same object, so the sizes and cold imports they report are those of what CDK deploys.
+ *
+ * The AWS SDK is bundled, not taken from the Lambda runtime: the version the tests ran is the one that
+ * runs, and a bundled client imports faster than the runtime's many files (the bench measures both).
+ * The source map is a linked `index.js.map` next to the bundle, read only when NODE_OPTIONS has
+ * `--enable-source-maps`, which FUNCTION_ENVIRONMENT leaves out: parsing the map at every cold start
+ * costs import time. Set it on one function to get original file names in its stack traces.
+ * package.json declares the project's modules free of import side effects (`sideEffects: false`), so
+ * esbuild leaves out whatever an entry imports but does not use.
+ */
+export const FUNCTION_BUNDLING = {
+  format: OutputFormat.CJS,
+  // Runs on the Lambda runtime and on Node 20, where the handlers are also tested and run locally.
+  target: 'node20',
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  // ESM entry points first: esbuild drops unused exports of ESM-first packages (the AWS SDK, zod).
+  mainFields: ['module', 'main'],
+} as const satisfies BundlingOptions;
+
+/** The environment every function starts with, before its own variables and the `bind*` calls. */
+export const FUNCTION_ENVIRONMENT: Readonly<Record<string, string>> = {
+  POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+};
 
 /** A directory of the project copied into a function's bundle, next to `index.js`. */
 export interface BundledDirectory {
@@ -60,7 +92,7 @@ export interface ControlPlaneFunctionProps {
   /**
    * Environment variables that imply no permission. Variables that do (table, bus, topic, secret) are set
    * by the `bind*` methods, which grant what they imply.
-   * @default - only the defaults (source maps, Powertools)
+   * @default - only the defaults (Powertools settings)
    */
   readonly environment?: Record<string, string>;
   /**
@@ -112,8 +144,8 @@ export interface TableBinding {
 
 /**
  * The one Lambda construct of the control plane. It carries every default — Node.js 24 on ARM64, active
- * tracing, source maps, Powertools settings, a log group with retention, esbuild bundling (minified, with
- * source maps, AWS SDK bundled so the tested SDK version runs) — so each function's definition says only
+ * tracing, Powertools settings, a log group with retention, esbuild bundling (FUNCTION_BUNDLING: minified,
+ * tree-shaken, linked source map, AWS SDK bundled so the tested SDK version runs) — so each function's definition says only
  * what is special about it.
  *
  * Each function gets its own role: logs to its own log group, X-Ray, and what its `bind*` calls grant.
@@ -125,6 +157,8 @@ export interface TableBinding {
  */
 export class ControlPlaneFunction extends Construct implements IGrantable {
   public readonly function: NodejsFunction;
+  /** What the function is bundled with: FUNCTION_BUNDLING, plus the hooks copying `bundledDirectories`. */
+  public readonly bundling: BundlingOptions;
   public readonly role: Role;
   public readonly logGroup: LogGroup;
   /** Absolute path of the handler file. */
@@ -142,23 +176,18 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
     });
     this.logGroup.grantWrite(this.role);
 
+    this.bundling = {
+      ...FUNCTION_BUNDLING,
+      ...(props.bundledDirectories?.length
+        ? { commandHooks: copyDirectoriesHook(props.bundledDirectories) }
+        : {}),
+    };
     const bundle = Stack.of(this).bundlingRequired
       ? {
           entry: this.entry,
           projectRoot: PROJECT_ROOT,
           depsLockFilePath: projectPath('package-lock.json'),
-          bundling: {
-            format: OutputFormat.CJS,
-            // Runs on the Lambda runtime and on Node 20, where the handlers are also tested and run locally.
-            target: 'node20',
-            minify: true,
-            sourceMap: true,
-            sourcesContent: false,
-            bundleAwsSDK: true,
-            ...(props.bundledDirectories?.length
-              ? { commandHooks: copyDirectoriesHook(props.bundledDirectories) }
-              : {}),
-          },
+          bundling: this.bundling,
         }
       : { code: Code.fromInline('exports.handler = async () => { throw new Error("not bundled"); };') };
 
@@ -174,10 +203,7 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...FUNCTION_ENVIRONMENT,
         ...props.environment,
       },
     });

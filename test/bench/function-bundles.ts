@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import { BUS_ENV } from '../../lambdas/handlers/api/wiring';
+import { App } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { build, type Metafile } from 'esbuild';
+import { FUNCTION_BUNDLING, FUNCTION_ENVIRONMENT, TenantControlPlaneStack } from '../../lib';
+import { esbuildOptionsOf } from '../support/function-bundling';
 import type { Figure, SectionResult } from './report';
 import type { Scope } from './scope';
 import { median, round } from './stats';
@@ -19,67 +23,9 @@ export interface BundleOptions {
 
 /** Dummy values: nothing at import may reach a network, and every address points at a closed local port. */
 const NOWHERE = 'http://127.0.0.1:9';
-const TABLE = { TABLE_NAME: 'bench-tenants', HISTORY_TABLE_NAME: 'bench-history' };
-const LINKS = { TFC_ORGANIZATION: 'bench', ENVIRONMENT_NAME: 'bench' };
-const COORDINATION = { COORDINATION_TABLE_NAME: 'bench-coordination' };
-const TFC = {
-  ...TABLE,
-  ...COORDINATION,
-  TFC_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tfc-token-AbCdEf',
-  TFC_ADDRESS: NOWHERE,
-  TFC_ORGANIZATION: 'bench',
-  ENVIRONMENT_NAME: 'bench',
-  POLL_INTERVAL_SECONDS: '120',
-};
-const TOPIC = { TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:tenant-lifecycle' };
-const bus = (action: keyof typeof BUS_ENV) => ({ [BUS_ENV[action]]: `bench-${action}-requests` });
-const writeApi = (action: keyof typeof BUS_ENV) => ({
-  ...TABLE,
-  ...LINKS,
-  IDEMPOTENCY_TABLE_NAME: 'bench-idempotency',
-  ...bus(action),
-});
 
-/**
- * Each function's entry and the environment its construct gives it (lib/constructs: the `bind*` calls and
- * `environment` props), besides the defaults every ControlPlaneFunction sets.
- */
-const FUNCTIONS: Array<{ entry: string; env: Record<string, string> }> = [
-  { entry: 'lambdas/handlers/api/create-tenant.ts', env: writeApi('create') },
-  { entry: 'lambdas/handlers/api/get-tenant.ts', env: { ...TABLE, ...LINKS } },
-  { entry: 'lambdas/handlers/api/list-tenants.ts', env: { ...TABLE, ...LINKS } },
-  { entry: 'lambdas/handlers/api/get-tenant-history.ts', env: { ...TABLE, ...LINKS } },
-  { entry: 'lambdas/handlers/api/update-tenant.ts', env: writeApi('update') },
-  { entry: 'lambdas/handlers/api/delete-tenant.ts', env: writeApi('delete') },
-  { entry: 'lambdas/handlers/flow/admit.ts', env: { ...TABLE, ...COORDINATION } },
-  {
-    entry: 'lambdas/handlers/flow/trigger.ts',
-    env: { ...TFC, POLL_BUDGET: '90', TF_MODULE_DIR: './terraform-module' },
-  },
-  { entry: 'lambdas/handlers/flow/check.ts', env: TFC },
-  { entry: 'lambdas/handlers/flow/finalize.ts', env: { ...TFC, ...TOPIC } },
-  { entry: 'lambdas/handlers/ops/decommission.ts', env: { ...TABLE, ...bus('delete') } },
-  {
-    entry: 'lambdas/handlers/ops/reconciler.ts',
-    env: {
-      ...TABLE,
-      ...bus('create'),
-      ...bus('update'),
-      ...bus('delete'),
-      ...TOPIC,
-      RECONCILE_REPUBLISH_AFTER_SECONDS: '900',
-      RECONCILE_FAIL_AFTER_SECONDS: '7200',
-      ...COORDINATION,
-    },
-  },
-];
-
-/** What ControlPlaneFunction sets on every function, and what the Lambda runtime provides. */
-const BASE_ENV = {
-  NODE_OPTIONS: '--enable-source-maps',
-  POWERTOOLS_SERVICE_NAME: 'tenant-control-plane',
-  POWERTOOLS_METRICS_NAMESPACE: 'TenantControlPlane',
-  POWERTOOLS_LOG_LEVEL: 'INFO',
+/** What the Lambda runtime provides (dummy credentials; the SDK endpoint is the closed port). */
+const RUNTIME_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_DEFAULT_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
@@ -88,24 +34,64 @@ const BASE_ENV = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
+interface FunctionUnderTest {
+  name: string;
+  entry: string;
+  env: Record<string, string>;
+  bundling: BundlingOptions;
+}
+
+/**
+ * Every function of the synthesized control plane (bundling skipped), with its entry and the environment
+ * its construct gives it: resource names and ARNs, which are tokens at synthesis, become dummy strings,
+ * and the TFC address the closed port.
+ */
+function controlPlaneFunctions(): FunctionUnderTest[] {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new TenantControlPlaneStack(app, 'Bench', {
+    environmentName: 'bench',
+    tfc: { organization: 'bench' },
+  });
+  return Object.entries(stack.controlPlane.functions).map(([name, fn]) => {
+    const cfn = fn.function.node.defaultChild as CfnFunction;
+    const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
+    const env = Object.fromEntries(
+      Object.entries(resolved?.variables ?? {}).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? value : `bench-${key.toLowerCase()}`,
+      ]),
+    );
+    if (env.TFC_ADDRESS) env.TFC_ADDRESS = NOWHERE;
+    return { name, entry: relative(ROOT, fn.entry), env, bundling: fn.bundling };
+  });
+}
+
 interface Variant {
   name: string;
-  external: string[];
+  bundling: (deployed: BundlingOptions) => BundlingOptions;
   description: string;
 }
 
 /**
- * `deployed` is what ControlPlaneFunction asks NodejsFunction for (lib/constructs/control-plane-function.ts:
- * format cjs, target node20, minify, sourceMap, sourcesContent false, bundleAwsSDK true). `sdkExternal` is
- * NodejsFunction's default for Node 18+ runtimes without bundleAwsSDK: `@aws-sdk/*` left to the runtime.
+ * `deployed` is what each ControlPlaneFunction asks NodejsFunction for (`fn.bundling`: FUNCTION_BUNDLING). `sdkExternal`
+ * is the same with the AWS SDK (`@aws-sdk/*`, `@smithy/*`) left to the runtime, resolved from node_modules at
+ * import: what the SDK decision compares against.
  */
 const VARIANTS: Variant[] = [
-  { name: 'deployed', external: [], description: 'AWS SDK bundled (bundleAwsSDK: true, as lib/ configures)' },
+  {
+    name: 'deployed',
+    bundling: (deployed) => deployed,
+    description: 'the bundling options of its ControlPlaneFunction (as deployed)',
+  },
   {
     name: 'sdkExternal',
-    external: ['@aws-sdk/*'],
+    bundling: (deployed) => ({
+      ...deployed,
+      bundleAwsSDK: false,
+      externalModules: ['@aws-sdk/*', '@smithy/*'],
+    }),
     description:
-      "@aws-sdk/* external (NodejsFunction's default for Node >= 18 runtimes; cdk.json does not set the flag that also excludes @smithy/*), resolved from node_modules at import",
+      'the same with the AWS SDK left to the Lambda runtime: @aws-sdk/* and @smithy/* external (NodejsFunction with its SDK_V3_EXCLUDE_SMITHY_PACKAGES flag), resolved from node_modules at import',
   },
 ];
 
@@ -118,6 +104,12 @@ const IMPORT_SCRIPT = [
   'process.stdout.write(JSON.stringify({ ms }), () => process.exit(0));',
 ].join('\n');
 
+/** `NODE_OPTIONS` with `--enable-source-maps` set or removed. */
+function withSourceMaps(nodeOptions: string | undefined, on: boolean): string {
+  const flags = (nodeOptions ?? '').split(/\s+/).filter((f) => f && f !== '--enable-source-maps');
+  return (on ? [...flags, '--enable-source-maps'] : flags).join(' ');
+}
+
 async function coldImport(
   bundle: string,
   env: Record<string, string>,
@@ -127,14 +119,25 @@ async function coldImport(
     cwd: join(bundle, '..'),
     env: {
       PATH: process.env.PATH ?? '',
-      ...BASE_ENV,
+      ...RUNTIME_ENV,
       ...env,
-      ...(options.sourceMaps ? {} : { NODE_OPTIONS: '' }),
+      NODE_OPTIONS: withSourceMaps(env.NODE_OPTIONS, options.sourceMaps),
       ...(options.nodePath ? { NODE_PATH: options.nodePath } : {}),
     },
     timeout: 60_000,
   });
   return (JSON.parse(stdout) as { ms: number }).ms;
+}
+
+/** Bytes each package (or project directory) contributes to the bundle, largest first. */
+function largestInputs(metafile: Metafile, count: number): Array<[string, number]> {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint);
+  const byPackage = new Map<string, number>();
+  for (const [file, input] of Object.entries(output?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split('/').slice(0, 2).join('/');
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + input.bytesInOutput);
+  }
+  return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, count);
 }
 
 async function directoryBytes(dir: string, exclude: string[]): Promise<number> {
@@ -152,87 +155,103 @@ interface Measured {
   variant: string;
   bytes: number;
   mapBytes: number;
-  importMs: number[];
-  /** The same without `--enable-source-maps` (deployed variant only). */
+  /** Cold imports with `--enable-source-maps` in NODE_OPTIONS. */
+  importMapsMs: number[];
+  /** Cold imports without it. */
   importNoMapsMs: number[];
+  largest: Array<[string, number]>;
 }
 
+/** Whether the deployed functions run with `--enable-source-maps`. */
+const DEPLOYED_SOURCE_MAPS = (FUNCTION_ENVIRONMENT.NODE_OPTIONS ?? '')
+  .split(/\s+/)
+  .includes('--enable-source-maps');
+
 /**
- * Figure 6: each function bundled with esbuild's JS API the way NodejsFunction does, its size, and the time
- * a fresh node process takes to require it (module-scope clients and config included, as at a cold start).
+ * Figure 6: each function of the synthesized control plane bundled with esbuild's JS API from
+ * FUNCTION_BUNDLING (the options ControlPlaneFunction gives NodejsFunction), its size, what takes the bytes
+ * (esbuild's metafile), and the time a fresh node process takes to require it (module-scope clients and
+ * config included, as at a cold start), with and without `--enable-source-maps`.
  */
 export async function functionBundles(options: BundleOptions, scope: Scope): Promise<SectionResult> {
   const outDir = await scope.tempDir('bundles');
-  const present = FUNCTIONS.filter((f) => existsSync(join(ROOT, f.entry)));
-  const missing = FUNCTIONS.filter((f) => !present.includes(f)).map((f) => f.entry);
+  const functions = controlPlaneFunctions();
+  const present = functions.filter((f) => existsSync(join(ROOT, f.entry)));
+  const missing = functions.filter((f) => !present.includes(f)).map((f) => f.entry);
   const measured: Measured[] = [];
   for (const variant of VARIANTS) {
     for (const fn of present) {
-      const name = basename(fn.entry, '.ts');
-      const outfile = join(outDir, variant.name, name, 'index.js');
-      await build({
+      const esbuildOptions = esbuildOptionsOf(variant.bundling(fn.bundling));
+      const outfile = join(outDir, variant.name, fn.name, 'index.js');
+      const result = await build({
+        ...esbuildOptions,
         entryPoints: [join(ROOT, fn.entry)],
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
-        external: variant.external,
-        tsconfig: join(ROOT, 'tsconfig.json'),
         outfile,
+        metafile: true,
         logLevel: 'error',
       });
-      const nodePath = variant.external.length ? join(ROOT, 'node_modules') : undefined;
-      const importMs: number[] = [];
+      const nodePath = esbuildOptions.external?.length ? join(ROOT, 'node_modules') : undefined;
+      const importMapsMs: number[] = [];
       const importNoMapsMs: number[] = [];
       for (let i = 0; i < options.importRuns; i += 1) {
-        importMs.push(await coldImport(outfile, fn.env, { nodePath, sourceMaps: true }));
-        if (variant.name === 'deployed')
-          importNoMapsMs.push(await coldImport(outfile, fn.env, { nodePath, sourceMaps: false }));
+        importMapsMs.push(await coldImport(outfile, fn.env, { nodePath, sourceMaps: true }));
+        importNoMapsMs.push(await coldImport(outfile, fn.env, { nodePath, sourceMaps: false }));
       }
       measured.push({
-        fn: name,
+        fn: fn.name,
         variant: variant.name,
         bytes: (await stat(outfile)).size,
-        mapBytes: (await stat(`${outfile}.map`)).size,
-        importMs,
+        mapBytes: existsSync(`${outfile}.map`) ? (await stat(`${outfile}.map`)).size : 0,
+        importMapsMs,
         importNoMapsMs,
+        largest: largestInputs(result.metafile, 4),
       });
     }
   }
   const moduleBytes = await directoryBytes(join(ROOT, 'terraform-module', 'aws'), ['tests']);
-  const esbuildOptions =
-    'esbuild JS API: bundle, platform node, target node20, format cjs, minify, sourcemap (linked .map), sourcesContent false, tsconfig.json';
   const importMethod = (sourceMaps: boolean) =>
-    `median of ${options.importRuns} fresh \`node\` processes (${process.version}) each requiring the bundle with the function's environment (dummy values; AWS endpoint and TFC address point at a closed 127.0.0.1 port) and ${sourceMaps ? 'NODE_OPTIONS=--enable-source-maps as ControlPlaneFunction sets' : 'without --enable-source-maps (what the flag costs)'}, printing the performance.now() delta around require(); not in a Lambda environment, so the Powertools tracer stays off`;
+    `median of ${options.importRuns} fresh \`node\` processes (${process.version}) each requiring the bundle with the function's environment from the synthesized stack (dummy values for resource names; AWS endpoint and TFC address point at a closed 127.0.0.1 port) ${sourceMaps ? 'with' : 'without'} --enable-source-maps in NODE_OPTIONS (deployed: ${DEPLOYED_SOURCE_MAPS ? 'with' : 'without'}), printing the performance.now() delta around require(); not in a Lambda environment, so the Powertools tracer stays off`;
+  const kb = (bytes: number) => round(bytes / 1024, 0);
   const figures: Figure[] = [];
   for (const variant of VARIANTS) {
     const rows = measured.filter((m) => m.variant === variant.name);
+    const esbuildOptions = JSON.stringify(esbuildOptionsOf(variant.bundling(FUNCTION_BUNDLING)));
     figures.push({
       name: `functionBundles.${variant.name}.bytes`,
       values: Object.fromEntries(rows.map((m) => [m.fn, m.bytes])),
       unit: 'bytes',
-      method: `${esbuildOptions}; ${variant.description}; size of index.js (its .map ships too, not counted)`,
+      method: `esbuild JS API ${esbuildOptions}: ${variant.description}; size of index.js (its .map ships too, not counted)`,
     });
     figures.push({
       name: `functionBundles.${variant.name}.coldImportMs`,
-      values: Object.fromEntries(rows.map((m) => [m.fn, round(median(m.importMs), 1)])),
+      values: Object.fromEntries(
+        rows.map((m) => [m.fn, round(median(DEPLOYED_SOURCE_MAPS ? m.importMapsMs : m.importNoMapsMs), 1)]),
+      ),
       unit: 'ms',
-      method: `${importMethod(true)}; ${variant.description}`,
+      method: `${importMethod(DEPLOYED_SOURCE_MAPS)}; ${variant.description}`,
+    });
+    figures.push({
+      name: `functionBundles.${variant.name}.coldImport${DEPLOYED_SOURCE_MAPS ? 'Without' : 'With'}SourceMapsMs`,
+      values: Object.fromEntries(
+        rows.map((m) => [m.fn, round(median(DEPLOYED_SOURCE_MAPS ? m.importNoMapsMs : m.importMapsMs), 1)]),
+      ),
+      unit: 'ms',
+      method: `${importMethod(!DEPLOYED_SOURCE_MAPS)}; ${variant.description}`,
     });
     if (variant.name !== 'deployed') continue;
     figures.push({
-      name: `functionBundles.${variant.name}.coldImportWithoutSourceMapsMs`,
-      values: Object.fromEntries(rows.map((m) => [m.fn, round(median(m.importNoMapsMs), 1)])),
-      unit: 'ms',
-      method: `${importMethod(false)}; ${variant.description}`,
+      name: `functionBundles.${variant.name}.largestInputsKiB`,
+      values: Object.fromEntries(
+        rows.map((m) => [m.fn, m.largest.map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`).join(', ')]),
+      ),
+      unit: 'KiB',
+      method:
+        'esbuild metafile of the deployed bundle: bytesInOutput summed per package (or project directory), the four largest',
     });
   }
   const byFn = new Map<string, Measured[]>();
   for (const m of measured) byFn.set(m.fn, [...(byFn.get(m.fn) ?? []), m]);
-  const kb = (bytes: number) => round(bytes / 1024, 0);
+  const ms = (list: number[]) => round(median(list), 1);
   return {
     title: '6. Function bundles (esbuild as NodejsFunction) and cold import',
     figures,
@@ -240,12 +259,12 @@ export async function functionBundles(options: BundleOptions, scope: Scope): Pro
       {
         columns: [
           'function',
-          'KiB (SDK bundled)',
+          'KiB',
           'map KiB',
-          'import ms',
-          'import ms (no maps)',
-          'KiB (@aws-sdk external)',
-          'import ms (external)',
+          'import ms (maps flag)',
+          'import ms (no flag)',
+          'KiB (SDK external)',
+          'import ms (external, no flag)',
         ],
         rows: [...byFn].map(([fn, list]) => {
           const deployed = list.find((m) => m.variant === 'deployed');
@@ -254,16 +273,23 @@ export async function functionBundles(options: BundleOptions, scope: Scope): Pro
             fn,
             deployed ? kb(deployed.bytes) : null,
             deployed ? kb(deployed.mapBytes) : null,
-            deployed ? round(median(deployed.importMs), 1) : null,
-            deployed ? round(median(deployed.importNoMapsMs), 1) : null,
+            deployed ? ms(deployed.importMapsMs) : null,
+            deployed ? ms(deployed.importNoMapsMs) : null,
             external ? kb(external.bytes) : null,
-            external ? round(median(external.importMs), 1) : null,
+            external ? ms(external.importNoMapsMs) : null,
           ];
         }),
+      },
+      {
+        columns: ['function', 'largest inputs of the deployed bundle (KiB)'],
+        rows: measured
+          .filter((m) => m.variant === 'deployed')
+          .map((m) => [m.fn, m.largest.map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`).join(', ')]),
       },
     ],
     problems: missing.map((entry) => `no handler at ${entry}: not measured`),
     notes: [
+      `deployed functions run ${DEPLOYED_SOURCE_MAPS ? 'with' : 'without'} --enable-source-maps (FUNCTION_ENVIRONMENT)`,
       `the trigger's asset also carries terraform-module/aws without tests/ (${kb(moduleBytes)} KiB), copied by an afterBundling hook`,
       `import ms is the median of ${options.importRuns} fresh processes`,
     ],

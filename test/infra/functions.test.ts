@@ -54,7 +54,7 @@ const tenantTable = (name: keyof typeof TENANT_TABLE_ACTIONS) => [...TENANT_TABL
 const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
-  it('gives every function the same defaults: newest Node.js, ARM64, tracing, source maps, Powertools', () => {
+  it('gives every function the same defaults: newest Node.js, ARM64, tracing, Powertools', () => {
     expect(Object.keys(functions)).toHaveLength(13);
     for (const name of Object.keys(functions)) {
       const props = lambda(name);
@@ -64,11 +64,32 @@ describe('the Lambda construct', () => {
         TracingConfig: { Mode: 'Active' },
         Environment: {
           Variables: expect.objectContaining({
-            NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_SERVICE_NAME: 'tenant-control-plane',
             POWERTOOLS_METRICS_NAMESPACE: 'TenantControlPlane',
           }) as unknown,
         },
+      });
+    }
+  });
+
+  it('bundles every function minified, tree-shaken, with a linked source map kept off the cold start, AWS SDK included', () => {
+    for (const [name, fn] of Object.entries(functions)) {
+      expect({ name, ...fn.bundling }).toMatchObject({
+        name,
+        format: 'cjs',
+        minify: true,
+        mainFields: ['module', 'main'],
+        sourceMap: true,
+        sourcesContent: false,
+        bundleAwsSDK: true,
+      });
+      // Linked: index.js.map ships next to index.js and is read only when asked for.
+      expect(fn.bundling.sourceMapMode).toBeUndefined();
+      expect(fn.bundling.externalModules).toBeUndefined();
+      expect(fn.bundling.nodeModules).toBeUndefined();
+      // Parsing the map at every cold start costs import time (npm run bench -- --only bundles).
+      expect(lambda(name).Environment).not.toMatchObject({
+        Variables: { NODE_OPTIONS: expect.stringContaining('--enable-source-maps') as unknown },
       });
     }
   });
@@ -96,12 +117,7 @@ describe('the Lambda construct', () => {
   });
 
   it('sets each function’s environment to exactly what it uses', () => {
-    const defaults = [
-      'NODE_OPTIONS',
-      'POWERTOOLS_LOG_LEVEL',
-      'POWERTOOLS_METRICS_NAMESPACE',
-      'POWERTOOLS_SERVICE_NAME',
-    ];
+    const defaults = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
     const tfc = [
       'TABLE_NAME',
       'TFC_TOKEN_SECRET_ARN',

@@ -5,7 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AdmissionEntry, AdmissionQueue } from '../../core/ports';
 import { isConditionFailure, isTransactionCancelled } from './conditions';
 

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { DEFAULT_TFC_ADDRESS } from './address';
 import type { RateBudget } from '../../core/rate-budget';
 import { reportRetry, type RetryNotice } from '../../core/retry-reporting';
 import { ConfigurationVersionsApi } from './configuration-versions';
@@ -32,7 +33,7 @@ export {
   type WorkspaceRef,
 } from './workspaces';
 
-export const DEFAULT_TFC_ADDRESS = 'https://app.terraform.io';
+export { DEFAULT_TFC_ADDRESS };
 
 export interface TfcClientOptions {
   /** TFC or Terraform Enterprise base address. @default https://app.terraform.io */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { moduleVersion } from '../../core/module-version';
 import { moduleVersionsWorkspaceName } from '../../core/workspace';
 import type { TfcClient } from './client';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isUnprocessable, requestJson, seg, type TfcContext } from './context';
 
 const ProjectsDocument = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * zod schemas for the JSON:API documents the client reads, limited to the fields it uses. Shapes follow

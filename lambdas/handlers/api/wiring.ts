@@ -1,10 +1,10 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { lambdaClients } from '../../adapters/aws-clients';
+import * as z from 'zod';
+import { lambdaDocumentClient, lambdaDynamoDb, lambdaEventBridge } from '../../adapters/aws-clients';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
-import { DEFAULT_TFC_ADDRESS } from '../../adapters/tfc/client';
+import { DEFAULT_TFC_ADDRESS } from '../../adapters/tfc/address';
 import { buildModuleArchive } from '../../adapters/tfc/module-archive';
 import { tfcRunLink } from '../../adapters/tfc/run-link';
 import { route, type RouteName } from '../../core/api-routes';
@@ -73,7 +73,11 @@ export function apiFromEnv(name: RouteName) {
     TFC_ORGANIZATION: string;
     ENVIRONMENT_NAME: string;
   };
-  const clients = lambdaClients();
+  const clients = {
+    dynamodb: lambdaDynamoDb(),
+    doc: lambdaDocumentClient(),
+    eventBridge: lambdaEventBridge(),
+  };
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
   const busNames = action ? { [action]: env[BUS_ENV[action]] } : {};

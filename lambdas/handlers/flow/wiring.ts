@@ -1,8 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { lambdaClients } from '../../adapters/aws-clients';
+import * as z from 'zod';
+import {
+  type AwsClients,
+  lambdaDocumentClient,
+  lambdaDynamoDb,
+  lambdaSecretsManager,
+  lambdaSns,
+} from '../../adapters/aws-clients';
 import { DynamoDbAdmissionQueue } from '../../adapters/dynamodb/admission-queue';
 import { DynamoDbRateWindowStore } from '../../adapters/dynamodb/rate-window-store';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
@@ -56,7 +62,12 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   const env = loadEnv(FlowEnv);
   if (task === 'finalize' && !env.TOPIC_ARN)
     throw new ConfigError('invalid configuration: TOPIC_ARN (is required)');
-  const clients = lambdaClients();
+  const clients = {
+    dynamodb: lambdaDynamoDb(),
+    doc: lambdaDocumentClient(),
+    sns: lambdaSns(),
+    secretsManager: lambdaSecretsManager(),
+  };
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.sns);
   tracer.captureAWSv3Client(clients.secretsManager);
@@ -114,7 +125,7 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
 
 function admissionOf(
   env: ReturnType<typeof loadEnv<typeof AdmissionEnv>>,
-  clients: ReturnType<typeof lambdaClients>,
+  clients: Pick<AwsClients, 'doc'>,
 ): Admission {
   return new Admission({
     queue: new DynamoDbAdmissionQueue(clients.doc, env.COORDINATION_TABLE_NAME),
@@ -131,7 +142,7 @@ function admissionOf(
 /** Builds admission control for the Admit task from its environment (no TFC: it only queues flows). */
 export function admissionFromEnv(): Admission {
   const env = loadEnv(AdmissionEnv);
-  const clients = lambdaClients();
+  const clients = { dynamodb: lambdaDynamoDb(), doc: lambdaDocumentClient() };
   tracer.captureAWSv3Client(clients.dynamodb);
   return admissionOf(env, clients);
 }

@@ -1,7 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
-import { lambdaClients, type AwsClients } from '../../adapters/aws-clients';
+import * as z from 'zod';
+import {
+  type AwsClients,
+  lambdaDocumentClient,
+  lambdaDynamoDb,
+  lambdaEventBridge,
+  lambdaSfn,
+  lambdaSns,
+} from '../../adapters/aws-clients';
 import { DynamoDbAdmissionQueue } from '../../adapters/dynamodb/admission-queue';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
@@ -48,7 +55,7 @@ const HistoryEnv = {
 };
 
 function repositoryFromEnv(
-  clients: AwsClients,
+  clients: Pick<AwsClients, 'doc'>,
   env: { TABLE_NAME: string; HISTORY_TABLE_NAME: string; HISTORY_RETENTION_DAYS: number },
 ) {
   return new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
@@ -64,7 +71,11 @@ export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
     HISTORY_TABLE_NAME: string;
     HISTORY_RETENTION_DAYS: number;
   } & Record<string, string>;
-  const clients = wiring.clients ?? lambdaClients();
+  const clients = wiring.clients ?? {
+    dynamodb: lambdaDynamoDb(),
+    doc: lambdaDocumentClient(),
+    eventBridge: lambdaEventBridge(),
+  };
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
   const clock = wiring.clock ?? systemClock;
@@ -113,7 +124,13 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
       'invalid configuration: RECONCILE_FAIL_AFTER_SECONDS (must be larger than RECONCILE_REPUBLISH_AFTER_SECONDS)',
     );
   }
-  const clients = wiring.clients ?? lambdaClients();
+  const clients = wiring.clients ?? {
+    dynamodb: lambdaDynamoDb(),
+    doc: lambdaDocumentClient(),
+    eventBridge: lambdaEventBridge(),
+    sfn: lambdaSfn(),
+    sns: lambdaSns(),
+  };
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
   tracer.captureAWSv3Client(clients.sfn);
@@ -174,7 +191,7 @@ export function decommissionHandler(sweep: Decommission) {
 /** Builds what counts tenants by status for the dashboard's gauge: the tenant table's status index. */
 export function tenantCounterFromEnv(wiring: OpsWiring = {}): TenantCounter {
   const env = loadEnv({ TABLE_NAME: nonEmpty }, wiring.env);
-  return new DynamoDbTenantRepository((wiring.clients ?? lambdaClients()).doc, env.TABLE_NAME);
+  return new DynamoDbTenantRepository(wiring.clients?.doc ?? lambdaDocumentClient(), env.TABLE_NAME);
 }
 
 /** Publishes the `Tenants` gauge, one value per status (dimension `status`), and returns the counts. */
