@@ -75,19 +75,24 @@ export function idempotencyTableDefinition(tableName: string) {
   };
 }
 
-export function historyTableDefinition(tableName: string) {
+/** An on-demand table keyed by two string attributes. */
+function keyedTableDefinition(tableName: string, keys: { partitionKey: string; sortKey: string }) {
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST' as const,
     AttributeDefinitions: [
-      { AttributeName: HISTORY_TABLE.partitionKey, AttributeType: 'S' as const },
-      { AttributeName: HISTORY_TABLE.sortKey, AttributeType: 'S' as const },
+      { AttributeName: keys.partitionKey, AttributeType: 'S' as const },
+      { AttributeName: keys.sortKey, AttributeType: 'S' as const },
     ],
     KeySchema: [
-      { AttributeName: HISTORY_TABLE.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: HISTORY_TABLE.sortKey, KeyType: 'RANGE' as const },
+      { AttributeName: keys.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: keys.sortKey, KeyType: 'RANGE' as const },
     ],
   };
+}
+
+export function historyTableDefinition(tableName: string) {
+  return keyedTableDefinition(tableName, HISTORY_TABLE);
 }
 
 /**
@@ -99,16 +104,5 @@ export function historyTableDefinition(tableName: string) {
 export const COORDINATION_TABLE = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
 
 export function coordinationTableDefinition(tableName: string) {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST' as const,
-    AttributeDefinitions: [
-      { AttributeName: COORDINATION_TABLE.partitionKey, AttributeType: 'S' as const },
-      { AttributeName: COORDINATION_TABLE.sortKey, AttributeType: 'S' as const },
-    ],
-    KeySchema: [
-      { AttributeName: COORDINATION_TABLE.partitionKey, KeyType: 'HASH' as const },
-      { AttributeName: COORDINATION_TABLE.sortKey, KeyType: 'RANGE' as const },
-    ],
-  };
+  return keyedTableDefinition(tableName, COORDINATION_TABLE);
 }

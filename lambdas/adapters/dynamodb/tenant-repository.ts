@@ -3,6 +3,8 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   GetCommand,
   QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
   ScanCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
@@ -679,51 +681,55 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
    * attribute is returned, but DynamoDB charges for the whole rows read). Null for rows that never applied one.
    */
   public async moduleVersionsByStatus(status: TenantStatus): Promise<(string | null)[]> {
-    const { indexName, partitionKey } = TENANT_TABLE.byStatus;
     const versions: (string | null)[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: indexName,
-          KeyConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': partitionKey, '#mv': 'moduleVersion' },
-          ExpressionAttributeValues: { ':s': status },
-          ProjectionExpression: '#mv',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        versions.push(typeof item.moduleVersion === 'string' ? item.moduleVersion : null);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    await this.eachStatusPage(
+      status,
+      { ExpressionAttributeNames: { '#mv': 'moduleVersion' }, ProjectionExpression: '#mv' },
+      (out) => {
+        for (const item of out.Items ?? []) {
+          versions.push(typeof item.moduleVersion === 'string' ? item.moduleVersion : null);
+        }
+      },
+    );
     return versions;
   }
 
   /** Rows in `status`, counted through the status index (a COUNT query reads keys only from the index). */
   public async countByStatus(status: TenantStatus, pageSize?: number): Promise<number> {
-    const { indexName, partitionKey } = TENANT_TABLE.byStatus;
     let count = 0;
+    await this.eachStatusPage(
+      status,
+      { Select: 'COUNT', ...(pageSize === undefined ? {} : { Limit: pageSize }) },
+      (out) => {
+        count += out.Count ?? 0;
+      },
+    );
+    return count;
+  }
+
+  /** Every page of a Query of the status index for `status`, with `extra` merged into each request. */
+  private async eachStatusPage(
+    status: TenantStatus,
+    extra: Pick<QueryCommandInput, 'ExpressionAttributeNames' | 'ProjectionExpression' | 'Select' | 'Limit'>,
+    onPage: (out: QueryCommandOutput) => void,
+  ): Promise<void> {
+    const { indexName, partitionKey } = TENANT_TABLE.byStatus;
     let start: Item | undefined;
     do {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
+          ...extra,
           IndexName: indexName,
           KeyConditionExpression: '#s = :s',
-          ExpressionAttributeNames: { '#s': partitionKey },
+          ExpressionAttributeNames: { '#s': partitionKey, ...extra.ExpressionAttributeNames },
           ExpressionAttributeValues: { ':s': status },
-          Select: 'COUNT',
           ExclusiveStartKey: start,
-          ...(pageSize === undefined ? {} : { Limit: pageSize }),
         }),
       );
-      count += out.Count ?? 0;
+      onPage(out);
       start = out.LastEvaluatedKey;
     } while (start);
-    return count;
   }
 
   public async listInProgress(
