@@ -71,6 +71,14 @@ function deleteFinalize(code: TenantCode, flowId: string): FinalizeInput {
   };
 }
 
+/** A ready tenant with a local workspace, whose delete flow has started. */
+async function readyTenantBeingDeleted(code: TenantCode) {
+  const created = await start(code, 'create');
+  await fixture.repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
+  await workspace(code, 'old');
+  return start(code, 'delete');
+}
+
 describe('Finalize of a delete', () => {
   it('deletes the workspace while the row still shows its delete', async () => {
     const { tenantFlow } = flow();
@@ -89,10 +97,7 @@ describe('Finalize of a delete', () => {
   it('retried after the tenant was created again, removes nothing and writes nothing', async () => {
     const { tenantFlow, events } = flow();
     const code = freshCode();
-    const created = await start(code, 'create');
-    await fixture.repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
-    await workspace(code, 'old');
-    const deleting = await start(code, 'delete');
+    const deleting = await readyTenantBeingDeleted(code);
     const oldDelete = deleteFinalize(code, deleting.after.flowId);
     await tenantFlow.finalize(oldDelete);
     const again = await start(code, 'create');
@@ -109,10 +114,7 @@ describe('Finalize of a delete', () => {
   it('retried after its own write landed, publishes again and deletes nothing more', async () => {
     const { tenantFlow, events } = flow();
     const code = freshCode();
-    const created = await start(code, 'create');
-    await fixture.repo.completeFlow(code, created.after.flowId, { status: 'ready', now: NOW });
-    await workspace(code, 'old');
-    const deleting = await start(code, 'delete');
+    const deleting = await readyTenantBeingDeleted(code);
     await tenantFlow.finalize(deleteFinalize(code, deleting.after.flowId));
 
     const retried = await tenantFlow.finalize(deleteFinalize(code, deleting.after.flowId));
