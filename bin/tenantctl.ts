@@ -5,6 +5,7 @@ runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   isTTY: process.stderr.isTTY === true,
+  columns: () => process.stderr.columns,
   stdinIsTTY: process.stdin.isTTY === true,
   env: process.env,
 }).then(

@@ -6,6 +6,14 @@ import { TIERS, type TenantView } from '../core/tenant';
 import type { TenantCode } from '../core/tenant-code';
 import type { Command } from './args';
 import { ApiAnswerError, ConnectionError } from './errors';
+import {
+  RolloutPageSchema,
+  RolloutViewSchema,
+  type RolloutAction,
+  type RolloutPage,
+  type RolloutView,
+  type StartRolloutBody,
+} from './rollout';
 import type { Signer } from './sigv4';
 import { endpointText, stagePath, type Target } from './target';
 
@@ -182,13 +190,32 @@ export class TenantApiClient {
     return parseAnswer(answer, FleetSchema, 'a fleet summary');
   }
 
+  /** Starts a rollout of a module version over a selection of tenants (`202`). */
+  public async startRollout(body: StartRolloutBody): Promise<RolloutView> {
+    const answer = await this.send('POST', '/rollouts', {}, body);
+    return parseAnswer(answer, RolloutViewSchema, 'a rollout');
+  }
+
+  public async rollout(id: string): Promise<RolloutView> {
+    const answer = await this.send('GET', `/rollouts/${id}`, {});
+    return parseAnswer(answer, RolloutViewSchema, 'a rollout');
+  }
+
+  /** Rollouts, newest first. */
+  public async rollouts(query: Pick<ListQuery, 'limit' | 'nextToken'>): Promise<RolloutPage> {
+    const answer = await this.send('GET', '/rollouts', pageParams(query));
+    return parseAnswer(answer, RolloutPageSchema, 'a page of rollouts');
+  }
+
+  /** Pauses, resumes or cancels a rollout (no body; `202`). */
+  public async rolloutAction(id: string, action: RolloutAction): Promise<RolloutView> {
+    const answer = await this.send('POST', `/rollouts/${id}/${action}`, {});
+    return parseAnswer(answer, RolloutViewSchema, 'a rollout');
+  }
+
   /** A tenant's requests, runs and status changes, newest first. */
   public async history(code: TenantCode, query: Omit<ListQuery, 'status'>): Promise<HistoryPage> {
-    const params = {
-      ...(query.limit === undefined ? {} : { limit: String(query.limit) }),
-      ...(query.nextToken ? { nextToken: query.nextToken } : {}),
-    };
-    const answer = await this.send('GET', `/tenants/${code}/history`, params);
+    const answer = await this.send('GET', `/tenants/${code}/history`, pageParams(query));
     return parseAnswer(answer, HistoryPageSchema, 'a page of history');
   }
 
@@ -275,6 +302,13 @@ export class TenantApiClient {
     if (outcome.status >= 200 && outcome.status < 300) return outcome;
     throw errorAnswer(outcome.status, outcome.text);
   }
+}
+
+function pageParams(query: Pick<ListQuery, 'limit' | 'nextToken'>): Record<string, string> {
+  return {
+    ...(query.limit === undefined ? {} : { limit: String(query.limit) }),
+    ...(query.nextToken ? { nextToken: query.nextToken } : {}),
+  };
 }
 
 function isRetryable(outcome: Attempt): boolean {

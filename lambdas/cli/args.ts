@@ -6,6 +6,16 @@ import { MODULE_VERSION_PATTERN, MODULE_VERSION_RULE } from '../core/module-vers
 import { TIERS, type Tier } from '../core/tenant';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { UsageError } from './errors';
+import {
+  ROLLOUT_ID_PATTERN,
+  ROLLOUT_SUBCOMMANDS,
+  SELECTABLE_STATUSES,
+  type RolloutAction,
+  type RolloutSelector,
+  type RolloutSubcommand,
+  type SelectableStatus,
+  type StartRolloutBody,
+} from './rollout';
 
 export const COMMANDS = [
   'create',
@@ -18,6 +28,7 @@ export const COMMANDS = [
   'logs',
   'ops',
   'fleet',
+  'rollout',
   'completion',
 ] as const;
 export type CommandName = (typeof COMMANDS)[number];
@@ -37,7 +48,8 @@ const OPTIONS = {
   wait: { type: 'boolean' },
   timeout: { type: 'string' },
   interval: { type: 'string' },
-  status: { type: 'string' },
+  // Repeatable for `rollout start`; `list` takes one.
+  status: { type: 'string', multiple: true },
   limit: { type: 'string' },
   all: { type: 'boolean' },
   'include-deleted': { type: 'boolean' },
@@ -46,6 +58,10 @@ const OPTIONS = {
   run: { type: 'string' },
   'dry-run': { type: 'boolean' },
   'module-version': { type: 'string' },
+  tenant: { type: 'string', multiple: true },
+  'max-concurrent': { type: 'string' },
+  canary: { type: 'string' },
+  'max-failures': { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -61,6 +77,25 @@ const GLOBAL_OPTIONS: readonly OptionName[] = [
   'version',
 ];
 const WAIT_OPTIONS: readonly OptionName[] = ['wait', 'timeout', 'interval'];
+const PAGE_OPTIONS: readonly OptionName[] = ['limit', 'all', 'next-token'];
+/** What each `rollout` subcommand takes; `rollout` as a whole takes their union. */
+const ROLLOUT_ALLOWED: { readonly [S in RolloutSubcommand]: readonly OptionName[] } = {
+  start: [
+    'module-version',
+    'tier',
+    'tenant',
+    'status',
+    'max-concurrent',
+    'canary',
+    'max-failures',
+    ...WAIT_OPTIONS,
+  ],
+  status: WAIT_OPTIONS,
+  list: PAGE_OPTIONS,
+  pause: WAIT_OPTIONS,
+  resume: WAIT_OPTIONS,
+  cancel: WAIT_OPTIONS,
+};
 const ALLOWED: { readonly [C in CommandName]: readonly OptionName[] } = {
   create: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
   get: WAIT_OPTIONS,
@@ -68,10 +103,11 @@ const ALLOWED: { readonly [C in CommandName]: readonly OptionName[] } = {
   update: ['tier', 'var', 'decommission-date', ...WAIT_OPTIONS],
   delete: ['yes', ...WAIT_OPTIONS],
   wait: ['timeout', 'interval'],
-  history: ['limit', 'all', 'next-token'],
+  history: PAGE_OPTIONS,
   logs: ['run'],
   ops: ['dry-run'],
   fleet: [],
+  rollout: [...new Set(Object.values(ROLLOUT_ALLOWED).flat())],
   completion: [],
 };
 
@@ -125,6 +161,10 @@ export type Command =
   | { kind: 'logs'; tenantCode: TenantCode; runId?: string }
   | { kind: 'ops'; name: OpsName; dryRun: boolean }
   | { kind: 'fleet' }
+  | { kind: 'rollout-start'; body: StartRolloutBody; wait?: WaitOptions }
+  | { kind: 'rollout-status'; rolloutId: string; wait?: WaitOptions }
+  | { kind: 'rollout-list'; limit?: number; all: boolean; nextToken?: string }
+  | { kind: 'rollout-action'; action: RolloutAction; rolloutId: string; wait?: WaitOptions }
   | { kind: 'completion'; shell: Shell }
   | {
       kind: 'update';
@@ -192,11 +232,20 @@ function helpFor(topic: string | undefined): Command {
 }
 
 function rejectForeignOptions(command: CommandName, values: Values): void {
-  const allowed = new Set<string>([...GLOBAL_OPTIONS, ...ALLOWED[command]]);
+  rejectForeign(command, ALLOWED[command], values, command);
+}
+
+function rejectForeign(
+  what: string,
+  accepted: readonly OptionName[],
+  values: Values,
+  command: CommandName,
+): void {
+  const allowed = new Set<string>([...GLOBAL_OPTIONS, ...accepted]);
   const foreign = Object.keys(values).filter((name) => !allowed.has(name));
   if (foreign.length > 0) {
     const names = foreign.map((name) => `--${name}`).join(', ');
-    throw new UsageError(`${command} does not take ${names}`, command);
+    throw new UsageError(`${what} does not take ${names}`, command);
   }
 }
 
@@ -226,7 +275,7 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
       all: values.all ?? false,
       includeDeleted: values['include-deleted'] ?? false,
       ...optional('status', statusOption(values.status)),
-      ...optional('moduleVersion', moduleVersionOption(values['module-version'])),
+      ...optional('moduleVersion', moduleVersionOption(values['module-version'], 'list')),
       ...optional('limit', limitOption(values.limit)),
       ...optional('nextToken', values['next-token']),
     };
@@ -278,6 +327,13 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
     noArguments(args, 'fleet');
     return { kind: 'fleet' };
   },
+  rollout: (args, values) => {
+    const [name, ...rest] = args;
+    const sub = ROLLOUT_SUBCOMMANDS.find((s) => s === name);
+    if (!sub) throw new UsageError(`rollout needs one of ${ROLLOUT_SUBCOMMANDS.join(', ')}`, 'rollout');
+    rejectForeign(`rollout ${sub}`, ROLLOUT_ALLOWED[sub], values, 'rollout');
+    return ROLLOUT_PARSERS[sub](rest, values);
+  },
   completion: (args) => {
     const [name, ...extra] = args;
     const shell = SHELLS.find((s) => s === name);
@@ -328,8 +384,10 @@ function tierOption(raw: string | undefined, command: CommandName): Tier | undef
   return tier;
 }
 
-function statusOption(raw: string | undefined): TenantStatus | undefined {
-  if (raw === undefined) return undefined;
+function statusOption(all: string[] | undefined): TenantStatus | undefined {
+  if (all === undefined) return undefined;
+  if (all.length > 1) throw new UsageError('list takes one --status', 'list');
+  const raw = all[0];
   const status = TENANT_STATUSES.find((s) => s === raw);
   if (!status) {
     throw new UsageError(`invalid --status '${raw}': use one of ${TENANT_STATUSES.join(', ')}`, 'list');
@@ -337,10 +395,10 @@ function statusOption(raw: string | undefined): TenantStatus | undefined {
   return status;
 }
 
-function moduleVersionOption(raw: string | undefined): string | undefined {
+function moduleVersionOption(raw: string | undefined, command: CommandName): string | undefined {
   if (raw === undefined) return undefined;
   if (!MODULE_VERSION_PATTERN.test(raw)) {
-    throw new UsageError(`invalid --module-version '${raw}': ${MODULE_VERSION_RULE}`, 'list');
+    throw new UsageError(`invalid --module-version '${raw}': ${MODULE_VERSION_RULE}`, command);
   }
   return raw;
 }
@@ -422,4 +480,108 @@ function waitSettings(values: Values, command: CommandName): WaitOptions {
     timeoutMs: secondsOption('timeout', values.timeout, DEFAULT_TIMEOUT_SECONDS, command),
     intervalMs: secondsOption('interval', values.interval, DEFAULT_INTERVAL_SECONDS, command),
   };
+}
+
+const ROLLOUT_PARSERS: { readonly [S in RolloutSubcommand]: (args: string[], values: Values) => Command } = {
+  start: (args, values) => {
+    noArguments(args, 'rollout');
+    const selector: RolloutSelector = {
+      ...optional('tier', tierOption(values.tier, 'rollout')),
+      ...optional('tenantCodes', tenantCodesOption(values.tenant)),
+      ...optional('statuses', selectableStatusesOption(values.status)),
+    };
+    const body: StartRolloutBody = {
+      ...optional('moduleVersion', moduleVersionOption(values['module-version'], 'rollout')),
+      ...(Object.keys(selector).length > 0 ? { selector } : {}),
+      ...optional('maxConcurrent', countOption('max-concurrent', values['max-concurrent'])),
+      ...optional('canary', countOption('canary', values.canary)),
+      ...optional('maxFailures', countOption('max-failures', values['max-failures'])),
+    };
+    return { kind: 'rollout-start', body, ...waitOption(values, 'rollout') };
+  },
+  status: (args, values) => ({
+    kind: 'rollout-status',
+    rolloutId: onlyRolloutId(args, 'status'),
+    ...waitOption(values, 'rollout'),
+  }),
+  list: (args, values) => {
+    noArguments(args, 'rollout');
+    return {
+      kind: 'rollout-list',
+      all: values.all ?? false,
+      ...optional('limit', limitOption(values.limit, 'rollout')),
+      ...optional('nextToken', values['next-token']),
+    };
+  },
+  pause: (args, values) => rolloutAction('pause', args, values),
+  resume: (args, values) => rolloutAction('resume', args, values),
+  cancel: (args, values) => rolloutAction('cancel', args, values),
+};
+
+function rolloutAction(action: RolloutAction, args: string[], values: Values): Command {
+  return {
+    kind: 'rollout-action',
+    action,
+    rolloutId: onlyRolloutId(args, action),
+    ...waitOption(values, 'rollout'),
+  };
+}
+
+function onlyRolloutId(args: string[], sub: RolloutSubcommand): string {
+  const [id, ...extra] = args;
+  if (id === undefined) throw new UsageError(`rollout ${sub} needs a rollout id`, 'rollout');
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra.join(' ')}'`, 'rollout');
+  if (!ROLLOUT_ID_PATTERN.test(id)) {
+    throw new UsageError(
+      `invalid rollout id '${id}': use the id \`rollout start\` or \`rollout list\` printed, e.g. ro-20261202t041500-3fa9c1`,
+      'rollout',
+    );
+  }
+  return id;
+}
+
+/**
+ * A whole number, as the API's counts are; whether it is in range (e.g. --max-concurrent 1-50) is the
+ * API's to judge, so its answer names the limit instead of a copy of it here.
+ */
+function countOption(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new UsageError(`invalid --${name} '${raw}': use a whole number`, 'rollout');
+  }
+  return value;
+}
+
+function tenantCodesOption(raw: string[] | undefined): TenantCode[] | undefined {
+  if (raw === undefined) return undefined;
+  const codes: TenantCode[] = [];
+  for (const code of raw) {
+    if (!isTenantCode(code)) {
+      throw new UsageError(
+        `invalid --tenant '${code}': must be 3-32 lowercase letters, digits or hyphens, starting with a letter`,
+        'rollout',
+      );
+    }
+    if (codes.includes(code)) throw new UsageError(`--tenant ${code} is given twice`, 'rollout');
+    codes.push(code);
+  }
+  return codes;
+}
+
+function selectableStatusesOption(raw: string[] | undefined): SelectableStatus[] | undefined {
+  if (raw === undefined) return undefined;
+  const statuses: SelectableStatus[] = [];
+  for (const value of raw) {
+    const status = SELECTABLE_STATUSES.find((s) => s === value);
+    if (!status) {
+      throw new UsageError(
+        `invalid --status '${value}': use one of ${SELECTABLE_STATUSES.join(', ')}`,
+        'rollout',
+      );
+    }
+    if (statuses.includes(status)) throw new UsageError(`--status ${status} is given twice`, 'rollout');
+    statuses.push(status);
+  }
+  return statuses;
 }

@@ -1,4 +1,5 @@
 import { COMMANDS, OPS, SHELLS, type Shell } from './args';
+import { ROLLOUT_SUBCOMMANDS, SELECTABLE_STATUSES } from './rollout';
 import { TENANT_STATUSES } from '../core/lifecycle';
 import { TIERS } from '../core/tenant';
 
@@ -14,6 +15,9 @@ const FLAGS: Record<string, string> = {
   logs: '--run',
   ops: '--dry-run',
   fleet: '',
+  rollout:
+    '--module-version --tier --tenant --status --max-concurrent --canary --max-failures ' +
+    '--limit --all --next-token --wait --timeout --interval',
   completion: '',
 };
 const GLOBAL_FLAGS = '--endpoint --host-header --region --sigv4 --json --help --version';
@@ -24,7 +28,7 @@ function bash(): string {
     .join('\n');
   return `# tenantctl completion for bash: source <(tenantctl completion bash)
 _tenantctl() {
-  local cur prev command flags
+  local cur prev command flags statuses
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   command="\${COMP_WORDS[1]}"
@@ -34,12 +38,15 @@ _tenantctl() {
   fi
   case "$prev" in
     --tier) COMPREPLY=( $(compgen -W "${TIERS.join(' ')}" -- "$cur") ); return ;;
-    --status) COMPREPLY=( $(compgen -W "${TENANT_STATUSES.join(' ')}" -- "$cur") ); return ;;
+    --status)
+      if [ "$command" = rollout ]; then statuses="${SELECTABLE_STATUSES.join(' ')}"; else statuses="${TENANT_STATUSES.join(' ')}"; fi
+      COMPREPLY=( $(compgen -W "$statuses" -- "$cur") ); return ;;
   esac
   if [ "$COMP_CWORD" -eq 2 ]; then
     case "$command" in
       completion) COMPREPLY=( $(compgen -W "${SHELLS.join(' ')}" -- "$cur") ); return ;;
       ops) COMPREPLY=( $(compgen -W "${OPS.join(' ')}" -- "$cur") ); return ;;
+      rollout) COMPREPLY=( $(compgen -W "${ROLLOUT_SUBCOMMANDS.join(' ')}" -- "$cur") ); return ;;
     esac
   fi
   case "$command" in
@@ -66,12 +73,15 @@ _tenantctl() {
   fi
   case "\${words[CURRENT-1]}" in
     --tier) compadd -- ${TIERS.join(' ')}; return ;;
-    --status) compadd -- ${TENANT_STATUSES.join(' ')}; return ;;
+    --status)
+      if [[ \${words[2]} == rollout ]]; then compadd -- ${SELECTABLE_STATUSES.join(' ')}; else compadd -- ${TENANT_STATUSES.join(' ')}; fi
+      return ;;
   esac
   if (( CURRENT == 3 )); then
     case "\${words[2]}" in
       completion) compadd -- ${SHELLS.join(' ')}; return ;;
       ops) compadd -- ${OPS.join(' ')}; return ;;
+      rollout) compadd -- ${ROLLOUT_SUBCOMMANDS.join(' ')}; return ;;
     esac
   fi
   case "\${words[2]}" in

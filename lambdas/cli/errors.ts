@@ -3,6 +3,8 @@ export const EXIT_CODES = {
   ok: 0,
   /** The tenant ended `failed` while the command waited for it. */
   tenantFailed: 1,
+  /** The rollout halted (a failure too many) while the command waited for it. */
+  rolloutHalted: 1,
   usage: 2,
   /** The API answered with an error. */
   api: 3,

@@ -19,6 +19,11 @@ export function table(rows: readonly (readonly string[])[], indent = ''): string
     .join('\n');
 }
 
+/** A value as `--json` prints it: indented, with a final newline. */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 export function formatElapsed(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   if (seconds < 60) return `${seconds}s`;
@@ -195,11 +200,11 @@ export function renderCredentialsError(error: CredentialsError): string {
   );
 }
 
-/** Reports a tenant's progress while `--wait` polls it. */
-export interface Progress {
-  update(tenant: TenantView): void;
+/** Reports progress while `--wait` polls: a tenant's, or a rollout's. */
+export interface Progress<T = TenantView> {
+  update(value: T): void;
   /** Leaves the output clean for whatever is printed next. */
-  finish(tenant: TenantView): void;
+  finish(value: T): void;
 }
 
 export interface ProgressOptions {
@@ -208,11 +213,16 @@ export interface ProgressOptions {
   startedAt: number;
   /** One line redrawn in place with a spinner; otherwise a plain line per change. */
   isTTY: boolean;
+  /** The terminal's width now, when known: a redrawn line must not wrap. */
+  columns?: () => number | undefined;
+  /** Redraws between polls (see `Clock.every`); absent, a terminal's line is drawn at each poll only. */
+  every?: (ms: number, tick: () => void) => () => void;
 }
 
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const SPINNER_MS = 100;
-const CLEAR_LINE = '\r\x1b[2K';
+export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+export const SPINNER_MS = 100;
+/** Back to the start of the line and erase it: the redrawn line of a terminal's progress. */
+export const CLEAR_LINE = '\r\x1b[2K';
 
 function progressText(t: TenantView): string {
   const run = t.run

@@ -32,7 +32,9 @@ import {
   renderHistory,
   renderList,
   renderTenant,
+  toJson,
 } from './render';
+import { executeRollout } from './rollout-commands';
 import { nodeProviderChain, sigV4Signer, unsigned, type CredentialsProvider } from './sigv4';
 import { resolveTarget, type Env } from './target';
 import { cliVersion, usage } from './usage';
@@ -49,6 +51,8 @@ export interface CliIo {
   stderr: TextSink;
   /** Whether stderr is a terminal: progress is then one line redrawn in place. */
   isTTY: boolean;
+  /** The width of that terminal now, when known, so a redrawn line does not wrap. */
+  columns?: () => number | undefined;
   /** Whether stdin is a terminal, so `delete` may ask for confirmation. @default isTTY */
   stdinIsTTY?: boolean;
   env: Env;
@@ -69,10 +73,18 @@ export interface CliDeps {
   retry?: RetryOptions;
 }
 
-const SYSTEM_CLOCK: Clock = { now: () => Date.now(), sleep: (ms) => delay(ms) };
+const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => delay(ms),
+  every: (ms, tick) => {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
 
 /** What a command handler needs: the client, where to write, and how to tell time. */
-interface Session {
+export interface Session {
   client: TenantApiClient;
   io: CliIo;
   json: boolean;
@@ -178,6 +190,11 @@ function execute(command: RemoteCommand, session: Session): Promise<number> {
       return write(session, command, () => session.client.update(command.tenantCode, command.changes));
     case 'delete':
       return confirmDelete(command, session).then(() => deleteTenant(command, session));
+    case 'rollout-start':
+    case 'rollout-status':
+    case 'rollout-list':
+    case 'rollout-action':
+      return executeRollout(command, session);
   }
 }
 
@@ -246,10 +263,6 @@ async function logs(command: Extract<Command, { kind: 'logs' }>, session: Sessio
 function show(session: Session, tenant: TenantView): number {
   session.io.stdout.write(session.json ? toJson(tenant) : renderTenant(tenant));
   return EXIT_CODES.ok;
-}
-
-function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
 }
 
 async function list(command: Extract<Command, { kind: 'list' }>, session: Session): Promise<number> {

@@ -12,7 +12,7 @@ const GLOBAL = `Global options:
   --region REGION      region to sign for (default: from the host name, then AWS_REGION)
   --sigv4              sign requests for a loopback endpoint too (other endpoints are always signed
                        with SigV4, credentials from the standard AWS chain)
-  --json               print the resulting tenant (or list) as JSON on stdout, nothing else
+  --json               print the resulting tenant or rollout (or list) as JSON on stdout, nothing else
   -h, --help           show help
   --version            print tenantctl's version`;
 
@@ -21,8 +21,9 @@ const WAIT = `  --wait               poll until the tenant is ready, failed or d
   --interval SECONDS   time between polls (default ${DEFAULT_INTERVAL_SECONDS})`;
 
 const EXIT = `Exit codes:
-  0  success (the tenant is ready or deleted when waiting)
-  1  the tenant ended failed (its last error is printed)
+  0  success (when waiting: the tenant is ready or deleted; the rollout completed, or it is paused or
+     canceled, which is said)
+  1  the tenant ended failed (its last error is printed), or the rollout halted (its reason is printed)
   2  usage error: bad flag, missing argument, invalid tenant code, delete not confirmed
   3  the API answered with an error
   4  cannot connect to the API (or no AWS credentials to sign with)
@@ -43,6 +44,8 @@ Commands:
   history <code>  what happened to a tenant: requests (who, what), runs, status changes
   logs <code>     the full Terraform output of the tenant's current (or a given) run (local mode)
   fleet           the current module version and tenants per status and module version
+  rollout <start|status|list|pause|resume|cancel>
+                  apply the current module version to many tenants in waves, and follow it
   ops <job>       run a scheduled job now: decommission [--dry-run], reconcile (local mode)
   completion <shell>
                   print a bash or zsh completion script: source <(tenantctl completion bash)
@@ -149,6 +152,44 @@ Shows the module version new runs apply (the current one), how many tenants are 
 many applied each module version, and how many are behind: not deleted and not on the current
 version (tenants that never applied one included). Deleted tenants are counted under their status
 only. With --json, the API's answer as is.`,
+  rollout: `Usage: tenantctl rollout start [--module-version V] [--tier T] [--tenant C ...] [--status S ...]
+                             [--max-concurrent N] [--canary N] [--max-failures N] [--wait]
+       tenantctl rollout status <id> [--wait]
+       tenantctl rollout list [--limit N] [--all] [--next-token TOKEN]
+       tenantctl rollout pause|resume|cancel <id> [--wait]
+
+A rollout applies one module version to a selection of tenants through their normal update flows, in
+waves: the canary tenants first and alone, then the rest, at most --max-concurrent at once; it halts
+when more than --max-failures tenants failed (or any canary tenant did). Paused, it starts no new tenant
+(those in flight finish); resumed, it goes on (also after a halt, once the cause is fixed); canceled,
+it starts none again. <id> is what start and list print, e.g. ro-20261202t041500-3fa9c1.
+
+start options (absent: the API's defaults):
+  --module-version V   the version to apply; must be the current one (see \`tenantctl fleet\`)
+  --tier T             only tenants of this tier: small, medium or large
+  --tenant C           only these tenants; repeat for more
+  --status S           only tenants in this status (creating, updating, deleting, ready, failed); repeat
+                       for more. Without a selector: every tenant that is not deleted
+  --max-concurrent N   tenants updating at once (1-50; default 5)
+  --canary N           tenants that go first, alone (0-50; default 1)
+  --max-failures N     failures tolerated; one more halts the rollout (default 0)
+
+list options:
+  --limit N            rollouts per page, 1-100, newest first
+  --all                follow every page
+  --next-token TOKEN   start from the page a previous list pointed to
+
+--wait options (start, status, pause, resume, cancel):
+  --wait               poll until the rollout settles: completed or canceled, or halted or paused with
+                       nothing in flight. A terminal shows a progress bar (done/total, in flight,
+                       failed, ETA); otherwise a line is printed whenever a count changes
+  --timeout SECONDS    give up waiting after this long (default ${DEFAULT_TIMEOUT_SECONDS}; exit 5; the rollout goes on)
+  --interval SECONDS   time between polls (default ${DEFAULT_INTERVAL_SECONDS})
+
+With --wait the exit code says how it ended: 0 completed; 1 halted (the halt reason is printed, and the
+failures with the rollout); 0 paused or canceled (the status is printed: someone asked for it);
+5 timed out. Without --wait, 0 whenever the API answered. --json prints only the rollout (for list, the
+page) on stdout.`,
   completion: `Usage: tenantctl completion bash|zsh
 
 Prints a completion script for commands, options, tiers and statuses. Load it with
