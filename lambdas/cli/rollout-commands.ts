@@ -1,7 +1,7 @@
 import type { Command, WaitOptions } from './args';
-import { EXIT_CODES } from './errors';
-import { toJson } from './render';
-import { isSettled, type RolloutPage, type RolloutView } from './rollout';
+import { ApiAnswerError, ConnectionError, EXIT_CODES } from './errors';
+import { networkCode, toJson } from './render';
+import { isSettled, type RolloutPage, type RolloutView, type Sighting } from './rollout';
 import { createRolloutProgress, renderRollout, renderRolloutList } from './rollout-render';
 import type { Session } from './run';
 import { pollUntil } from './wait';
@@ -64,11 +64,12 @@ async function settle(
     if (hint && !session.json) session.io.stderr.write(`${hint}\n`);
     return EXIT_CODES.ok;
   }
-  const { outcome, value: rollout } = await pollUntil({
+  let seen: Sighting = { rollout: first };
+  const { outcome, value } = await pollUntil<Sighting>({
     ...wait,
-    first,
-    poll: () => session.client.rollout(first.rolloutId),
-    settled: isSettled,
+    first: seen,
+    poll: async () => (seen = await look(session, seen)),
+    settled: (s) => isSettled(s.rollout),
     clock: session.clock,
     startedAt,
     progress: createRolloutProgress({
@@ -80,8 +81,31 @@ async function settle(
       ...(session.clock.every ? { every: session.clock.every.bind(session.clock) } : {}),
     }),
   });
-  show(session, rollout);
-  return outcomeCode(session, outcome, rollout, wait.timeoutMs);
+  show(session, value.rollout);
+  return outcomeCode(session, outcome, value, wait.timeoutMs);
+}
+
+/** API Gateway's and the local server's answers while the backend is briefly unavailable. */
+const UNAVAILABLE = new Set([502, 503, 504]);
+
+/**
+ * Reads the rollout again. A rollout outlives a lost connection or a restart of the control plane, so
+ * `--wait` does too: once the client's own retries are spent, the wait keeps the last view and tries
+ * again at the next poll, until its timeout. Any other error ends the command.
+ */
+async function look(session: Session, last: Sighting): Promise<Sighting> {
+  try {
+    return { rollout: await session.client.rollout(last.rollout.rolloutId) };
+  } catch (error) {
+    if (error instanceof ConnectionError) {
+      const code = networkCode(error.cause);
+      return { rollout: last.rollout, unreachable: `cannot reach the API${code ? ` (${code})` : ''}` };
+    }
+    if (error instanceof ApiAnswerError && UNAVAILABLE.has(error.status)) {
+      return { rollout: last.rollout, unreachable: `the API answers ${error.status} ${error.code}` };
+    }
+    throw error;
+  }
 }
 
 /**
@@ -91,14 +115,17 @@ async function settle(
 function outcomeCode(
   session: Session,
   outcome: 'settled' | 'timeout',
-  r: RolloutView,
+  { rollout: r, unreachable }: Sighting,
   timeoutMs: number,
 ): number {
   const { stderr } = session.io;
   const id = r.rolloutId;
   if (outcome === 'timeout') {
+    const state = unreachable
+      ? `${unreachable}; ${id} was last seen ${r.status}`
+      : `${id} is still ${r.status}`;
     stderr.write(
-      `error: gave up after ${timeoutMs / 1000}s: ${id} is still ${r.status} with ${r.counts.inProgress} in flight ` +
+      `error: gave up after ${timeoutMs / 1000}s: ${state} with ${r.counts.inProgress} in flight ` +
         `(the rollout goes on; follow it again with \`tenantctl rollout status ${id} --wait\`)\n`,
     );
     return EXIT_CODES.timeout;

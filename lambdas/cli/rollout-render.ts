@@ -7,7 +7,7 @@ import {
   type Progress,
   type ProgressOptions,
 } from './render';
-import { doneCount, type RolloutPage, type RolloutView, type TenantNote } from './rollout';
+import { doneCount, type RolloutPage, type RolloutView, type Sighting, type TenantNote } from './rollout';
 
 /** Tenant codes named in a one-line summary before the rest are only counted. */
 const CODES_SHOWN = 5;
@@ -130,15 +130,19 @@ function bar(done: number, total: number): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`;
 }
 
-export function createRolloutProgress(options: ProgressOptions): Progress<RolloutView> {
+function staleText(s: Sighting): string {
+  return s.unreachable ? ` (as last seen: ${s.unreachable}; still trying)` : '';
+}
+
+export function createRolloutProgress(options: ProgressOptions): Progress<Sighting> {
   return options.isTTY ? ttyProgress(options) : lineProgress(options);
 }
 
-/** Non-terminal output (CI logs, pipes): a line only when the status or a count shown changes. */
-function lineProgress({ write, now, startedAt }: ProgressOptions): Progress<RolloutView> {
+/** Non-terminal output (CI logs, pipes): a line only when the status, a count shown or reachability changes. */
+function lineProgress({ write, now, startedAt }: ProgressOptions): Progress<Sighting> {
   let last: string | undefined;
-  const update = (r: RolloutView) => {
-    const text = progressLine(r);
+  const update = (s: Sighting) => {
+    const text = `${progressLine(s.rollout)}${staleText(s)}`;
     if (text === last) return;
     last = text;
     write(`[${formatElapsed(now() - startedAt)}] ${text}\n`);
@@ -150,11 +154,11 @@ function lineProgress({ write, now, startedAt }: ProgressOptions): Progress<Roll
  * A terminal: one line redrawn in place, cut to the terminal's width so it never wraps: a bar of done
  * out of total, in flight, failed and the time left at the rate seen since the first poll.
  */
-function ttyProgress({ write, now, startedAt, columns, every }: ProgressOptions): Progress<RolloutView> {
+function ttyProgress({ write, now, startedAt, columns, every }: ProgressOptions): Progress<Sighting> {
   let frame = 0;
   let first: Sample | undefined;
   let latest: Sample | undefined;
-  let current: RolloutView | undefined;
+  let current: Sighting | undefined;
   const eta = (r: RolloutView): string => {
     if (r.status !== 'running' || !first || !latest) return 'ETA --';
     const left = remainingMs(first, latest, r.counts.total);
@@ -162,27 +166,33 @@ function ttyProgress({ write, now, startedAt, columns, every }: ProgressOptions)
   };
   const draw = () => {
     if (!current) return;
-    const r = current;
+    const r = current.rollout;
     const c = r.counts;
     const spinner = SPINNER[frame++ % SPINNER.length] ?? '';
+    const trouble = current.unreachable ? ` · ${current.unreachable}, still trying` : '';
     const text =
       `${spinner} ${r.status} ${bar(doneCount(c), c.total)} ${doneCount(c)}/${c.total} done · ` +
-      `${c.inProgress} in flight · ${c.failed} failed · ${eta(r)} · ${r.rolloutId}`;
+      `${c.inProgress} in flight · ${c.failed} failed · ${eta(r)}${trouble} · ${r.rolloutId}`;
     const width = columns?.();
     write(`${CLEAR_LINE}${width && width > 1 ? text.slice(0, width - 1) : text}`);
   };
   const stop = every?.(SPINNER_MS, draw);
   return {
-    update: (r) => {
-      const sample = { at: now(), done: doneCount(r.counts) };
-      first ??= sample;
-      latest = sample;
-      current = r;
+    update: (s) => {
+      // A stale view says nothing about the rate.
+      if (!s.unreachable) {
+        const sample = { at: now(), done: doneCount(s.rollout.counts) };
+        first ??= sample;
+        latest = sample;
+      }
+      current = s;
       draw();
     },
-    finish: (r) => {
+    finish: (s) => {
       stop?.();
-      write(`${CLEAR_LINE}${progressLine(r)} after ${formatElapsed(now() - startedAt)}\n`);
+      write(
+        `${CLEAR_LINE}${progressLine(s.rollout)}${staleText(s)} after ${formatElapsed(now() - startedAt)}\n`,
+      );
     },
   };
 }

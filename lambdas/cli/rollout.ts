@@ -120,6 +120,15 @@ export const RolloutPageSchema: z.ZodType<RolloutPage> = z.object({
   nextToken: z.string().optional(),
 });
 
+/**
+ * One look at a rollout while `--wait` follows it: the latest view, and why it may be out of date (the
+ * API could not be reached at the last poll; the rollout goes on meanwhile).
+ */
+export interface Sighting {
+  rollout: RolloutView;
+  unreachable?: string;
+}
+
 /** Tenants the rollout is done with: updated, failed or left out. */
 export function doneCount(counts: RolloutCounts): number {
   return counts.succeeded + counts.failed + counts.skipped;

@@ -182,7 +182,9 @@ list options:
 --wait options (start, status, pause, resume, cancel):
   --wait               poll until the rollout settles: completed or canceled, or halted or paused with
                        nothing in flight. A terminal shows a progress bar (done/total, in flight,
-                       failed, ETA); otherwise a line is printed whenever a count changes
+                       failed, ETA); otherwise a line is printed whenever a count changes. An API
+                       that cannot be reached (or answers 502-504) does not end the wait: the last
+                       view is kept and polling goes on until --timeout
   --timeout SECONDS    give up waiting after this long (default ${DEFAULT_TIMEOUT_SECONDS}; exit 5; the rollout goes on)
   --interval SECONDS   time between polls (default ${DEFAULT_INTERVAL_SECONDS})
 

@@ -87,11 +87,13 @@ export interface SeenRequest {
   text: string;
 }
 
-type Answer = { status: number; body: unknown };
+/** An HTTP answer, or `drop`: the connection closed with no answer, as when the server goes away. */
+export type Answer = { status: number; body: unknown } | 'drop';
 
 /**
  * A small local HTTP server that answers the rollout API's routes from scripts: each route answers
- * its scripted answers in order, repeating the last one (a rollout that stays as it is). A rollout id
+ * its scripted answers in order, repeating the last one (a rollout that stays as it is); an answer may
+ * also be a dropped connection. A rollout id
  * nobody scripted is `404 ROLLOUT_NOT_FOUND`; an action with a body, a bad `POST /rollouts` body or an
  * unknown route is a `400`/`404` as the API answers them. Every request is recorded.
  */
@@ -138,6 +140,10 @@ export class RolloutApi {
     const path = req.url ?? '/';
     this.requests.push({ method, path, headers: req.headers, text });
     const answer = this.answer(method, path, text);
+    if (answer === 'drop') {
+      req.socket.destroy();
+      return;
+    }
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer.body));
   }
@@ -160,6 +166,6 @@ export class RolloutApi {
   }
 }
 
-function error(status: number, code: string, message: string, details?: unknown): Answer {
+function error(status: number, code: string, message: string, details?: unknown): Exclude<Answer, 'drop'> {
   return { status, body: { error: { code, message, ...(details === undefined ? {} : { details }) } } };
 }

@@ -232,6 +232,54 @@ describe('--wait without a terminal', () => {
     );
   });
 
+  it('rides out an API that cannot be reached for a while, keeping the last view, until the timeout', async () => {
+    const view = (c: Parameters<typeof counts>[1]) => ({ status: 200, body: running(c) });
+    // The client tries each request three times (waiting 0.25 s, then 0.5 s) before the wait sees the failure.
+    const unavailable = {
+      status: 503,
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'the control plane is restarting' } },
+    };
+    api.on(
+      'GET',
+      `/rollouts/${ID}`,
+      view({ inProgress: 5 }),
+      ...Array<'drop'>(3).fill('drop'),
+      ...Array<typeof unavailable>(3).fill(unavailable),
+      view({ succeeded: 5, inProgress: 5 }),
+      ...Array<'drop'>(3).fill('drop'),
+    );
+
+    const result = await run(['rollout', 'status', ID, '--wait', '--interval', '10', '--timeout', '40']);
+
+    expect(result.code).toBe(5);
+    expect(lines(result.stderr)).toEqual([
+      `[0s] ${ID} running 0/30 done, 5 in flight, 0 failed`,
+      `[10s] ${ID} running 0/30 done, 5 in flight, 0 failed (as last seen: cannot reach the API (UND_ERR_SOCKET); still trying)`,
+      `[21s] ${ID} running 0/30 done, 5 in flight, 0 failed (as last seen: the API answers 503 SERVICE_UNAVAILABLE; still trying)`,
+      `[31s] ${ID} running 5/30 done, 5 in flight, 0 failed`,
+      `[40s] ${ID} running 5/30 done, 5 in flight, 0 failed (as last seen: cannot reach the API (UND_ERR_SOCKET); still trying)`,
+      `error: gave up after 40s: cannot reach the API (UND_ERR_SOCKET); ${ID} was last seen running with 5 in flight ` +
+        `(the rollout goes on; follow it again with \`tenantctl rollout status ${ID} --wait\`)`,
+    ]);
+  });
+
+  it('stops at an error that waiting does not mend: exit 3', async () => {
+    api.on(
+      'GET',
+      `/rollouts/${ID}`,
+      { status: 200, body: running({}) },
+      {
+        status: 500,
+        body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } },
+      },
+    );
+
+    const result = await run(['rollout', 'status', ID, '--wait']);
+
+    expect(result.code).toBe(3);
+    expect(lines(result.stderr).at(-1)).toBe('error: INTERNAL_ERROR: internal error (HTTP 500)');
+  });
+
   it('--json with --wait prints only the final rollout on stdout; progress stays on stderr', async () => {
     const done = rolloutView({ status: 'completed', counts: counts(30, { succeeded: 30 }) });
     api.views(running({ inProgress: 1 }), done);
