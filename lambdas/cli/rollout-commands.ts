@@ -133,7 +133,7 @@ function outcomeCode(
   switch (r.status) {
     case 'halted':
       stderr.write(
-        `error: ${id} halted: ${r.haltReason ?? 'no reason recorded'} (${r.counts.failed} failed)\n` +
+        `error: ${id} halted: ${r.haltReason ?? `${r.counts.failed} failed`}\n` +
           `hint: fix the cause (see Failures), then \`tenantctl rollout resume ${id}\`, or cancel it\n`,
       );
       return EXIT_CODES.rolloutHalted;

@@ -195,7 +195,7 @@ describe('--wait without a terminal', () => {
       `[0s] ${ID} running 0/30 done, 3 in flight, 0 failed`,
       `[1s] ${ID} halted 2/30 done, 1 in flight, 1 failed`,
       `[2s] ${ID} halted 3/30 done, 0 in flight, 1 failed`,
-      `error: ${ID} halted: canary tenant acme failed (1 failed)`,
+      `error: ${ID} halted: canary tenant acme failed`,
       `hint: fix the cause (see Failures), then \`tenantctl rollout resume ${ID}\`, or cancel it`,
     ]);
     expect(result.stdout).toContain('Halt reason:\n  canary tenant acme failed');
