@@ -64,9 +64,10 @@ async function main(): Promise<void> {
     `  flows       statemachines/tenant-flow.asl.json, wait ${config.waitSeconds}s, budget ${config.pollBudget} checks`,
     `  admission   at most ${config.maxConcurrentRuns} runs at once, queued flows ask every ${config.queuedWaitSeconds}s (less often far back)`,
     ...(config.webhookUrl ? [`  webhook     ${config.webhookUrl}`] : []),
-    ...(plane.resumed.executions || plane.resumed.runs
+    `  rollouts    statemachines/tenant-rollout.asl.json (tenantctl rollout start)`,
+    ...(plane.resumed.executions || plane.resumed.runs || plane.resumed.rollouts
       ? [
-          `  resumed     ${plane.resumed.executions} flow(s), ${plane.resumed.runs} terraform run(s) from the last run`,
+          `  resumed     ${plane.resumed.executions} flow(s), ${plane.resumed.runs} terraform run(s), ${plane.resumed.rollouts} rollout(s) from the last run`,
         ]
       : []),
     'Try: npx tenantctl create demo --wait    (Ctrl-C to stop)',

@@ -10,12 +10,15 @@ import { HistoryItemSchema } from './history';
 import { TENANT_STATUSES } from './lifecycle';
 import { TIERS, type TenantView } from './tenant';
 import { TenantCodeSchema } from './tenant-code';
+import { CreateRolloutSchema, RolloutPageSchema, RolloutPathSchema, RolloutViewSchema } from './rollout';
 
 /** Every error code the API answers, with its HTTP status: the one table errors are mapped from. */
 export const API_ERRORS = {
   VALIDATION_ERROR: 400,
   TENANT_NOT_FOUND: 404,
   TENANT_CONFLICT: 409,
+  ROLLOUT_NOT_FOUND: 404,
+  ROLLOUT_CONFLICT: 409,
   IDEMPOTENCY_IN_PROGRESS: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   INTERNAL_ERROR: 500,
@@ -132,7 +135,21 @@ export const FleetSchema = z
 export const FleetQuerySchema = z.strictObject({});
 
 /** The handlers of the tenant API, by name: each is one Lambda function and one method of `makeTenantApi`. */
-export const ROUTE_NAMES = ['create', 'list', 'get', 'update', 'delete', 'history', 'fleet'] as const;
+export const ROUTE_NAMES = [
+  'create',
+  'list',
+  'get',
+  'update',
+  'delete',
+  'history',
+  'fleet',
+  'startRollout',
+  'listRollouts',
+  'getRollout',
+  'pauseRollout',
+  'resumeRollout',
+  'cancelRollout',
+] as const;
 export type RouteName = (typeof ROUTE_NAMES)[number];
 
 export interface RouteDefinition {
@@ -143,8 +160,23 @@ export interface RouteDefinition {
   /** Handler file under `lambdas/handlers/api/`. */
   readonly handlerFile: string;
   readonly summary: string;
-  /** `read` routes get read access to the tenant table only; a `write` route publishes to its action's bus. */
-  readonly access: 'read' | 'write';
+  /**
+   * `read` routes get read access to the tenant table only; a `write` route publishes to its action's bus;
+   * a `rollout` route works on the rollouts as its `rollouts` field says.
+   */
+  readonly access: 'read' | 'write' | 'rollout';
+  /** What a rollout route does: read or write the rollouts table, start executions, publish events, read tenants. */
+  readonly rollouts?: {
+    readonly table: 'read' | 'write';
+    /** Starts an execution of the rollout state machine. */
+    readonly startsExecution?: boolean;
+    /** Publishes rollout events on the lifecycle topic. */
+    readonly notifies?: boolean;
+    /** Reads the tenant table (to select tenants). */
+    readonly readsTenants?: boolean;
+  };
+  /** The OpenAPI operationId. @default `<name>Tenant` (`listTenants` for the list) */
+  readonly operationId?: string;
   /** The request a write route starts. */
   readonly action?: Action;
   /** Whether the route also reads the tenant history table. */
@@ -169,6 +201,30 @@ const WRITE_ERRORS = [
   'IDEMPOTENCY_KEY_REUSED',
   'FLOW_START_FAILED',
 ] as const satisfies readonly ApiErrorCode[];
+
+/** The rollout list takes a page size and token. */
+export const ListRolloutsQuerySchema = z.strictObject({
+  limit: PageLimitSchema,
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+
+const rolloutCommand = (command: 'pause' | 'resume' | 'cancel', summary: string): RouteDefinition => ({
+  name: `${command}Rollout`,
+  operationId: `${command}Rollout`,
+  method: 'POST',
+  path: `/rollouts/{id}/${command}`,
+  handlerFile: `${command}-rollout.ts`,
+  summary,
+  access: 'rollout',
+  rollouts: {
+    table: 'write',
+    ...(command === 'pause' ? {} : { startsExecution: true }),
+    ...(command === 'resume' ? { notifies: true } : {}),
+  },
+  pathParameters: RolloutPathSchema,
+  success: { status: 202, description: 'The rollout after the request', schema: RolloutViewSchema },
+  errors: ['VALIDATION_ERROR', 'ROLLOUT_NOT_FOUND', 'ROLLOUT_CONFLICT', 'FLOW_START_FAILED'],
+});
 
 /**
  * The tenant API as data: the CDK API construct, the local HTTP server and the OpenAPI document are all
@@ -262,6 +318,53 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     success: { status: 200, description: 'The fleet summary', schema: FleetSchema },
     errors: ['VALIDATION_ERROR'],
   },
+  {
+    name: 'startRollout',
+    operationId: 'startRollout',
+    method: 'POST',
+    path: '/rollouts',
+    handlerFile: 'start-rollout.ts',
+    summary:
+      'Rolls the current module version out to the selected tenants through their update flows: canary first, then waves',
+    access: 'rollout',
+    rollouts: { table: 'write', startsExecution: true, notifies: true, readsTenants: true },
+    readsModule: true,
+    body: () => CreateRolloutSchema,
+    success: { status: 202, description: 'Accepted: the rollout is running', schema: RolloutViewSchema },
+    errors: ['VALIDATION_ERROR', 'ROLLOUT_CONFLICT', 'FLOW_START_FAILED'],
+  },
+  {
+    name: 'listRollouts',
+    operationId: 'listRollouts',
+    method: 'GET',
+    path: '/rollouts',
+    handlerFile: 'list-rollouts.ts',
+    summary: 'Lists rollouts, newest first',
+    access: 'rollout',
+    rollouts: { table: 'read' },
+    query: ListRolloutsQuerySchema,
+    success: { status: 200, description: 'One page of rollouts', schema: RolloutPageSchema },
+    errors: ['VALIDATION_ERROR'],
+  },
+  {
+    name: 'getRollout',
+    operationId: 'getRollout',
+    method: 'GET',
+    path: '/rollouts/{id}',
+    handlerFile: 'get-rollout.ts',
+    summary: "A rollout's status, counts, failures with reasons and skipped tenants",
+    access: 'rollout',
+    rollouts: { table: 'read' },
+    pathParameters: RolloutPathSchema,
+    success: { status: 200, description: 'The rollout', schema: RolloutViewSchema },
+    errors: ['VALIDATION_ERROR', 'ROLLOUT_NOT_FOUND'],
+  },
+  rolloutCommand('pause', 'Stops starting tenants; those updating finish (resume goes on)'),
+  rolloutCommand(
+    'resume',
+    'Goes on with a paused or halted rollout; a halted one retries its failed tenants',
+  ),
+  rolloutCommand('cancel', 'Starts no more tenants; those updating finish; the rest are skipped'),
 ];
 
 /** The route named `name`. */

@@ -45,6 +45,21 @@ export class TenantConflictError extends ControlPlaneError {
   }
 }
 
+export class RolloutNotFoundError extends ControlPlaneError {
+  public constructor(public readonly rolloutId: string) {
+    super(`rollout '${rolloutId}' does not exist`);
+    this.name = 'RolloutNotFoundError';
+  }
+}
+
+/** A rollout request the rollout's status (or another active rollout) forbids. */
+export class RolloutConflictError extends ControlPlaneError {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'RolloutConflictError';
+  }
+}
+
 /** A flow tried to write a tenant row that no longer carries its flowId: a newer flow owns the tenant. */
 export class FlowSupersededError extends ControlPlaneError {
   public constructor(

@@ -23,7 +23,7 @@ function operation(route: RouteDefinition): ZodOpenApiOperationObject {
     errors.set(status, [...(errors.get(status) ?? []), code]);
   }
   return {
-    operationId: `${route.name}Tenant${route.name === 'list' ? 's' : ''}`,
+    operationId: route.operationId ?? `${route.name}Tenant${route.name === 'list' ? 's' : ''}`,
     summary: route.summary,
     tags: ['tenants'],
     ...(route.pathParameters || route.query || route.idempotent

@@ -2,6 +2,14 @@ import type { Action, FlowDefinition, LifecycleEventName, TenantRequestDetail } 
 import type { HistoryItem } from './history';
 import type { TenantStatus } from './lifecycle';
 import type { RetryNotice } from './retry-reporting';
+import type {
+  Rollout,
+  RolloutCounts,
+  RolloutEventName,
+  RolloutItem,
+  RolloutItemState,
+  RolloutStatus,
+} from './rollout';
 import type { Tenant, TenantError } from './tenant';
 import type { TenantCode } from './tenant-code';
 
@@ -276,4 +284,99 @@ export interface AdmissionQueue {
   release(flowId: string, now: string): Promise<boolean>;
   /** Every entry holding a slot. */
   holders(): Promise<AdmissionEntry[]>;
+}
+
+/** What a tenant's end in a rollout is: its outcome and, for a failure or a skip, why. */
+export interface RolloutItemOutcome {
+  state: Extract<RolloutItemState, 'succeeded' | 'failed' | 'skipped'>;
+  reason?: string;
+}
+
+/** Changes that go with a rollout's status change. */
+export interface RolloutStatusChange {
+  haltReason?: string | null;
+  startedAt?: string;
+  endedAt?: string;
+  /** Frees the module version for another rollout, in the same write. */
+  releaseLock?: boolean;
+}
+
+/**
+ * Rollouts and their tenants. Every write is conditional and moves the rollout's counts in the same
+ * transaction as the tenant's state, so the counts are exact whoever races (two executions watching one
+ * tenant, a resume while the last wave drains).
+ */
+export interface RolloutStore {
+  /**
+   * Writes the rollout, its tenants and its module version's lock; RolloutConflictError naming the other
+   * rollout when one of that version is still active.
+   */
+  create(rollout: Rollout, items: readonly RolloutItem[]): Promise<void>;
+  get(rolloutId: string): Promise<Rollout | undefined>;
+  /** Newest first. */
+  list(page: { limit: number; nextToken?: string }): Promise<Page<Rollout>>;
+  /** Every tenant of the rollout, in order. */
+  items(rolloutId: string): Promise<RolloutItem[]>;
+  getItem(rolloutId: string, code: TenantCode): Promise<RolloutItem | undefined>;
+  /** Failures and skips with their reasons, at most `limit` of each. */
+  notes(rolloutId: string, limit: number): Promise<{ failures: RolloutNote[]; skipped: RolloutNote[] }>;
+  /** Moves the rollout from one of `from` to `to`; undefined (nothing written) when its status is not in `from`. */
+  setStatus(
+    rolloutId: string,
+    from: readonly RolloutStatus[],
+    to: RolloutStatus,
+    now: string,
+    change?: RolloutStatusChange,
+  ): Promise<Rollout | undefined>;
+  /**
+   * Takes one of the rollout's `maxConcurrent` places for a pending tenant (pending → inProgress), only while
+   * the rollout is running. `full`: every place is taken; `gone`: the tenant is not pending or the rollout
+   * not running.
+   */
+  startItem(rolloutId: string, code: TenantCode, now: string): Promise<'started' | 'full' | 'gone'>;
+  /** Records the update flow the rollout started for an in-progress tenant. */
+  setItemFlow(rolloutId: string, code: TenantCode, flowId: string, now: string): Promise<void>;
+  /** Gives an in-progress tenant whose update never started its place back (inProgress → pending). */
+  unstartItem(rolloutId: string, code: TenantCode, now: string): Promise<void>;
+  /** Counts one more time the pending tenant was found busy with another flow; returns the count. */
+  noteBusy(rolloutId: string, code: TenantCode, now: string): Promise<number>;
+  /**
+   * Ends a tenant's part (`from` → outcome). Returns the rollout after the write, or undefined when the
+   * tenant was no longer in `from` (another execution recorded it first).
+   */
+  finishItem(
+    rolloutId: string,
+    code: TenantCode,
+    from: 'pending' | 'inProgress',
+    outcome: RolloutItemOutcome,
+    now: string,
+  ): Promise<Rollout | undefined>;
+  /** Puts every failed tenant back to pending (a resume retries them); returns how many. */
+  requeueFailed(rolloutId: string, now: string): Promise<number>;
+}
+
+export interface RolloutNote {
+  tenantCode: string;
+  reason: string;
+  at: string;
+}
+
+export interface RolloutEvent {
+  event: RolloutEventName;
+  rolloutId: string;
+  moduleVersion: string;
+  status: RolloutStatus;
+  counts: RolloutCounts;
+  at: string;
+  reason?: string;
+}
+
+/** Lifecycle events of rollouts, on the same topic as the tenants'. */
+export interface RolloutNotifier {
+  notifyRollout(event: RolloutEvent): Promise<void>;
+}
+
+/** Starts an execution of the rollout state machine for a rollout (its record says what is left). */
+export interface RolloutStarter {
+  start(rolloutId: string, executionName: string): Promise<void>;
 }

@@ -9,8 +9,10 @@ import {
   coordinationTableDefinition,
   historyTableDefinition,
   idempotencyTableDefinition,
+  rolloutTableDefinition,
   tenantTableDefinition,
 } from '../adapters/dynamodb/table-schema';
+import { DynamoDbRolloutStore } from '../adapters/dynamodb/rollout-store';
 import { DynamoDbTenantRepository } from '../adapters/dynamodb/tenant-repository';
 import { loadTenantInputs } from '../adapters/module/tenant-inputs-file';
 import { TfcTerraformBackend } from '../adapters/tfc/backend';
@@ -30,10 +32,12 @@ import { TenantFlow, type FinalizeInput } from '../use-cases/tenant-flow';
 import { TenantRequests } from '../use-cases/tenant-requests';
 import { Decommission } from '../use-cases/decommission';
 import { Reconciler } from '../use-cases/reconciler';
+import { Rollouts } from '../use-cases/rollouts';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
 import { LocalBus } from './event-bus';
 import { startApiServer } from './http-server';
 import { LocalNotifier } from './notifier';
+import { LocalRolloutEngine } from './rollout-engine';
 import { LocalTerraformBackend } from './terraform-runner';
 
 export interface LocalConfig {
@@ -71,6 +75,8 @@ export interface LocalConfig {
   /** Label in front of the module's content hash in its version. */
   moduleVersionLabel?: string;
   webhookUrl?: string;
+  /** Looks at a tenant busy with another request before a rollout skips it. @default 10 */
+  rolloutMaxBusyAttempts?: number;
   /** Days each history item is kept. @default 90 */
   historyRetentionDays?: number;
 }
@@ -95,7 +101,7 @@ export interface RunningControlPlane {
   backendName: string;
   /** The module version new runs apply (content hash of the module at start, optional label). */
   moduleVersion: string;
-  resumed: { executions: number; runs: number };
+  resumed: { executions: number; runs: number; rollouts: number };
   bus: LocalBus;
   stop(): Promise<void>;
 }
@@ -117,6 +123,7 @@ export const TABLES = {
   idempotency: 'idempotency',
   history: 'history',
   coordination: 'coordination',
+  rollouts: 'rollouts',
 } as const;
 
 /**
@@ -136,6 +143,7 @@ export async function startLocalControlPlane(
   await ensureTable(clients.dynamodb, idempotencyTableDefinition(TABLES.idempotency));
   await ensureTable(clients.dynamodb, historyTableDefinition(TABLES.history));
   await ensureTable(clients.dynamodb, coordinationTableDefinition(TABLES.coordination));
+  await ensureTable(clients.dynamodb, rolloutTableDefinition(TABLES.rollouts));
 
   const repository = new DynamoDbTenantRepository(clients.doc, TABLES.tenants, {
     tableName: TABLES.history,
@@ -229,7 +237,25 @@ export async function startLocalControlPlane(
     (await buildModuleArchive(config.moduleDir)).contentHash,
     config.moduleVersionLabel,
   );
+  const rolloutStore = new DynamoDbRolloutStore(clients.doc, TABLES.rollouts);
+  const rolloutEngine = new LocalRolloutEngine({ waitMs: config.waitSeconds * 1000, warn: io.warn });
+  const rollouts = new Rollouts({
+    store: rolloutStore,
+    tenants: repository,
+    requests,
+    starter: rolloutEngine,
+    notifier,
+    clock: systemClock,
+    currentModuleVersion: () => Promise.resolve(currentModuleVersion),
+    timings: {
+      watchSeconds: config.waitSeconds,
+      busySeconds: config.waitSeconds,
+      ...(config.rolloutMaxBusyAttempts ? { maxBusyAttempts: config.rolloutMaxBusyAttempts } : {}),
+    },
+  });
+  rolloutEngine.bind(rollouts);
   const api = makeTenantApi({
+    rollouts,
     requests,
     clock: systemClock,
     runLink,
@@ -245,6 +271,7 @@ export async function startLocalControlPlane(
 
   const runs = (await localRunner?.resume()) ?? 0;
   const executions = bus.resume();
+  const resumedRollouts = await rolloutEngine.resume(rolloutStore);
   const log = { info: () => undefined, warn: (message: string) => io.warn(message) };
   const decommission = new Decommission({ repository, requests, clock: systemClock, log });
   const reconciler = new Reconciler({
@@ -291,15 +318,17 @@ export async function startLocalControlPlane(
     dynamoDbEndpoint: dynamo.endpoint,
     backendName,
     moduleVersion: currentModuleVersion,
-    resumed: { executions, runs },
+    resumed: { executions, runs, rollouts: resumedRollouts },
     bus,
     stop: async () => {
       // Abort flows and mark runs as interrupted first, synchronously: on Ctrl-C the terminal signals
       // DynamoDB Local and terraform too, and nothing that fails from here on may be recorded as ended.
       for (const stopSweep of sweeps) stopSweep();
+      const rolloutsStopped = rolloutEngine.stop();
       const flowsStopped = bus.stop();
       const runsStopped = localRunner?.stop();
       await server.close();
+      await rolloutsStopped;
       await flowsStopped;
       await runsStopped;
       await dynamo.stop();

@@ -1,11 +1,11 @@
 import { request } from 'undici';
-import type { LifecycleEvent, LifecycleNotifier } from '../core/ports';
+import type { LifecycleEvent, LifecycleNotifier, RolloutEvent, RolloutNotifier } from '../core/ports';
 
 /**
  * Lifecycle events locally: one JSON line each on the given writer and, when a webhook is configured,
  * POSTed there. A webhook that fails is reported, not retried forever: the event is already printed.
  */
-export class LocalNotifier implements LifecycleNotifier {
+export class LocalNotifier implements LifecycleNotifier, RolloutNotifier {
   public constructor(
     private readonly write: (line: string) => void,
     private readonly webhookUrl?: string,
@@ -14,6 +14,15 @@ export class LocalNotifier implements LifecycleNotifier {
 
   public async notify(event: LifecycleEvent): Promise<void> {
     this.write(JSON.stringify({ lifecycleEvent: event }));
+    await this.post(event, `${event.event} ${event.tenantCode}`);
+  }
+
+  public async notifyRollout(event: RolloutEvent): Promise<void> {
+    this.write(JSON.stringify({ lifecycleEvent: event }));
+    await this.post(event, `${event.event} ${event.rolloutId}`);
+  }
+
+  private async post(event: LifecycleEvent | RolloutEvent, what: string): Promise<void> {
     if (!this.webhookUrl) return;
     try {
       const res = await request(this.webhookUrl, {
@@ -24,10 +33,9 @@ export class LocalNotifier implements LifecycleNotifier {
         bodyTimeout: 5000,
       });
       await res.body.dump();
-      if (res.statusCode >= 300)
-        this.warn(`webhook answered ${res.statusCode} for ${event.event} ${event.tenantCode}`);
+      if (res.statusCode >= 300) this.warn(`webhook answered ${res.statusCode} for ${what}`);
     } catch (error) {
-      this.warn(`webhook failed for ${event.event} ${event.tenantCode}: ${(error as Error).message}`);
+      this.warn(`webhook failed for ${what}: ${(error as Error).message}`);
     }
   }
 }

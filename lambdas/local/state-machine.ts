@@ -43,8 +43,17 @@ export const DEFINITION_PLACEHOLDERS = [
 
 /** The shared definition with its placeholders replaced, as `definitionSubstitutions` does in AWS. */
 export function loadDefinition(substitutions?: Record<string, string>): StateMachineDefinition {
-  let text = readFileSync(DEFINITION_PATH, 'utf8');
-  for (const name of DEFINITION_PLACEHOLDERS) {
+  return loadDefinitionFile(DEFINITION_PATH, DEFINITION_PLACEHOLDERS, substitutions);
+}
+
+/** An ASL file with its `${Placeholders}` replaced (by local function ARNs unless given). */
+export function loadDefinitionFile(
+  path: string,
+  placeholders: readonly string[],
+  substitutions?: Record<string, string>,
+): StateMachineDefinition {
+  let text = readFileSync(path, 'utf8');
+  for (const name of placeholders) {
     const value = substitutions?.[name] ?? `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`;
     text = text.replaceAll(`\${${name}}`, value);
   }

@@ -91,6 +91,17 @@ function keyedTableDefinition(tableName: string, keys: { partitionKey: string; s
   };
 }
 
+/**
+ * Rollouts: each rollout's record in one partition (`pk = @rollouts`, `sk = <rolloutId>`, ids sort by
+ * time), the active rollout's lock per module version (`pk = @locks`), and each rollout's tenants and
+ * notes in its own partition (`pk = <rolloutId>`, `sk = tenant#<code>` / `note#<code>`).
+ */
+export const ROLLOUT_TABLE = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+export function rolloutTableDefinition(tableName: string) {
+  return keyedTableDefinition(tableName, ROLLOUT_TABLE);
+}
+
 export function historyTableDefinition(tableName: string) {
   return keyedTableDefinition(tableName, HISTORY_TABLE);
 }

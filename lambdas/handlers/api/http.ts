@@ -5,6 +5,8 @@ import {
   FlowStartError,
   IdempotencyInProgressError,
   IdempotencyKeyReusedError,
+  RolloutConflictError,
+  RolloutNotFoundError,
   TenantConflictError,
   TenantNotFoundError,
   ValidationError,
@@ -42,6 +44,8 @@ export function errorResponse(error: unknown): ApiResult {
   if (error instanceof TenantConflictError) {
     return answer('TENANT_CONFLICT', error.message, { currentStatus: error.currentStatus });
   }
+  if (error instanceof RolloutNotFoundError) return answer('ROLLOUT_NOT_FOUND', error.message);
+  if (error instanceof RolloutConflictError) return answer('ROLLOUT_CONFLICT', error.message);
   if (error instanceof IdempotencyInProgressError) return answer('IDEMPOTENCY_IN_PROGRESS', error.message);
   if (error instanceof IdempotencyKeyReusedError) return answer('IDEMPOTENCY_KEY_REUSED', error.message);
   if (error instanceof FlowStartError) {

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import {
   FleetQuerySchema,
   HistoryQuerySchema,
+  ListRolloutsQuerySchema,
   TenantPathSchema,
   type RouteName,
 } from '../../core/api-routes';
@@ -19,6 +20,7 @@ import {
   MAX_BODY_BYTES,
   updateTenantSchema,
 } from '../../core/api-schema';
+import { CreateRolloutSchema, RolloutPathSchema, type RolloutCommand } from '../../core/rollout';
 import { IdempotencyInProgressError, IdempotencyKeyReusedError } from '../../core/errors';
 import { isoDate, type Clock, type FleetReader } from '../../core/ports';
 import { toView, type RunLink, type Tenant } from '../../core/tenant';
@@ -26,6 +28,7 @@ import type { TenantCode } from '../../core/tenant-code';
 import type { TenantInputs } from '../../core/tenant-inputs';
 import { fleetSummary } from '../../use-cases/fleet';
 import type { TenantRequests } from '../../use-cases/tenant-requests';
+import type { Rollouts } from '../../use-cases/rollouts';
 import { currentLogger, withLogContext } from '../../shared/observability';
 import {
   errorResponse,
@@ -49,6 +52,8 @@ export interface TenantApiDeps {
   idempotencyTtlSeconds?: number;
   /** Where answers link each run to. @default - no links */
   runLink?: RunLink;
+  /** The rollouts; required by the rollout routes. */
+  rollouts?: Rollouts;
   /** What the fleet route reads; required by that route. */
   fleet?: {
     reader: FleetReader;
@@ -231,13 +236,88 @@ export function makeTenantApi(deps: TenantApiDeps) {
     }
   };
 
+  function rolloutsOf(): Rollouts {
+    if (!deps.rollouts) throw new Error('the rollout routes are not configured');
+    return deps.rollouts;
+  }
+  const rolloutId = (event: ApiEvent) =>
+    validate(RolloutPathSchema, { id: event.pathParameters?.id }, 'path').id;
+
+  const startRollout: Route = async (event) => {
+    try {
+      const body = validate(
+        CreateRolloutSchema,
+        parseJsonBody(event.body ?? null, event.isBase64Encoded ?? false),
+        'request body',
+      );
+      const rollout = await rolloutsOf().create(body, requestedBy(event));
+      currentLogger().info('rollout started', { rolloutId: rollout.rolloutId, total: rollout.counts.total });
+      return json(202, rollout);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  const listRollouts: Route = async (event) => {
+    try {
+      const query = validate(ListRolloutsQuerySchema, event.queryStringParameters ?? {}, 'query');
+      const page = await rolloutsOf().list(query);
+      return json(200, { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  const getRollout: Route = async (event) => {
+    try {
+      return json(200, await rolloutsOf().get(rolloutId(event)));
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+
+  /** Pause, resume, cancel: no body (or `{}`). */
+  const rolloutCommand =
+    (command: RolloutCommand): Route =>
+    async (event) => {
+      try {
+        const id = rolloutId(event);
+        if (event.body !== null && event.body !== undefined && event.body !== '') {
+          validate(
+            z.strictObject({}),
+            parseJsonBody(event.body, event.isBase64Encoded ?? false),
+            'request body',
+          );
+        }
+        const rollout = await rolloutsOf().command(id, command);
+        currentLogger().info(`rollout ${command}`, { rolloutId: id, status: rollout.status });
+        return json(202, rollout);
+      } catch (error) {
+        return errorResponse(error);
+      }
+    };
+
   /**
    * Gives the idempotency layer the invocation's remaining time, so a request that dies mid-way does not
    * hold its key for longer than it could have run.
    */
   const registerContext = (context: Context) => idempotencyConfig.registerLambdaContext(context);
 
-  const routes: Record<RouteName, Route> = { create, get, list, update, delete: remove, history, fleet };
+  const routes: Record<RouteName, Route> = {
+    create,
+    get,
+    list,
+    update,
+    delete: remove,
+    history,
+    fleet,
+    startRollout,
+    listRollouts,
+    getRollout,
+    pauseRollout: rolloutCommand('pause'),
+    resumeRollout: rolloutCommand('resume'),
+    cancelRollout: rolloutCommand('cancel'),
+  };
   return { ...routes, registerContext };
 }
 

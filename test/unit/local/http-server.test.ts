@@ -16,6 +16,12 @@ function echoApi(): TenantApi {
     delete: echo('delete'),
     history: echo('history'),
     fleet: echo('fleet'),
+    startRollout: echo('startRollout'),
+    listRollouts: echo('listRollouts'),
+    getRollout: echo('getRollout'),
+    pauseRollout: echo('pauseRollout'),
+    resumeRollout: echo('resumeRollout'),
+    cancelRollout: echo('cancelRollout'),
     registerContext: () => undefined,
   };
 }
