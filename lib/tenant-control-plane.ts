@@ -18,6 +18,7 @@ import { type ApiThrottling, PrivateApi } from './constructs/private-api';
 import { type DeliveryRetryOptions, RequestBuses } from './constructs/request-buses';
 import { TenantFlows, type TfcLimits, type TfcSettings } from './constructs/tenant-flows';
 import { TenantOperations } from './constructs/tenant-operations';
+import { type RolloutOptions, TenantRollouts } from './constructs/tenant-rollouts';
 import { TenantTables } from './constructs/tenant-tables';
 import {
   TfcDynamicCredentials,
@@ -134,6 +135,11 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
    * @default 90
    */
   readonly historyRetentionDays?: number;
+  /**
+   * How fleet rollouts pace themselves.
+   * @default - look at updating tenants every 30 s, at busy ones every 60 s, skip a tenant busy 10 times
+   */
+  readonly rollouts?: RolloutOptions;
 }
 
 /**
@@ -154,6 +160,7 @@ export class TenantControlPlane extends Construct {
   public readonly flows: TenantFlows;
   public readonly buses: RequestBuses;
   public readonly api: PrivateApi;
+  public readonly rollouts: TenantRollouts;
   public readonly operations: TenantOperations;
   public readonly adminHost?: AdminHost;
   public readonly alarms: ControlPlaneAlarms;
@@ -220,7 +227,23 @@ export class TenantControlPlane extends Construct {
       stateMachines: this.flows.stateMachines,
       ...props.flowDelivery,
     });
+    this.rollouts = new TenantRollouts(this, 'Rollouts', {
+      ...props.rollouts,
+      table: this.tables.tenants,
+      historyTable: this.tables.history,
+      historyRetentionDays,
+      rolloutsTable: this.tables.rollouts,
+      updateBus: this.buses.buses.update,
+      lifecycleTopic: this.lifecycleTopic.topic,
+      logRetention,
+      ...(tfc.moduleVersionLabel ? { moduleVersionLabel: tfc.moduleVersionLabel } : {}),
+    });
     this.api = new PrivateApi(this, 'Api', {
+      rollouts: {
+        table: this.tables.rollouts,
+        stateMachine: this.rollouts.stateMachine,
+        topic: this.lifecycleTopic.topic,
+      },
       endpoint: this.network.executeApiEndpoint,
       table: this.tables.tenants,
       idempotencyTable: this.tables.idempotency,
@@ -304,6 +327,13 @@ export class TenantControlPlane extends Construct {
       getFleet: this.api.functions.fleet,
       updateTenant: this.api.functions.update,
       deleteTenant: this.api.functions.delete,
+      startRollout: this.api.functions.startRollout,
+      listRollouts: this.api.functions.listRollouts,
+      getRollout: this.api.functions.getRollout,
+      pauseRollout: this.api.functions.pauseRollout,
+      resumeRollout: this.api.functions.resumeRollout,
+      cancelRollout: this.api.functions.cancelRollout,
+      rolloutStep: this.rollouts.step,
       admit: this.flows.admit,
       trigger: this.flows.trigger,
       check: this.flows.check,

@@ -25,15 +25,29 @@ export type RolloutEventName = (typeof ROLLOUT_EVENTS)[number];
 
 export const ROLLOUT_DEFAULTS = { maxConcurrent: 5, canary: 1, maxFailures: 0 } as const;
 export const MAX_CONCURRENT_LIMIT = 50;
+
+export interface RolloutTimings {
+  /** Seconds between two looks at a tenant whose update runs. */
+  watchSeconds: number;
+  /** Seconds before a tenant busy with another request, or a rollout with every place taken, is asked again. */
+  busySeconds: number;
+  /** Looks at a tenant busy with another request before it is skipped. */
+  maxBusyAttempts: number;
+}
+
+export const DEFAULT_ROLLOUT_TIMINGS: RolloutTimings = {
+  watchSeconds: 30,
+  busySeconds: 60,
+  maxBusyAttempts: 10,
+};
 /** Most tenants one rollout selects: the ids travel in the state machine's input (256 KB). */
 export const MAX_ROLLOUT_TENANTS = 5000;
 export const MAX_SELECTOR_CODES = 1000;
 
 /** Statuses a selector may name: every status but `deleted`. In-progress tenants wait their turn. */
-export const SELECTABLE_STATUSES = TENANT_STATUSES.filter((s) => s !== 'deleted') as Exclude<
-  TenantStatus,
-  'deleted'
->[];
+export const SELECTABLE_STATUSES = TENANT_STATUSES.filter(
+  (s): s is Exclude<TenantStatus, 'deleted'> => s !== 'deleted',
+);
 
 /** `requestedBy` of the updates a rollout starts: history and events show which rollout asked. */
 export function rolloutRequester(rolloutId: string): string {
@@ -185,8 +199,7 @@ export function matchesSelector(
 ): boolean {
   if (tenant.status === 'deleted') return false;
   if (selector.tier && tenant.tier !== selector.tier) return false;
-  if (selector.statuses && !selector.statuses.includes(tenant.status as (typeof SELECTABLE_STATUSES)[number]))
-    return false;
+  if (selector.statuses && !selector.statuses.includes(tenant.status)) return false;
   if (selector.tenantCodes && !selector.tenantCodes.includes(tenant.tenantCode as TenantCode)) return false;
   return true;
 }

@@ -60,22 +60,27 @@ export class LocalRolloutEngine implements RolloutStarter {
     const machine = await this.machine;
     const step = (input: unknown) =>
       runRolloutStep(rollouts, RolloutStepEventSchema.parse(input)) as Promise<JSONValue>;
-    const execution = machine.run({ rolloutId } as JSONValue, {
-      context: { Execution: { Id: `local:rollout:${executionName}`, Name: executionName } },
-      overrides: {
-        taskResourceLocalHandlers: Object.fromEntries(TASK_STATES.map((s) => [s, step])),
-        ...(this.options.waitMs === undefined
-          ? {}
-          : { waitTimeOverrides: { WaitForTenant: this.options.waitMs, WaitForTurn: this.options.waitMs } }),
-        ...(this.options.retryMs === undefined
-          ? {}
-          : {
-              retryIntervalOverrides: Object.fromEntries(
-                TASK_STATES.map((s) => [s, this.options.retryMs as number]),
-              ),
-            }),
+    const execution = machine.run(
+      { rolloutId },
+      {
+        context: { Execution: { Id: `local:rollout:${executionName}`, Name: executionName } },
+        overrides: {
+          taskResourceLocalHandlers: Object.fromEntries(TASK_STATES.map((s) => [s, step])),
+          ...(this.options.waitMs === undefined
+            ? {}
+            : {
+                waitTimeOverrides: { WaitForTenant: this.options.waitMs, WaitForTurn: this.options.waitMs },
+              }),
+          ...(this.options.retryMs === undefined
+            ? {}
+            : {
+                retryIntervalOverrides: Object.fromEntries(
+                  TASK_STATES.map((s) => [s, this.options.retryMs as number]),
+                ),
+              }),
+        },
       },
-    });
+    );
     const abort = () => execution.abort();
     this.aborts.add(abort);
     const done = execution.result

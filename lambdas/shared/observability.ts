@@ -13,6 +13,7 @@ export const tracer = new Tracer({ serviceName });
 export interface LogContext {
   tenantCode?: string;
   flowId?: string;
+  rolloutId?: string;
 }
 
 const invocationLogger = new AsyncLocalStorage<Logger>();

@@ -18,6 +18,7 @@ import type {
   TenantRepository,
 } from '../core/ports';
 import {
+  DEFAULT_ROLLOUT_TIMINGS,
   isDone,
   matchesSelector,
   MAX_LISTED_NOTES,
@@ -33,33 +34,20 @@ import {
   type RolloutEventName,
   type RolloutItem,
   type RolloutStepEvent,
+  type RolloutTimings,
   type RolloutView,
 } from '../core/rollout';
 import type { Tenant } from '../core/tenant';
 import type { TenantCode } from '../core/tenant-code';
 import type { TenantRequests } from './tenant-requests';
 
-export interface RolloutTimings {
-  /** Seconds between two looks at a tenant whose update runs. */
-  watchSeconds: number;
-  /** Seconds before a tenant busy with another flow, or a full rollout, is asked again. */
-  busySeconds: number;
-  /** Looks at a tenant busy with another flow before it is skipped. */
-  maxBusyAttempts: number;
-}
-
-export const DEFAULT_ROLLOUT_TIMINGS: RolloutTimings = {
-  watchSeconds: 30,
-  busySeconds: 60,
-  maxBusyAttempts: 10,
-};
-
 export interface RolloutsDeps {
   store: RolloutStore;
   tenants: Pick<TenantRepository, 'get' | 'list'>;
-  /** The tenant updates: a rollout starts each tenant's normal update flow, nothing else. */
-  requests: Pick<TenantRequests, 'update'>;
-  starter: RolloutStarter;
+  /** The tenant updates: a rollout starts each tenant's normal update flow, nothing else (the steps need it). */
+  requests?: Pick<TenantRequests, 'update'>;
+  /** Starts the rollout's executions (create, resume, cancel need it). */
+  starter?: RolloutStarter;
   notifier: RolloutNotifier;
   clock: Clock;
   /** The module version the control plane deploys (what every update flow applies). */
@@ -97,6 +85,16 @@ export class Rollouts {
   public constructor(private readonly deps: RolloutsDeps) {
     this.timings = { ...DEFAULT_ROLLOUT_TIMINGS, ...deps.timings };
     this.newId = deps.newId ?? (() => newRolloutId(deps.clock.now(), () => randomBytes(3).toString('hex')));
+  }
+
+  private starter(): RolloutStarter {
+    if (!this.deps.starter) throw new Error('this function cannot start rollout executions');
+    return this.deps.starter;
+  }
+
+  private tenantRequests(): Pick<TenantRequests, 'update'> {
+    if (!this.deps.requests) throw new Error('this function cannot request tenant updates');
+    return this.deps.requests;
   }
 
   private now(): string {
@@ -159,7 +157,7 @@ export class Rollouts {
     }));
     await this.deps.store.create(rollout, items);
     try {
-      await this.deps.starter.start(rolloutId, `${rolloutId}-start`);
+      await this.starter().start(rolloutId, `${rolloutId}-start`);
     } catch (error) {
       await this.deps.store.setStatus(rolloutId, ['running'], 'canceled', this.now(), {
         haltReason: 'the rollout could not be started',
@@ -212,7 +210,7 @@ export class Rollouts {
       await this.deps.store.requeueFailed(rolloutId, now);
     try {
       // Resume: drives what is left. Cancel: skips what is pending and frees the module version.
-      await this.deps.starter.start(rolloutId, `${rolloutId}-${command}-${Date.parse(now)}`);
+      await this.starter().start(rolloutId, `${rolloutId}-${command}-${Date.parse(now)}`);
     } catch (error) {
       if (command === 'resume') {
         await this.deps.store.setStatus(rolloutId, ['running'], before.status, this.now(), {
@@ -227,9 +225,10 @@ export class Rollouts {
   }
 
   private async view(rollout: Rollout): Promise<RolloutView> {
-    const { canaryCodes: _canary, ...rest } = rollout;
     const notes = await this.deps.store.notes(rollout.rolloutId, MAX_LISTED_NOTES);
-    return { ...rest, ...notes };
+    const view: RolloutView & { canaryCodes?: unknown } = { ...rollout, ...notes };
+    delete view.canaryCodes;
+    return view;
   }
 
   /** The selected tenants, ordered by code: every tenant that is not deleted and matches the selector. */
@@ -367,7 +366,7 @@ export class Rollouts {
       return 'inProgress';
     }
     try {
-      const updated = await this.deps.requests.update(code, {}, requester);
+      const updated = await this.tenantRequests().update(code, {}, requester);
       await this.deps.store.setItemFlow(rolloutId, code, updated.flowId, this.now());
       return 'inProgress';
     } catch (error) {
@@ -472,16 +471,22 @@ export class Rollouts {
       return { status: completed?.status ?? rollout.status };
     }
     if (rollout.status === 'canceled' && rollout.endedAt === null) {
-      for (const item of await this.deps.store.items(rolloutId)) {
-        if (item.state === 'pending') {
-          await this.deps.store.finishItem(
-            rolloutId,
-            item.tenantCode,
-            'pending',
-            { state: 'skipped', reason: 'canceled' },
-            now,
-          );
-        }
+      // Up to 25 at once: a canceled rollout of thousands of tenants ends within one step.
+      const pending = (await this.deps.store.items(rolloutId)).filter((i) => i.state === 'pending');
+      for (let i = 0; i < pending.length; i += 25) {
+        await Promise.all(
+          pending
+            .slice(i, i + 25)
+            .map((item) =>
+              this.deps.store.finishItem(
+                rolloutId,
+                item.tenantCode,
+                'pending',
+                { state: 'skipped', reason: 'canceled' },
+                now,
+              ),
+            ),
+        );
       }
       const after = (await this.deps.store.get(rolloutId)) ?? rollout;
       if (after.counts.inProgress === 0) {

@@ -26,12 +26,15 @@ import {
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import {
   HISTORY_TABLE_ACTIONS,
   IDEMPOTENCY_TABLE_ACTIONS,
+  ROLLOUT_TABLE_ACTIONS,
   TENANT_TABLE_ACTIONS,
-  type TenantTableUser,
 } from '../../lambdas/adapters/dynamodb/table-access';
+import { ROLLOUT_ENV } from '../../lambdas/handlers/rollouts/contract';
 import { API_ROUTES, type RouteDefinition, type RouteName } from '../../lambdas/core/api-routes';
 import type { Action } from '../../lambdas/core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../lambdas/core/history';
@@ -50,7 +53,7 @@ export const BUS_ENV_VARS: Readonly<Record<Action, string>> = {
 export type ApiRoute = RouteName;
 
 /** Each route's function, by its name in `TenantControlPlane.functions` (the key of its table actions). */
-const TABLE_USERS: Readonly<Record<ApiRoute, TenantTableUser>> = {
+export const API_FUNCTION_NAMES = {
   create: 'createTenant',
   list: 'listTenants',
   get: 'getTenant',
@@ -58,7 +61,21 @@ const TABLE_USERS: Readonly<Record<ApiRoute, TenantTableUser>> = {
   update: 'updateTenant',
   delete: 'deleteTenant',
   fleet: 'getFleet',
-};
+  startRollout: 'startRollout',
+  listRollouts: 'listRollouts',
+  getRollout: 'getRollout',
+  pauseRollout: 'pauseRollout',
+  resumeRollout: 'resumeRollout',
+  cancelRollout: 'cancelRollout',
+} as const satisfies Readonly<Record<ApiRoute, string>>;
+
+/** What the rollout routes work with. */
+export interface RolloutResources {
+  readonly table: TableBase;
+  readonly stateMachine: IStateMachine;
+  /** Where RolloutStarted is published. */
+  readonly topic: ITopic;
+}
 
 /** What a tenant answer needs to link a run to its page in Terraform Cloud. */
 export interface RunLinkSettings {
@@ -107,6 +124,8 @@ export interface PrivateApiProps {
   readonly moduleVersionLabel?: string;
   /** Each action's request bus; a write route may publish to its own bus only. */
   readonly buses: Readonly<Record<Action, IEventBus>>;
+  /** The rollouts table, state machine and topic of the rollout routes. */
+  readonly rollouts: RolloutResources;
   /**
    * Stage throttling.
    * @default - 50 requests/s, bursts of 100
@@ -167,7 +186,9 @@ export class PrivateApi extends Construct {
         },
         ...(route.readsModule ? { bundledDirectories: [TERRAFORM_MODULE_BUNDLE] } : {}),
       });
-      const tenantTable = { actions: TENANT_TABLE_ACTIONS[TABLE_USERS[route.name]] };
+      const user = API_FUNCTION_NAMES[route.name];
+      if (route.access === 'rollout') return bindRolloutRoute(fn, route, props);
+      const tenantTable = { actions: TENANT_TABLE_ACTIONS[user as keyof typeof TENANT_TABLE_ACTIONS] };
       if (route.access === 'write') {
         if (!route.action) throw new Error(`${this.node.path}: write route ${route.name} names no action`);
         fn.bindTable(props.table, tenantTable)
@@ -360,4 +381,24 @@ export function requestSchema(schema: z.ZodType): JsonSchema {
   // zod emits the same keywords and type names as CDK's JsonSchema; only the dialect key differs.
   delete json.$schema;
   return { ...json, schema: JsonSchemaVersion.DRAFT4 };
+}
+
+/**
+ * A rollout route's grants, from its entry in the route table: its own actions on the rollouts table, and
+ * only when the entry says so the tenant table (to select), the state machine (to start) and the topic.
+ */
+function bindRolloutRoute(fn: ControlPlaneFunction, route: RouteDefinition, props: PrivateApiProps) {
+  const uses = route.rollouts;
+  if (!uses) throw new Error(`rollout route ${route.name} does not say what it uses`);
+  const user = API_FUNCTION_NAMES[route.name] as keyof typeof ROLLOUT_TABLE_ACTIONS;
+  fn.bindTable(props.rollouts.table, { actions: ROLLOUT_TABLE_ACTIONS[user], envVar: ROLLOUT_ENV.table });
+  if (uses.readsTenants) {
+    fn.bindTable(props.table, { actions: TENANT_TABLE_ACTIONS[user as keyof typeof TENANT_TABLE_ACTIONS] });
+  }
+  if (uses.startsExecution) {
+    fn.addEnvironment(ROLLOUT_ENV.stateMachine, props.rollouts.stateMachine.stateMachineArn);
+    props.rollouts.stateMachine.grantStartExecution(fn);
+  }
+  if (uses.notifies) fn.bindTopic(props.rollouts.topic, ROLLOUT_ENV.topic);
+  return fn;
 }

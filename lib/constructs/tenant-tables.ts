@@ -6,6 +6,7 @@ import {
   COORDINATION_TABLE,
   HISTORY_TABLE,
   IDEMPOTENCY_TABLE,
+  ROLLOUT_TABLE,
   TENANT_TABLE,
 } from '../../lambdas/adapters/dynamodb/table-schema';
 
@@ -48,6 +49,11 @@ export class TenantTables extends Construct {
    * with the stack: a new stack starts with an empty queue and no slots held.
    */
   public readonly coordination: Table;
+  /**
+   * Fleet rollouts: each rollout's record, its tenants and their outcomes, and the lock that keeps one
+   * active rollout per module version. Point-in-time recovery, retained: it records who changed the fleet.
+   */
+  public readonly rollouts: Table;
 
   public constructor(scope: Construct, id: string, props: TenantTablesProps) {
     super(scope, id);
@@ -72,6 +78,14 @@ export class TenantTables extends Construct {
         projectionType: ProjectionType.ALL,
       });
     }
+
+    this.rollouts = new Table(this, 'Rollouts', {
+      ...common,
+      partitionKey: { name: ROLLOUT_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: ROLLOUT_TABLE.sortKey, type: AttributeType.STRING },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
 
     this.history = new Table(this, 'History', {
       ...common,

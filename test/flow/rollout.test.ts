@@ -3,13 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbRolloutStore } from '../../lambdas/adapters/dynamodb/rollout-store';
-import { rolloutTableDefinition } from '../../lambdas/adapters/dynamodb/table-schema';
 import { buildModuleArchive } from '../../lambdas/adapters/tfc/module-archive';
 import { moduleVersion } from '../../lambdas/core/module-version';
 import { systemClock, type LifecycleEvent, type RolloutEvent } from '../../lambdas/core/ports';
 import type { RolloutView } from '../../lambdas/core/rollout';
 import { parseTenantCode, type TenantCode } from '../../lambdas/core/tenant-code';
-import { ensureTable } from '../../lambdas/local/dynamodb-local';
 import { LocalBus } from '../../lambdas/local/event-bus';
 import { LocalRolloutEngine } from '../../lambdas/local/rollout-engine';
 import { Rollouts } from '../../lambdas/use-cases/rollouts';
@@ -27,7 +25,6 @@ let current: string;
 const failing = new Set<string>();
 beforeAll(async () => {
   tables = await createTestTables();
-  await ensureTable(tables.client, rolloutTableDefinition(`${tables.tenantTable}-rollouts`));
   fake = await startTfcFake({
     organization: 'acme',
     token: 'tfc-test-token-123',
@@ -76,7 +73,7 @@ function rolloutHarness(options: { maxBusyAttempts?: number } = {}) {
     },
   };
   const requests = new TenantRequests({ repository: h.repository, publisher, clock: systemClock });
-  const store = new DynamoDbRolloutStore(tables.doc, `${tables.tenantTable}-rollouts`);
+  const store = new DynamoDbRolloutStore(tables.doc, tables.rolloutTable);
   const engine = new LocalRolloutEngine({ waitMs: 20, retryMs: 20, warn: (l) => console.error(l) });
   // The tenant flows' own lifecycle events, with the time each update ended.
   const endedAt = new Map<string, number>();

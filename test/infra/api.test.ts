@@ -71,6 +71,12 @@ describe('private tenant API', () => {
       'DELETE /tenants/{code}': cp.api.functions.delete,
       'GET /tenants/{code}/history': cp.api.functions.history,
       'GET /fleet': cp.api.functions.fleet,
+      'POST /rollouts': cp.api.functions.startRollout,
+      'GET /rollouts': cp.api.functions.listRollouts,
+      'GET /rollouts/{id}': cp.api.functions.getRollout,
+      'POST /rollouts/{id}/pause': cp.api.functions.pauseRollout,
+      'POST /rollouts/{id}/resume': cp.api.functions.resumeRollout,
+      'POST /rollouts/{id}/cancel': cp.api.functions.cancelRollout,
     };
     expect(Object.keys(expected).sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     const actual = routes();

@@ -28,7 +28,8 @@ const definitionFile = readFileSync(join(__dirname, '../..', FLOW_DEFINITION_FIL
 
 describe('tenant flows', () => {
   it('builds the three state machines from the one definition file, unchanged', () => {
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    // The three flows, and the rollout machine (test/infra/rollouts.test.ts).
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     for (const machine of machines) {
       expect(machine.Properties.DefinitionString).toBe(definitionFile);
     }
@@ -153,6 +154,6 @@ describe('tenant flows', () => {
     expect(timeoutOf(cp.flows.trigger)).toBeLessThan(definition.States.Trigger?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.check)).toBeLessThan(definition.States.Check?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.finalize)).toBeLessThan(definition.States.Finalize?.TimeoutSeconds ?? 0);
-    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(13);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(20);
   });
 });

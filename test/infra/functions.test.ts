@@ -55,7 +55,7 @@ const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
   it('gives every function the same defaults: newest Node.js, ARM64, tracing, Powertools', () => {
-    expect(Object.keys(functions)).toHaveLength(13);
+    expect(Object.keys(functions)).toHaveLength(20);
     for (const name of Object.keys(functions)) {
       const props = lambda(name);
       expect(props).toMatchObject({
@@ -104,7 +104,7 @@ describe('the Lambda construct', () => {
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
     const roles = new Set(Object.values(functions).map((fn) => logicalId(fn.role)));
-    expect(roles.size).toBe(13);
+    expect(roles.size).toBe(20);
     for (const [name, fn] of Object.entries(functions)) {
       const role = resource(template, 'AWS::IAM::Role', logicalId(fn.role)).Properties;
       expect(role.ManagedPolicyArns).toBeUndefined();
@@ -218,6 +218,7 @@ describe('least privilege, per function', () => {
       'finalize',
       'decommission',
       'reconciler',
+      'rolloutStep',
     ];
     const touchesHistory = (name: Name, action: string) =>
       JSON.stringify(resourcesFor(statementsOf(name), action)).includes(logicalId(cp.tables.history));

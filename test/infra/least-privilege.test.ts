@@ -5,6 +5,7 @@ import {
   COORDINATION_TABLE_ACTIONS,
   HISTORY_TABLE_ACTIONS,
   IDEMPOTENCY_TABLE_ACTIONS,
+  ROLLOUT_TABLE_ACTIONS,
   TENANT_TABLE_ACTIONS,
 } from '../../lambdas/adapters/dynamodb/table-access';
 import { list, logicalId, resourcesOfType, roleStatements, synthStack } from './support';
@@ -19,8 +20,8 @@ import { list, logicalId, resourcesOfType, roleStatements, synthStack } from './
 const ROOT = resolve(__dirname, '../..');
 const POWERTOOLS_PERSISTENCE = require.resolve('@aws-lambda-powertools/idempotency/dynamodb');
 
-type TableName = 'tenants' | 'history' | 'coordination';
-const TABLES: readonly TableName[] = ['tenants', 'history', 'coordination'];
+type TableName = 'tenants' | 'history' | 'coordination' | 'rollouts';
+const TABLES: readonly TableName[] = ['tenants', 'history', 'coordination', 'rollouts'];
 
 /** A DynamoDB adapter: its file, its class, how its code names each table, how callers name it. */
 interface Adapter {
@@ -43,6 +44,12 @@ const ADAPTERS: Adapter[] = [
     className: 'DynamoDbAdmissionQueue',
     tables: { 'this.tableName': 'coordination' },
     receivers: /\bqueue\.(\w+)\(/g,
+  },
+  {
+    file: join(ROOT, 'lambdas/adapters/dynamodb/rollout-store.ts'),
+    className: 'DynamoDbRolloutStore',
+    tables: { 'this.tableName': 'rollouts' },
+    receivers: /\bstore\.(\w+)\(/g,
   },
   {
     file: join(ROOT, 'lambdas/adapters/dynamodb/rate-window-store.ts'),
@@ -153,7 +160,12 @@ function reachable(entry: string): Record<TableName, string[]> {
       .filter((s) => s.startsWith(`${table}|`))
       .map((s) => s.slice(table.length + 1))
       .sort();
-  return { tenants: of('tenants'), history: of('history'), coordination: of('coordination') };
+  return {
+    tenants: of('tenants'),
+    history: of('history'),
+    coordination: of('coordination'),
+    rollouts: of('rollouts'),
+  };
 }
 
 const { stack, template } = synthStack({
@@ -166,11 +178,13 @@ const DECLARED: Record<TableName, Record<string, readonly string[]>> = {
   tenants: TENANT_TABLE_ACTIONS,
   history: HISTORY_TABLE_ACTIONS,
   coordination: COORDINATION_TABLE_ACTIONS,
+  rollouts: ROLLOUT_TABLE_ACTIONS,
 };
 const TABLE_OF: Record<TableName, IConstruct> = {
   tenants: cp.tables.tenants,
   history: cp.tables.history,
   coordination: cp.tables.coordination,
+  rollouts: cp.tables.rollouts,
 };
 
 /** DynamoDB actions a role is granted on one table (or its indexes). */

@@ -15,6 +15,16 @@ interface TaskState {
   Resource?: string;
   TimeoutSeconds?: number;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number }[];
+  /** A Map state's iteration: its tasks count too. */
+  ItemProcessor?: { States: Record<string, TaskState> };
+}
+
+/** Every state of a definition, those inside Map iterations included. */
+function allStates(states: Record<string, TaskState>): [string, TaskState][] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, TaskState],
+    ...(state.ItemProcessor ? allStates(state.ItemProcessor.States) : []),
+  ]);
 }
 
 const { template } = synthStack({
@@ -31,7 +41,7 @@ function lambdaTasks(machine: (typeof machines)[number]) {
     string,
     { 'Fn::GetAtt': [string, string] }
   >;
-  return Object.entries(definition.States)
+  return allStates(definition.States)
     .filter(([, s]) => s.Type === 'Task' && /^\$\{\w+\}$/.test(s.Resource ?? ''))
     .map(([name, state]) => {
       const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource ?? '')?.[1] ?? '';
@@ -43,8 +53,8 @@ function lambdaTasks(machine: (typeof machines)[number]) {
 }
 
 describe('flow task timeouts', () => {
-  it('finds the Lambda tasks of every state machine', () => {
-    expect(machines).toHaveLength(3);
+  it('finds the Lambda tasks of every state machine (three flows, the rollout)', () => {
+    expect(machines).toHaveLength(4);
     for (const machine of machines) expect(lambdaTasks(machine).length).toBeGreaterThanOrEqual(3);
   });
 

@@ -7,6 +7,9 @@ import type { Action, TenantRequestDetail } from '../../lambdas/core/flows';
 import type { Clock, EventPublisher } from '../../lambdas/core/ports';
 import type { ApiEvent, ApiResult } from '../../lambdas/handlers/api/http';
 import { makeTenantApi } from '../../lambdas/handlers/api/tenant-api';
+import { DynamoDbRolloutStore } from '../../lambdas/adapters/dynamodb/rollout-store';
+import type { RolloutEvent, RolloutStarter } from '../../lambdas/core/ports';
+import { Rollouts } from '../../lambdas/use-cases/rollouts';
 import { TenantRequests } from '../../lambdas/use-cases/tenant-requests';
 import type { TestTables } from './dynamodb';
 
@@ -25,6 +28,21 @@ export class RecordingPublisher implements EventPublisher {
   }
 }
 
+/** Records the rollout executions asked for (none runs); can be told to fail. */
+export class RecordingRolloutStarter implements RolloutStarter {
+  public readonly started: Array<{ rolloutId: string; executionName: string }> = [];
+  public failNext = 0;
+
+  public async start(rolloutId: string, executionName: string): Promise<void> {
+    await Promise.resolve();
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('StartExecution failed: ServiceUnavailable');
+    }
+    this.started.push({ rolloutId, executionName });
+  }
+}
+
 export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
 
 /** The module version the API built by {@link apiOver} calls current. */
@@ -34,10 +52,23 @@ export function apiOver(tables: TestTables, clock: Clock, publisher = new Record
   const repository = new DynamoDbTenantRepository(tables.doc, tables.tenantTable, {
     tableName: tables.historyTable,
   });
+  const requests = new TenantRequests({ repository, publisher, clock });
+  const starter = new RecordingRolloutStarter();
+  const rolloutEvents: RolloutEvent[] = [];
+  const rollouts = new Rollouts({
+    store: new DynamoDbRolloutStore(tables.doc, tables.rolloutTable),
+    tenants: repository,
+    requests,
+    starter,
+    notifier: { notifyRollout: (e) => Promise.resolve(void rolloutEvents.push(e)) },
+    clock,
+    currentModuleVersion: () => Promise.resolve(CURRENT_MODULE_VERSION),
+  });
   const api = makeTenantApi({
     clock,
     tenantInputs: loadTenantInputs('terraform-module/local'),
-    requests: new TenantRequests({ repository, publisher, clock }),
+    requests,
+    rollouts,
     fleet: { reader: repository, currentModuleVersion: () => Promise.resolve(CURRENT_MODULE_VERSION) },
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: tables.idempotencyTable,
@@ -46,12 +77,14 @@ export function apiOver(tables: TestTables, clock: Clock, publisher = new Record
   });
   // The local server's request timeout stands in for a Lambda's remaining time.
   api.registerContext({ getRemainingTimeInMillis: () => 30_000 } as Context);
-  return { api, publisher, repository };
+  return { api, publisher, repository, requests, rollouts, starter, rolloutEvents };
 }
 
 export function event(parts: {
   body?: unknown;
   code?: string;
+  /** A rollout id path parameter. */
+  id?: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
   caller?: string;
@@ -65,7 +98,8 @@ export function event(parts: {
           : JSON.stringify(parts.body),
     isBase64Encoded: false,
     headers: parts.headers ?? {},
-    pathParameters: parts.code === undefined ? null : { code: parts.code },
+    pathParameters:
+      parts.code !== undefined ? { code: parts.code } : parts.id !== undefined ? { id: parts.id } : null,
     queryStringParameters: parts.query ?? null,
     requestContext: { identity: { userArn: parts.caller ?? 'arn:aws:iam::123456789012:role/caller' } },
   };
@@ -96,6 +130,7 @@ export async function allTablesSnapshot(tables: TestTables): Promise<Record<stri
     history: await scan(tables.historyTable),
     idempotency: await scan(tables.idempotencyTable),
     coordination: await scan(tables.coordinationTable),
+    rollouts: await scan(tables.rolloutTable),
   };
 }
 

@@ -6,6 +6,7 @@ import {
   coordinationTableDefinition,
   historyTableDefinition,
   idempotencyTableDefinition,
+  rolloutTableDefinition,
   tenantTableDefinition,
 } from '../../lambdas/adapters/dynamodb/table-schema';
 import { documentClient } from '../../lambdas/adapters/aws-clients';
@@ -18,6 +19,8 @@ export interface TestTables {
   historyTable: string;
   /** Rate budget windows and the admission queue. */
   coordinationTable: string;
+  /** Fleet rollouts. */
+  rolloutTable: string;
   drop(): Promise<void>;
 }
 
@@ -31,10 +34,12 @@ export async function createTestTables(): Promise<TestTables> {
   const idempotencyTable = `idempotency-${suffix}`;
   const historyTable = `history-${suffix}`;
   const coordinationTable = `coordination-${suffix}`;
+  const rolloutTable = `rollouts-${suffix}`;
   await ensureTable(client, tenantTableDefinition(tenantTable));
   await ensureTable(client, idempotencyTableDefinition(idempotencyTable));
   await ensureTable(client, historyTableDefinition(historyTable));
   await ensureTable(client, coordinationTableDefinition(coordinationTable));
+  await ensureTable(client, rolloutTableDefinition(rolloutTable));
   return {
     client,
     doc: documentClient(client),
@@ -42,11 +47,13 @@ export async function createTestTables(): Promise<TestTables> {
     idempotencyTable,
     historyTable,
     coordinationTable,
+    rolloutTable,
     drop: async () => {
       await client.send(new DeleteTableCommand({ TableName: tenantTable }));
       await client.send(new DeleteTableCommand({ TableName: idempotencyTable }));
       await client.send(new DeleteTableCommand({ TableName: historyTable }));
       await client.send(new DeleteTableCommand({ TableName: coordinationTable }));
+      await client.send(new DeleteTableCommand({ TableName: rolloutTable }));
       client.destroy();
     },
   };

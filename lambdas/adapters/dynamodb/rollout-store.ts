@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -33,41 +32,16 @@ const lockKey = (moduleVersion: string) => ({ pk: LOCKS, sk: moduleVersion });
 const itemKey = (id: string, code: string) => ({ pk: id, sk: `tenant#${code}` });
 const noteKey = (id: string, code: string) => ({ pk: id, sk: `note#${code}` });
 
-function toRollout(item: Item): Rollout {
-  const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as unknown as Rollout;
+/** An item without its keys. */
+function withoutKeys(item: Item): Item {
+  const copy = { ...item };
+  delete copy.pk;
+  delete copy.sk;
+  return copy;
 }
 
-function toItem(item: Item): RolloutItem {
-  const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as unknown as RolloutItem;
-}
-
-/** Moves one tenant between two counts of the rollout record, in the same transaction as its state. */
-function moveCount(
-  tableName: string,
-  id: string,
-  from: RolloutItemState,
-  to: RolloutItemState,
-  now: string,
-  condition?: { expression: string; values: Item },
-) {
-  return {
-    Update: {
-      TableName: tableName,
-      Key: rolloutKey(id),
-      UpdateExpression:
-        'SET counts.#from = counts.#from - :one, counts.#to = counts.#to + :one, updatedAt = :now',
-      ConditionExpression: condition?.expression ?? 'attribute_exists(pk)',
-      ExpressionAttributeNames: {
-        '#from': from,
-        '#to': to,
-        ...(condition?.expression.includes('#status') ? { '#status': 'status' } : {}),
-      },
-      ExpressionAttributeValues: { ':one': 1, ':now': now, ...condition?.values },
-    },
-  };
-}
+const toRollout = (item: Item) => withoutKeys(item) as unknown as Rollout;
+const toItem = (item: Item) => withoutKeys(item) as unknown as RolloutItem;
 
 /** Rollouts in their own table (`ROLLOUT_TABLE`): see its layout there. */
 export class DynamoDbRolloutStore implements RolloutStore {
@@ -78,24 +52,19 @@ export class DynamoDbRolloutStore implements RolloutStore {
 
   public async create(rollout: Rollout, items: readonly RolloutItem[]): Promise<void> {
     await this.refuseIfLocked(rollout.moduleVersion);
-    // The tenants first: the rollout becomes visible (and startable) only once all of them are written.
-    for (let i = 0; i < items.length; i += 25) {
-      let requests: Item[] = items
-        .slice(i, i + 25)
-        .map((item) => ({
-          PutRequest: { Item: { ...itemKey(rollout.rolloutId, item.tenantCode), ...item } },
-        }));
-      for (let attempt = 1; requests.length > 0; attempt++) {
-        const out = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests as never } }),
-        );
-        requests = (out.UnprocessedItems?.[this.tableName] ?? []) as Item[];
-        if (requests.length > 0) {
-          if (attempt >= 8)
-            throw new Error('could not write the rollout tenants: DynamoDB kept them unprocessed');
-          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        }
-      }
+    // The tenants first, 100 per transaction: the rollout becomes visible (and startable) only once all
+    // of them are written.
+    for (let i = 0; i < items.length; i += 100) {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: items.slice(i, i + 100).map((item) => ({
+            Put: {
+              TableName: this.tableName,
+              Item: { ...itemKey(rollout.rolloutId, item.tenantCode), ...item },
+            },
+          })),
+        }),
+      );
     }
     try {
       await this.client.send(
@@ -245,8 +214,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
         values[`:${field}`] = change[field];
       }
     }
-    const update = {
-      TableName: this.tableName,
+    const expression = {
       Key: rolloutKey(rolloutId),
       UpdateExpression: `SET ${sets.join(', ')}`,
       ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
@@ -255,7 +223,9 @@ export class DynamoDbRolloutStore implements RolloutStore {
     };
     try {
       if (!change.releaseLock) {
-        const out = await this.client.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+        const out = await this.client.send(
+          new UpdateCommand({ TableName: this.tableName, ...expression, ReturnValues: 'ALL_NEW' }),
+        );
         return out.Attributes ? toRollout(out.Attributes) : undefined;
       }
       const current = await this.get(rolloutId);
@@ -263,7 +233,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
       await this.client.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Update: update },
+            { Update: { TableName: this.tableName, ...expression } },
             {
               Delete: {
                 TableName: this.tableName,
@@ -301,7 +271,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
                 ExpressionAttributeValues: { ':from': 'pending', ':to': 'inProgress', ':now': now },
               },
             },
-            moveCount(this.tableName, rolloutId, 'pending', 'inProgress', now, {
+            this.moveCount(rolloutId, 'pending', 'inProgress', now, {
               expression: '#status = :running AND counts.inProgress < maxConcurrent',
               values: { ':running': 'running' },
             }),
@@ -348,7 +318,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
                 ExpressionAttributeValues: { ':from': 'inProgress', ':to': 'pending', ':now': now },
               },
             },
-            moveCount(this.tableName, rolloutId, 'inProgress', 'pending', now),
+            this.moveCount(rolloutId, 'inProgress', 'pending', now),
           ],
         }),
       );
@@ -397,7 +367,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
                 },
               },
             },
-            moveCount(this.tableName, rolloutId, from, outcome.state, now),
+            this.moveCount(rolloutId, from, outcome.state, now),
             ...(outcome.state === 'succeeded'
               ? []
               : [
@@ -443,7 +413,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
                   ExpressionAttributeValues: { ':from': 'failed', ':to': 'pending', ':zero': 0, ':now': now },
                 },
               },
-              moveCount(this.tableName, rolloutId, 'failed', 'pending', now),
+              this.moveCount(rolloutId, 'failed', 'pending', now),
               { Delete: { TableName: this.tableName, Key: noteKey(rolloutId, item.tenantCode) } },
             ],
           }),
@@ -454,5 +424,30 @@ export class DynamoDbRolloutStore implements RolloutStore {
       }
     }
     return requeued;
+  }
+
+  /** Moves one tenant between two counts of the rollout record, in the same transaction as its state. */
+  private moveCount(
+    id: string,
+    from: RolloutItemState,
+    to: RolloutItemState,
+    now: string,
+    condition?: { expression: string; values: Item },
+  ) {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: rolloutKey(id),
+        UpdateExpression:
+          'SET counts.#from = counts.#from - :one, counts.#to = counts.#to + :one, updatedAt = :now',
+        ConditionExpression: condition?.expression ?? 'attribute_exists(pk)',
+        ExpressionAttributeNames: {
+          '#from': from,
+          '#to': to,
+          ...(condition?.expression.includes('#status') ? { '#status': 'status' } : {}),
+        },
+        ExpressionAttributeValues: { ':one': 1, ':now': now, ...condition?.values },
+      },
+    };
   }
 }

@@ -39,6 +39,10 @@ export const TENANT_TABLE_ACTIONS = {
   decommission: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** listInProgress and countByStatus (status index), releaseClaim, failLostFlow. */
   reconciler: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** The selection: a get per named tenant, or list by status (status index). */
+  startRollout: ['dynamodb:GetItem', 'dynamodb:Query'],
+  /** get of each tenant; the update transition (a consistent read, then the write; undo with UpdateItem). */
+  rolloutStep: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
 } as const satisfies Record<string, readonly DynamoDbAction[]>;
 
 export type TenantTableUser = keyof typeof TENANT_TABLE_ACTIONS;
@@ -58,6 +62,7 @@ export const HISTORY_TABLE_ACTIONS = {
   finalize: ['dynamodb:PutItem'],
   decommission: ['dynamodb:PutItem'],
   reconciler: ['dynamodb:PutItem'],
+  rolloutStep: ['dynamodb:PutItem'],
 } as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;
 
 /**
@@ -87,6 +92,36 @@ export const COORDINATION_TABLE_ACTIONS = {
   finalize: [...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release])],
   reconciler: COORDINATION_ACTIONS.reconcile,
 } as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;
+
+/**
+ * Rollouts table actions by function: reads are GetItem (a rollout, a tenant, the lock) and Query (the list,
+ * a rollout's tenants and notes); every state change is a transaction of Update (and Put of a note, Delete
+ * of a note or the lock).
+ */
+export const ROLLOUT_TABLE_ACTIONS = {
+  /** create: the lock read, the tenants and the record (transactions of Put); setStatus if the start fails. */
+  startRollout: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+  listRollouts: ['dynamodb:Query'],
+  getRollout: ['dynamodb:GetItem', 'dynamodb:Query'],
+  pauseRollout: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  /** setStatus, requeueFailed (Update of the tenant and the record, Delete of its note). */
+  resumeRollout: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  cancelRollout: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  /** Every step: tenants' states and counts, notes (Put), the status and lock (Update, Delete). */
+  rolloutStep: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+} as const satisfies Record<string, readonly DynamoDbAction[]>;
 
 /** The history append every tenant writer is granted. */
 export const HISTORY_APPEND_ACTIONS: readonly DynamoDbAction[] = ['dynamodb:PutItem'];

@@ -42,7 +42,8 @@ import {
 } from './http';
 
 export interface TenantApiDeps {
-  requests: TenantRequests;
+  /** The tenant requests; required by the tenant routes. */
+  requests?: TenantRequests;
   clock: Clock;
   /** The inputs a tenant may set: `tenant-inputs.json` of the module the control plane deploys. */
   tenantInputs: TenantInputs;
@@ -117,6 +118,10 @@ export function makeTenantApi(deps: TenantApiDeps) {
   const createSchema = createTenantSchema(today, deps.tenantInputs);
   const updateSchema = updateTenantSchema(today, deps.tenantInputs);
   const view = (t: Tenant) => toView(t, deps.runLink);
+  function requestsOf(): TenantRequests {
+    if (!deps.requests) throw new Error('the tenant routes are not configured');
+    return deps.requests;
+  }
 
   const idempotencyConfig = new IdempotencyConfig({
     eventKeyJmesPath: '[caller, key]',
@@ -173,26 +178,24 @@ export function makeTenantApi(deps: TenantApiDeps) {
 
   const create = idempotentWrite('create', async ({ caller, request }) => {
     const body = validate(createSchema, parseJsonBody(request.body, request.isBase64Encoded), 'request body');
-    return withLogContext({ tenantCode: body.tenantCode }, () =>
-      accepted(deps.requests.create(body, caller)),
-    );
+    return withLogContext({ tenantCode: body.tenantCode }, () => accepted(requestsOf().create(body, caller)));
   });
 
   const update = idempotentWrite('update', async ({ caller, request }) => {
     const code = tenantCodeParam(request.code);
     const body = validate(updateSchema, parseJsonBody(request.body, request.isBase64Encoded), 'request body');
-    return withLogContext({ tenantCode: code }, () => accepted(deps.requests.update(code, body, caller)));
+    return withLogContext({ tenantCode: code }, () => accepted(requestsOf().update(code, body, caller)));
   });
 
   const remove = idempotentWrite('delete', async ({ caller, request }) => {
     const code = tenantCodeParam(request.code);
-    return withLogContext({ tenantCode: code }, () => accepted(deps.requests.delete(code, caller)));
+    return withLogContext({ tenantCode: code }, () => accepted(requestsOf().delete(code, caller)));
   });
 
   const get: Route = async (event) => {
     try {
       const code = tenantCodeParam(event.pathParameters?.code);
-      return json(200, view(await deps.requests.get(code)));
+      return json(200, view(await requestsOf().get(code)));
     } catch (error) {
       return errorResponse(error);
     }
@@ -201,7 +204,7 @@ export function makeTenantApi(deps: TenantApiDeps) {
   const list: Route = async (event) => {
     try {
       const query = validate(ListTenantsQuerySchema, event.queryStringParameters ?? {}, 'query');
-      const page = await deps.requests.list(query);
+      const page = await requestsOf().list(query);
       return json(200, {
         items: page.items.map(view),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
@@ -215,7 +218,7 @@ export function makeTenantApi(deps: TenantApiDeps) {
     try {
       const code = tenantCodeParam(event.pathParameters?.code);
       const query = validate(HistoryQuerySchema, event.queryStringParameters ?? {}, 'query');
-      const page = await deps.requests.history(code, query);
+      const page = await requestsOf().history(code, query);
       const items = page.items.map((item) => {
         const link = item.kind === 'run' ? deps.runLink?.(code, item.runId) : undefined;
         return link ? { ...item, link } : item;

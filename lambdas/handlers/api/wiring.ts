@@ -1,13 +1,22 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
-import { lambdaDocumentClient, lambdaDynamoDb, lambdaEventBridge } from '../../adapters/aws-clients';
+import {
+  lambdaDocumentClient,
+  lambdaDynamoDb,
+  lambdaEventBridge,
+  lambdaSfn,
+  lambdaSns,
+} from '../../adapters/aws-clients';
+import { DynamoDbRolloutStore } from '../../adapters/dynamodb/rollout-store';
+import { StepFunctionsRolloutStarter } from '../../adapters/sfn/rollout-starter';
+import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
 import { DEFAULT_TFC_ADDRESS } from '../../adapters/tfc/address';
 import { buildModuleArchive } from '../../adapters/tfc/module-archive';
 import { tfcRunLink } from '../../adapters/tfc/run-link';
-import { route, type RouteName } from '../../core/api-routes';
+import { route, type RouteDefinition, type RouteName } from '../../core/api-routes';
 import type { Action } from '../../core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import {
@@ -21,6 +30,8 @@ import { parseTenantInputs } from '../../core/tenant-inputs';
 import awsModuleInputs from '../../../terraform-module/aws/tenant-inputs.json';
 import { loadEnv, nonEmpty } from '../../shared/config';
 import { logger, tracer } from '../../shared/observability';
+import { Rollouts } from '../../use-cases/rollouts';
+import { ROLLOUT_ENV } from '../rollouts/contract';
 import { TenantRequests } from '../../use-cases/tenant-requests';
 import type { ApiEvent, ApiResult } from './http';
 import { makeTenantApi, type TenantApi } from './tenant-api';
@@ -45,6 +56,7 @@ export const RUN_LINK_ENV = ['TFC_ADDRESS', 'TFC_ORGANIZATION', 'ENVIRONMENT_NAM
  */
 export function apiFromEnv(name: RouteName) {
   const definition = route(name);
+  if (definition.access === 'rollout') return rolloutApiFromEnv(definition);
   const action = definition.access === 'write' ? definition.action : undefined;
   const history = action !== undefined || definition.readsHistory === true;
   const env = loadEnv({
@@ -122,6 +134,70 @@ export function apiFromEnv(name: RouteName) {
         }
       : {}),
   });
+}
+
+/**
+ * A rollout route's API: the rollouts table, and only what the route's entry says besides (the tenant
+ * table to select tenants, the state machine to start, the topic to publish on, the module to name the
+ * current version).
+ */
+function rolloutApiFromEnv(definition: RouteDefinition) {
+  const uses = definition.rollouts ?? { table: 'read' as const };
+  const env = loadEnv({
+    [ROLLOUT_ENV.table]: nonEmpty,
+    ...(uses.readsTenants ? { TABLE_NAME: nonEmpty } : {}),
+    ...(uses.startsExecution ? { [ROLLOUT_ENV.stateMachine]: nonEmpty } : {}),
+    ...(uses.notifies ? { [ROLLOUT_ENV.topic]: nonEmpty } : {}),
+    ...(definition.readsModule
+      ? {
+          TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
+          MODULE_VERSION_LABEL: z
+            .string()
+            .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
+            .optional(),
+        }
+      : {}),
+  }) as Record<string, string | undefined>;
+  const value = (name: string): string => env[name] as string;
+  const dynamodb = lambdaDynamoDb();
+  tracer.captureAWSv3Client(dynamodb);
+  const doc = lambdaDocumentClient();
+  const unavailable = (what: string) => () => {
+    throw new Error(`this route has no ${what}`);
+  };
+  const rollouts = new Rollouts({
+    store: new DynamoDbRolloutStore(doc, value(ROLLOUT_ENV.table)),
+    tenants: uses.readsTenants
+      ? new DynamoDbTenantRepository(doc, value('TABLE_NAME'))
+      : { get: unavailable('tenant table'), list: unavailable('tenant table') },
+    ...(uses.startsExecution
+      ? { starter: new StepFunctionsRolloutStarter(tracedSfn(), value(ROLLOUT_ENV.stateMachine)) }
+      : {}),
+    notifier: uses.notifies
+      ? new SnsLifecycleNotifier(tracedSns(), value(ROLLOUT_ENV.topic))
+      : { notifyRollout: unavailable('topic') },
+    clock: systemClock,
+    currentModuleVersion: definition.readsModule
+      ? currentModuleVersionOf(value('TF_MODULE_DIR'), env.MODULE_VERSION_LABEL)
+      : unavailable('module'),
+  });
+  return makeTenantApi({
+    clock: systemClock,
+    tenantInputs: parseTenantInputs(awsModuleInputs, 'terraform-module/aws/tenant-inputs.json'),
+    rollouts,
+  });
+}
+
+function tracedSfn() {
+  const client = lambdaSfn();
+  tracer.captureAWSv3Client(client);
+  return client;
+}
+
+function tracedSns() {
+  const client = lambdaSns();
+  tracer.captureAWSv3Client(client);
+  return client;
 }
 
 /**

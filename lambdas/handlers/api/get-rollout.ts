@@ -1,0 +1,3 @@
+import { routeHandler } from './wiring';
+
+export const handler = routeHandler('getRollout');

@@ -1,0 +1,3 @@
+import { rolloutsFromEnv, rolloutStepHandler } from './wiring';
+
+export const handler = rolloutStepHandler(rolloutsFromEnv());
