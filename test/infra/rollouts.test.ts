@@ -55,13 +55,15 @@ describe('fleet rollouts in AWS', () => {
 
   it('gives the start, resume and cancel routes StartExecution on the rollout machine only; reads nothing else', () => {
     const machineId = logicalId(cp.rollouts.stateMachine);
-    for (const [name, fn] of Object.entries(cp.api.functions)) {
-      const starts = resourcesFor(roleStatements(template, fn.role), 'states:StartExecution');
-      const expected = ['startRollout', 'resumeRollout', 'cancelRollout'].includes(name);
-      expect([name, starts.length > 0]).toEqual([name, expected]);
-      if (expected)
-        expect([name, JSON.stringify(starts)]).toEqual([name, expect.stringContaining(machineId)]);
-    }
+    const starters = Object.entries(cp.api.functions).map(([name, fn]) => {
+      const starts = JSON.stringify(resourcesFor(roleStatements(template, fn.role), 'states:StartExecution'));
+      return [name, starts === '[]' ? 'none' : starts.includes(machineId) ? 'rollout machine' : starts];
+    });
+    expect(Object.fromEntries(starters.filter(([, s]) => s !== 'none'))).toEqual({
+      startRollout: 'rollout machine',
+      resumeRollout: 'rollout machine',
+      cancelRollout: 'rollout machine',
+    });
   });
 
   it('sets the step function’s tables, bus, topic and pacing', () => {
