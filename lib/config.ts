@@ -4,6 +4,7 @@ import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../
 import type { TenantControlPlaneStackProps } from './tenant-control-plane-stack';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../lambdas/core/environment';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
+import { DEFAULT_ROLLOUT_TIMINGS } from '../lambdas/core/rollout';
 import {
   DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
   RUN_NEEDS_ATTENTION_ACTIONS,
@@ -44,6 +45,9 @@ export interface ControlPlaneConfig {
   readonly apiThrottleBurstLimit: number;
   readonly apiGatewayCloudWatchRole: boolean;
   readonly historyRetentionDays: number;
+  readonly rolloutWatchSeconds: number;
+  readonly rolloutBusySeconds: number;
+  readonly rolloutMaxBusyAttempts: number;
 }
 
 /** One or more context values are missing or malformed; the message names each. */
@@ -231,6 +235,14 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     problems.push('reconcileFailAfterSeconds must be larger than reconcileRepublishAfterSeconds');
   }
   const historyRetentionDays = integer('historyRetentionDays', 1, 3650, DEFAULT_HISTORY_RETENTION_DAYS);
+  const rolloutWatchSeconds = integer('rolloutWatchSeconds', 5, 3600, DEFAULT_ROLLOUT_TIMINGS.watchSeconds);
+  const rolloutBusySeconds = integer('rolloutBusySeconds', 5, 3600, DEFAULT_ROLLOUT_TIMINGS.busySeconds);
+  const rolloutMaxBusyAttempts = integer(
+    'rolloutMaxBusyAttempts',
+    1,
+    1000,
+    DEFAULT_ROLLOUT_TIMINGS.maxBusyAttempts,
+  );
   const apiThrottleRateLimit = integer('apiThrottleRateLimit', 1, 10000, 50);
   const apiThrottleBurstLimit = integer('apiThrottleBurstLimit', 1, 5000, 100);
   const ssmVpcEndpoints = flag('ssmVpcEndpoints', true);
@@ -260,6 +272,9 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     apiThrottleBurstLimit,
     apiGatewayCloudWatchRole,
     historyRetentionDays,
+    rolloutWatchSeconds,
+    rolloutBusySeconds,
+    rolloutMaxBusyAttempts,
     tfcDynamicCredentials,
     ...(vpcId ? { vpcId } : {}),
     ...(executeApiVpcEndpointId ? { executeApiVpcEndpointId } : {}),
@@ -307,6 +322,11 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
     apiThrottling: { rateLimit: config.apiThrottleRateLimit, burstLimit: config.apiThrottleBurstLimit },
     apiGatewayCloudWatchRole: config.apiGatewayCloudWatchRole,
     historyRetentionDays: config.historyRetentionDays,
+    rollouts: {
+      watchInterval: Duration.seconds(config.rolloutWatchSeconds),
+      busyInterval: Duration.seconds(config.rolloutBusySeconds),
+      maxBusyAttempts: config.rolloutMaxBusyAttempts,
+    },
     reconcileRepublishAfter: Duration.seconds(config.reconcileRepublishAfterSeconds),
     reconcileFailAfter: Duration.seconds(config.reconcileFailAfterSeconds),
     ...(config.vpcId ? { vpcId: config.vpcId } : {}),
