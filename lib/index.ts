@@ -11,6 +11,7 @@ export * from './constructs/private-api';
 export * from './constructs/request-buses';
 export * from './constructs/tenant-flows';
 export * from './constructs/tenant-operations';
+export * from './constructs/tenant-rollouts';
 export * from './constructs/tenant-tables';
 export * from './constructs/tfc-dynamic-credentials';
 export * from './constructs/tfc-token-secret';

@@ -45,21 +45,6 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
   /** Terraform Cloud / Terraform Enterprise organization and address, and how runs get AWS credentials. */
   readonly tfc: ControlPlaneTfcSettings;
   /**
-   * Wait between two checks of a Terraform run.
-   * @default Duration.seconds(120)
-   */
-  readonly pollInterval?: Duration;
-  /**
-   * Checks per run before the flow gives up and fails the tenant.
-   * @default 90
-   */
-  readonly pollBudget?: number;
-  /**
-   * Terraform Cloud's limits: runs in flight (admission control) and the user's request budget.
-   * @default - 10 runs, 30 requests/s, 30 runs lists/min, queued flows ask again every 20 s
-   */
-  readonly tfcLimits?: TfcLimits;
-  /**
    * Retention of every log group (functions, state machines, API access logs, VPC flow logs).
    * @default RetentionDays.ONE_MONTH
    */
@@ -101,20 +86,72 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
    */
   readonly tokenEncryptionKey?: IKey;
   /**
-   * Stage throttling of the API.
-   * @default - 50 requests/s, bursts of 100
+   * Days each tenant history item (request, run, status change) is kept (DynamoDB TTL).
+   * @default 90
    */
-  readonly apiThrottling?: ApiThrottling;
+  readonly historyRetentionDays?: number;
   /**
-   * Whether to create API Gateway's account-wide logging role (off when the account already has one).
-   * @default true
+   * The tenant flows: run checks, Terraform Cloud's limits, event delivery.
+   * @default - see {@link FlowOptions}
    */
-  readonly apiGatewayCloudWatchRole?: boolean;
+  readonly flows?: FlowOptions;
+  /**
+   * The private API's stage.
+   * @default - see {@link ApiOptions}
+   */
+  readonly api?: ApiOptions;
+  /**
+   * The scheduled jobs: decommission sweep and reconciler.
+   * @default - see {@link OperationsOptions}
+   */
+  readonly operations?: OperationsOptions;
+  /**
+   * How fleet rollouts pace themselves.
+   * @default - look at updating tenants every 30 s, at busy ones every 60 s, skip a tenant busy 10 times
+   */
+  readonly rollouts?: RolloutOptions;
+}
+
+/** The tenant flows' settings. */
+export interface FlowOptions {
+  /**
+   * Wait between two checks of a Terraform run.
+   * @default Duration.seconds(120)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * Checks per run before the flow gives up and fails the tenant.
+   * @default 90
+   */
+  readonly pollBudget?: number;
+  /**
+   * Terraform Cloud's limits: runs in flight (admission control) and the user's request budget.
+   * @default - 10 runs, 30 requests/s, 30 runs lists/min, queued flows ask again every 20 s
+   */
+  readonly tfcLimits?: TfcLimits;
   /**
    * How EventBridge retries starting a flow.
    * @default - 10 attempts within 2 hours
    */
-  readonly flowDelivery?: DeliveryRetryOptions;
+  readonly delivery?: DeliveryRetryOptions;
+}
+
+/** The private API's stage settings. */
+export interface ApiOptions {
+  /**
+   * Stage throttling of the API.
+   * @default - 50 requests/s, bursts of 100
+   */
+  readonly throttling?: ApiThrottling;
+  /**
+   * Whether to create API Gateway's account-wide logging role (off when the account already has one).
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+}
+
+/** The scheduled jobs' settings. */
+export interface OperationsOptions {
   /**
    * When the decommission sweep runs.
    * @default - daily at 03:00 UTC
@@ -130,16 +167,6 @@ export interface TenantControlPlaneProps extends AlarmNotificationOptions {
    * @default Duration.hours(24)
    */
   readonly reconcileFailAfter?: Duration;
-  /**
-   * Days each tenant history item (request, run, status change) is kept (DynamoDB TTL).
-   * @default 90
-   */
-  readonly historyRetentionDays?: number;
-  /**
-   * How fleet rollouts pace themselves.
-   * @default - look at updating tenants every 30 s, at busy ones every 60 s, skip a tenant busy 10 times
-   */
-  readonly rollouts?: RolloutOptions;
 }
 
 /**
@@ -170,6 +197,7 @@ export class TenantControlPlane extends Construct {
     super(scope, id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const historyRetentionDays = props.historyRetentionDays ?? DEFAULT_HISTORY_RETENTION_DAYS;
+    const flows = props.flows ?? {};
 
     this.encryptionKey =
       props.encryptionKey ??
@@ -212,20 +240,20 @@ export class TenantControlPlane extends Construct {
     this.flows = new TenantFlows(this, 'Flows', {
       table: this.tables.tenants,
       coordinationTable: this.tables.coordination,
-      ...(props.tfcLimits ? { limits: props.tfcLimits } : {}),
+      ...(flows.tfcLimits ? { limits: flows.tfcLimits } : {}),
       tokenSecret: this.tfcToken.secret,
       lifecycleTopic: this.lifecycleTopic.topic,
       tfc: this.tfcDynamicCredentials
         ? { ...tfc, awsRunRoleArn: this.tfcDynamicCredentials.role.roleArn }
         : tfc,
       environmentName: props.environmentName,
-      pollInterval: props.pollInterval ?? Duration.seconds(120),
-      pollBudget: props.pollBudget ?? 90,
+      pollInterval: flows.pollInterval ?? Duration.seconds(120),
+      pollBudget: flows.pollBudget ?? 90,
       logRetention,
     });
     this.buses = new RequestBuses(this, 'Buses', {
       stateMachines: this.flows.stateMachines,
-      ...props.flowDelivery,
+      ...flows.delivery,
     });
     this.rollouts = new TenantRollouts(this, 'Rollouts', {
       ...props.rollouts,
@@ -257,10 +285,7 @@ export class TenantControlPlane extends Construct {
       buses: this.buses.buses,
       logRetention,
       ...(tfc.moduleVersionLabel ? { moduleVersionLabel: tfc.moduleVersionLabel } : {}),
-      ...(props.apiThrottling ? { throttling: props.apiThrottling } : {}),
-      ...(props.apiGatewayCloudWatchRole === undefined
-        ? {}
-        : { cloudWatchRole: props.apiGatewayCloudWatchRole }),
+      ...props.api,
     });
     this.operations = new TenantOperations(this, 'Operations', {
       table: this.tables.tenants,
@@ -269,9 +294,7 @@ export class TenantControlPlane extends Construct {
       stateMachines: this.flows.stateMachines,
       lifecycleTopic: this.lifecycleTopic.topic,
       logRetention,
-      ...(props.decommissionSchedule ? { decommissionSchedule: props.decommissionSchedule } : {}),
-      ...(props.reconcileRepublishAfter ? { reconcileRepublishAfter: props.reconcileRepublishAfter } : {}),
-      ...(props.reconcileFailAfter ? { reconcileFailAfter: props.reconcileFailAfter } : {}),
+      ...props.operations,
     });
     // Every other tenant write appends its history in the same transaction.
     for (const fn of [

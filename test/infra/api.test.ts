@@ -170,7 +170,7 @@ describe('private tenant API', () => {
 
   it('creates API Gateway’s account-wide logging role unless the account already has one', () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
-    const without = synthStack({ apiGatewayCloudWatchRole: false }).template;
+    const without = synthStack({ api: { cloudWatchRole: false } }).template;
     expect(Object.keys(resourcesOfType(without, 'AWS::ApiGateway::Account'))).toEqual([]);
   });
 });

@@ -50,8 +50,7 @@ describe('app configuration from cdk context', () => {
     expect(controlPlaneStackProps(config)).toMatchObject({
       environmentName: 'dev',
       tfc: { address: 'https://app.terraform.io', organization: 'my-organization' },
-      pollInterval: Duration.seconds(120),
-      pollBudget: 90,
+      flows: { pollInterval: Duration.seconds(120), pollBudget: 90 },
       logRetention: RetentionDays.ONE_MONTH,
     });
   });
@@ -123,7 +122,7 @@ describe('app configuration from cdk context', () => {
         tfcRunsListPerMinute: '15',
         admissionWaitSeconds: 45,
       });
-      expect(controlPlaneStackProps(config).tfcLimits).toEqual({
+      expect(controlPlaneStackProps(config).flows?.tfcLimits).toEqual({
         maxConcurrentRuns: 3,
         requestsPerSecond: 20,
         runsListPerMinute: 15,

@@ -72,15 +72,17 @@ describe('tenant flows', () => {
     const tooLong = () =>
       new TenantControlPlane(new Stack(testApp(), 'TooLong'), 'ControlPlane', {
         ...BASE_PROPS,
-        pollInterval: Duration.hours(1),
-        pollBudget: 48,
+        flows: { pollInterval: Duration.hours(1), pollBudget: 48 },
       });
     expect(tooLong).toThrow(/must be shorter than the flow timeout/);
   });
 
   it('refuses Terraform Cloud limits out of bounds at synthesis, naming the limit', () => {
     const withLimits = (tfcLimits: object) => () =>
-      new TenantControlPlane(new Stack(testApp(), 'Limits'), 'ControlPlane', { ...BASE_PROPS, tfcLimits });
+      new TenantControlPlane(new Stack(testApp(), 'Limits'), 'ControlPlane', {
+        ...BASE_PROPS,
+        flows: { tfcLimits },
+      });
     expect(withLimits({ maxConcurrentRuns: 0 })).toThrow(
       /limits\.maxConcurrentRuns must be an integer from 1 to 1000, got 0/,
     );
