@@ -2,6 +2,7 @@ import {
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -257,37 +258,19 @@ export class DynamoDbRolloutStore implements RolloutStore {
     code: TenantCode,
     now: string,
   ): Promise<'started' | 'full' | 'gone'> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: itemKey(rolloutId, code),
-                UpdateExpression: 'SET #state = :to, updatedAt = :now',
-                ConditionExpression: '#state = :from',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':from': 'pending', ':to': 'inProgress', ':now': now },
-              },
-            },
-            this.moveCount(rolloutId, 'pending', 'inProgress', now, {
-              expression: '#status = :running AND counts.inProgress < maxConcurrent',
-              values: { ':running': 'running' },
-            }),
-          ],
-        }),
-      );
-      return 'started';
-    } catch (error) {
-      if (!isTransactionCancelled(error)) throw error;
-      const [rollout, item] = await Promise.all([this.get(rolloutId), this.getItem(rolloutId, code)]);
-      const full =
-        rollout?.status === 'running' &&
-        item?.state === 'pending' &&
-        rollout.counts.inProgress >= rollout.maxConcurrent;
-      return full ? 'full' : 'gone';
-    }
+    const started = await this.moveItem(rolloutId, code, 'pending', 'inProgress', now, {
+      countCondition: {
+        expression: '#status = :running AND counts.inProgress < maxConcurrent',
+        values: { ':running': 'running' },
+      },
+    });
+    if (started) return 'started';
+    const [rollout, item] = await Promise.all([this.get(rolloutId), this.getItem(rolloutId, code)]);
+    const full =
+      rollout?.status === 'running' &&
+      item?.state === 'pending' &&
+      rollout.counts.inProgress >= rollout.maxConcurrent;
+    return full ? 'full' : 'gone';
   }
 
   public async setItemFlow(rolloutId: string, code: TenantCode, flowId: string, now: string): Promise<void> {
@@ -304,27 +287,7 @@ export class DynamoDbRolloutStore implements RolloutStore {
   }
 
   public async unstartItem(rolloutId: string, code: TenantCode, now: string): Promise<void> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: itemKey(rolloutId, code),
-                UpdateExpression: 'SET #state = :to, updatedAt = :now REMOVE flowId',
-                ConditionExpression: '#state = :from',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':from': 'inProgress', ':to': 'pending', ':now': now },
-              },
-            },
-            this.moveCount(rolloutId, 'inProgress', 'pending', now),
-          ],
-        }),
-      );
-    } catch (error) {
-      if (!isTransactionCancelled(error)) throw error;
-    }
+    await this.moveItem(rolloutId, code, 'inProgress', 'pending', now, { remove: ['flowId'] });
   }
 
   public async noteBusy(rolloutId: string, code: TenantCode, now: string): Promise<number> {
@@ -348,6 +311,49 @@ export class DynamoDbRolloutStore implements RolloutStore {
     now: string,
   ): Promise<Rollout | undefined> {
     const reason = outcome.reason ?? null;
+    const note = { ...noteKey(rolloutId, code), tenantCode: code, state: outcome.state, reason, at: now };
+    const finished = await this.moveItem(rolloutId, code, from, outcome.state, now, {
+      set: { reason },
+      ...(outcome.state === 'succeeded'
+        ? {}
+        : { also: [{ Put: { TableName: this.tableName, Item: note } }] }),
+    });
+    return finished ? this.get(rolloutId) : undefined;
+  }
+
+  public async requeueFailed(rolloutId: string, now: string): Promise<number> {
+    const failed = (await this.items(rolloutId)).filter((item) => item.state === 'failed');
+    let requeued = 0;
+    for (const item of failed) {
+      const moved = await this.moveItem(rolloutId, item.tenantCode, 'failed', 'pending', now, {
+        set: { busyAttempts: 0 },
+        remove: ['flowId', 'reason'],
+        also: [{ Delete: { TableName: this.tableName, Key: noteKey(rolloutId, item.tenantCode) } }],
+      });
+      if (moved) requeued++;
+    }
+    return requeued;
+  }
+
+  /**
+   * One tenant's state change (`from` → `to`, plus `set`/`remove`) and its counts in one transaction, with
+   * `also` (a note's Put or Delete). False when the tenant was not in `from` (or `countCondition` failed).
+   */
+  private async moveItem(
+    rolloutId: string,
+    code: TenantCode,
+    from: RolloutItemState,
+    to: RolloutItemState,
+    now: string,
+    options: {
+      set?: Item;
+      remove?: string[];
+      countCondition?: { expression: string; values: Item };
+      also?: NonNullable<TransactWriteCommandInput['TransactItems']>;
+    } = {},
+  ): Promise<boolean> {
+    const set = Object.keys(options.set ?? {});
+    const remove = options.remove?.length ? ` REMOVE ${options.remove.join(', ')}` : '';
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -356,74 +362,27 @@ export class DynamoDbRolloutStore implements RolloutStore {
               Update: {
                 TableName: this.tableName,
                 Key: itemKey(rolloutId, code),
-                UpdateExpression: 'SET #state = :to, reason = :reason, updatedAt = :now',
+                UpdateExpression: `SET ${['#state = :to', 'updatedAt = :now', ...set.map((k) => `${k} = :${k}`)].join(', ')}${remove}`,
                 ConditionExpression: '#state = :from',
                 ExpressionAttributeNames: { '#state': 'state' },
                 ExpressionAttributeValues: {
                   ':from': from,
-                  ':to': outcome.state,
-                  ':reason': reason,
+                  ':to': to,
                   ':now': now,
+                  ...Object.fromEntries(set.map((k) => [`:${k}`, options.set?.[k]])),
                 },
               },
             },
-            this.moveCount(rolloutId, from, outcome.state, now),
-            ...(outcome.state === 'succeeded'
-              ? []
-              : [
-                  {
-                    Put: {
-                      TableName: this.tableName,
-                      Item: {
-                        ...noteKey(rolloutId, code),
-                        tenantCode: code,
-                        state: outcome.state,
-                        reason,
-                        at: now,
-                      },
-                    },
-                  },
-                ]),
+            this.moveCount(rolloutId, from, to, now, options.countCondition),
+            ...(options.also ?? []),
           ],
         }),
       );
+      return true;
     } catch (error) {
-      if (isTransactionCancelled(error)) return undefined;
+      if (isTransactionCancelled(error)) return false;
       throw error;
     }
-    return this.get(rolloutId);
-  }
-
-  public async requeueFailed(rolloutId: string, now: string): Promise<number> {
-    const failed = (await this.items(rolloutId)).filter((item) => item.state === 'failed');
-    let requeued = 0;
-    for (const item of failed) {
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: itemKey(rolloutId, item.tenantCode),
-                  UpdateExpression:
-                    'SET #state = :to, busyAttempts = :zero, updatedAt = :now REMOVE flowId, reason',
-                  ConditionExpression: '#state = :from',
-                  ExpressionAttributeNames: { '#state': 'state' },
-                  ExpressionAttributeValues: { ':from': 'failed', ':to': 'pending', ':zero': 0, ':now': now },
-                },
-              },
-              this.moveCount(rolloutId, 'failed', 'pending', now),
-              { Delete: { TableName: this.tableName, Key: noteKey(rolloutId, item.tenantCode) } },
-            ],
-          }),
-        );
-        requeued++;
-      } catch (error) {
-        if (!isTransactionCancelled(error)) throw error;
-      }
-    }
-    return requeued;
   }
 
   /** Moves one tenant between two counts of the rollout record, in the same transaction as its state. */
