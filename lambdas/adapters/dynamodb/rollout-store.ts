@@ -144,21 +144,26 @@ export class DynamoDbRolloutStore implements RolloutStore {
 
   public async items(rolloutId: string): Promise<RolloutItem[]> {
     const items: RolloutItem[] = [];
+    for await (const item of this.partition(rolloutId, 'tenant#')) items.push(toItem(item));
+    return items.sort((a, b) => a.order - b.order);
+  }
+
+  /** The items of a rollout's partition whose sort key starts with `prefix`, page by page (consistent reads). */
+  private async *partition(rolloutId: string, prefix: string): AsyncGenerator<Item> {
     let start: Item | undefined;
     do {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': rolloutId, ':prefix': 'tenant#' },
+          ExpressionAttributeValues: { ':pk': rolloutId, ':prefix': prefix },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      items.push(...(out.Items ?? []).map(toItem));
+      yield* out.Items ?? [];
       start = out.LastEvaluatedKey;
     } while (start);
-    return items.sort((a, b) => a.order - b.order);
   }
 
   public async getItem(rolloutId: string, code: TenantCode): Promise<RolloutItem | undefined> {
@@ -174,28 +179,17 @@ export class DynamoDbRolloutStore implements RolloutStore {
   ): Promise<{ failures: RolloutNote[]; skipped: RolloutNote[] }> {
     const failures: RolloutNote[] = [];
     const skipped: RolloutNote[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': rolloutId, ':prefix': 'note#' },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const note of out.Items ?? []) {
-        const list = note.state === 'failed' ? failures : skipped;
-        if (list.length < limit) {
-          list.push({
-            tenantCode: note.tenantCode as string,
-            reason: note.reason as string,
-            at: note.at as string,
-          });
-        }
+    for await (const note of this.partition(rolloutId, 'note#')) {
+      const list = note.state === 'failed' ? failures : skipped;
+      if (list.length < limit) {
+        list.push({
+          tenantCode: note.tenantCode as string,
+          reason: note.reason as string,
+          at: note.at as string,
+        });
       }
-      start = failures.length >= limit && skipped.length >= limit ? undefined : out.LastEvaluatedKey;
-    } while (start);
+      if (failures.length >= limit && skipped.length >= limit) break;
+    }
     return { failures, skipped };
   }
 
