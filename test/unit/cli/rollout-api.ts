@@ -1,11 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as z from 'zod';
-import { TENANT_STATUSES } from '../../../lambdas/core/lifecycle';
-import { TIERS } from '../../../lambdas/core/tenant';
-import { TenantCodeSchema } from '../../../lambdas/core/tenant-code';
-import { MODULE_VERSION_PATTERN } from '../../../lambdas/core/module-version';
 import type { RolloutView } from '../../../lambdas/cli/rollout';
+import { CreateRolloutSchema, ROLLOUT_ID_PATTERN } from '../../../lambdas/core/rollout';
 
 /** A rollout as the API shows it: running, 30 tenants, nothing done yet, unless overridden. */
 export function rolloutView(overrides: Partial<RolloutView> = {}): RolloutView {
@@ -46,38 +42,7 @@ export function counts(
   };
 }
 
-/**
- * `POST /rollouts` as the API validates it (DESIGN.md "Fleet rollouts"; the API's rollout schema):
- * unknown fields, out-of-range counts, repeated codes or statuses and `deleted` are 400s.
- */
-const count = (min: number, max?: number) => {
-  const schema = z.number().int().min(min);
-  return max === undefined ? schema.optional() : schema.max(max).optional();
-};
-const CreateRolloutSchema = z.strictObject({
-  moduleVersion: z.string().regex(MODULE_VERSION_PATTERN).optional(),
-  selector: z
-    .strictObject({
-      tier: z.enum(TIERS).optional(),
-      tenantCodes: z
-        .array(TenantCodeSchema)
-        .min(1)
-        .max(1000)
-        .refine((c) => new Set(c).size === c.length, 'must not repeat a tenant code')
-        .optional(),
-      statuses: z
-        .array(z.enum(TENANT_STATUSES.filter((s) => s !== 'deleted')))
-        .min(1)
-        .refine((s) => new Set(s).size === s.length, 'must not repeat a status')
-        .optional(),
-    })
-    .optional(),
-  maxConcurrent: count(1, 50),
-  canary: count(0, 50),
-  maxFailures: count(0),
-});
-
-const ID = /^\/rollouts\/(ro-[0-9]{8}t[0-9]{6}-[0-9a-f]{6})(?:\/(pause|resume|cancel))?$/;
+const ID = new RegExp(`^/rollouts/(${ROLLOUT_ID_PATTERN.source.slice(1, -1)})(?:/(pause|resume|cancel))?$`);
 
 export interface SeenRequest {
   method: string;
@@ -91,7 +56,8 @@ export interface SeenRequest {
 export type Answer = { status: number; body: unknown } | 'drop';
 
 /**
- * A small local HTTP server that answers the rollout API's routes from scripts: each route answers
+ * A small local HTTP server that answers the rollout API's routes from scripts, validating requests with
+ * the API's own schema: each route answers
  * its scripted answers in order, repeating the last one (a rollout that stays as it is); an answer may
  * also be a dropped connection. A rollout id
  * nobody scripted is `404 ROLLOUT_NOT_FOUND`; an action with a body, a bad `POST /rollouts` body or an
