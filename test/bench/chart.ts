@@ -18,6 +18,13 @@ export interface BurstChartData {
   /** Runs planning or applying in TFC, sampled: [seconds since the start, count]. */
   runsInFlight: ReadonlyArray<readonly [number, number]>;
   runCap: number;
+  /** The first panel's label. @default 'tenants ready' */
+  readyLabel?: string;
+  /** A second series in the runs panel (a rollout's tenants in progress), sampled: [seconds, count]. */
+  inProgress?: ReadonlyArray<readonly [number, number]>;
+  inProgressLabel?: string;
+  /** @default 'seconds since the first POST' */
+  xLabel?: string;
 }
 
 const WIDTH = 860;
@@ -58,7 +65,7 @@ export function renderBurstChart(data: BurstChartData): string {
   const plotWidth = WIDTH - LEFT - RIGHT;
   const x = (seconds: number): number => LEFT + (seconds / duration) * plotWidth;
   const panels: Panel[] = [
-    { top: TOP, yMax: Math.max(data.tenants, 1), label: 'tenants ready' },
+    { top: TOP, yMax: Math.max(data.tenants, 1), label: data.readyLabel ?? 'tenants ready' },
     {
       top: TOP + PANEL_HEIGHT + GAP,
       yMax: Math.max(
@@ -69,7 +76,11 @@ export function renderBurstChart(data: BurstChartData): string {
     },
     {
       top: TOP + 2 * (PANEL_HEIGHT + GAP),
-      yMax: Math.max(data.runCap * 1.25, ...data.runsInFlight.map(([, n]) => n)),
+      yMax: Math.max(
+        data.runCap * 1.25,
+        ...data.runsInFlight.map(([, n]) => n),
+        ...(data.inProgress ?? []).map(([, n]) => n),
+      ),
       label: 'runs executing in TFC',
     },
   ];
@@ -147,21 +158,31 @@ export function renderBurstChart(data: BurstChartData): string {
     `<text x="${LEFT + plotWidth + 8}" y="${rate.top + 28}" fill="#ff7f0e">429</text>`,
   );
 
-  // Panel 3: runs executing (step line) and the cap.
-  const runPath: string[] = [];
-  let previous = 0;
-  for (const [t, n] of data.runsInFlight) {
-    runPath.push(`${runPath.length === 0 ? 'M' : 'L'}${x(t)},${y(runs, previous)}`, `L${x(t)},${y(runs, n)}`);
-    previous = n;
+  // Panel 3: runs executing (step line), the optional second series, and the cap.
+  const stepPath = (series: ReadonlyArray<readonly [number, number]>): string => {
+    const path: string[] = [];
+    let previous = 0;
+    for (const [t, n] of series) {
+      path.push(`${path.length === 0 ? 'M' : 'L'}${x(t)},${y(runs, previous)}`, `L${x(t)},${y(runs, n)}`);
+      previous = n;
+    }
+    return path.join(' ');
+  };
+  if (data.runsInFlight.length > 0) {
+    out.push(`<path d="${stepPath(data.runsInFlight)}" fill="none" stroke="#9467bd" stroke-width="2"/>`);
   }
-  if (runPath.length > 0) {
-    out.push(`<path d="${runPath.join(' ')}" fill="none" stroke="#9467bd" stroke-width="2"/>`);
+  if (data.inProgress && data.inProgress.length > 0) {
+    out.push(
+      `<path d="${stepPath(data.inProgress)}" fill="none" stroke="#8c564b" stroke-width="1.5" stroke-dasharray="3,2"/>`,
+      `<text x="${LEFT + plotWidth + 8}" y="${runs.top + 14}" fill="#9467bd">runs executing</text>`,
+      `<text x="${LEFT + plotWidth + 8}" y="${runs.top + 28}" fill="#8c564b">${esc(data.inProgressLabel ?? 'in progress')}</text>`,
+    );
   }
   const cy = y(runs, data.runCap);
   out.push(
     `<line x1="${LEFT}" x2="${LEFT + plotWidth}" y1="${cy}" y2="${cy}" stroke="#d62728" stroke-dasharray="5,4"/>`,
     `<text x="${LEFT + plotWidth + 8}" y="${cy + 4}" fill="#d62728">cap ${data.runCap}</text>`,
-    `<text x="${LEFT + plotWidth / 2}" y="${height - 8}" text-anchor="middle">seconds since the first POST</text>`,
+    `<text x="${LEFT + plotWidth / 2}" y="${height - 8}" text-anchor="middle">${esc(data.xLabel ?? 'seconds since the first POST')}</text>`,
     '</svg>',
   );
   return `${out.join('\n')}\n`;

@@ -20,14 +20,14 @@ export const TFC_RUN_CAP = 10;
 
 const ORGANIZATION = 'bench';
 /** Every worker's token belongs to this one TFC user: they share its limits (index.mdx). */
-const TFC_USER = 'bench-team';
+export const TFC_USER = 'bench-team';
 const tokenOf = (worker: number): string => `bench-token-${worker}.atlasv1.bench`;
 /** The endpoint with its own limit of 30 per minute (run.mdx); the happy path must not call it. */
-const RUNS_LIST = 'GET /api/v2/workspaces/:id/runs';
+export const RUNS_LIST = 'GET /api/v2/workspaces/:id/runs';
 /** The steady phase is below the rate limit: it ends about one run after its last create. */
 const STEADY_TIMEOUT_SECONDS = 90;
 /** The module the deployed trigger uploads (lib/constructs/tenant-flows.ts, TERRAFORM_MODULE_BUNDLE). */
-const MODULE_DIR = resolve(__dirname, '..', '..', 'terraform-module', 'aws');
+export const MODULE_DIR = resolve(__dirname, '..', '..', 'terraform-module', 'aws');
 
 export interface OnboardingOptions {
   /** Tenants created at once for the burst. */
@@ -48,7 +48,8 @@ export interface OnboardingOptions {
   chartPath: string;
 }
 
-interface LifecycleRecord {
+export interface LifecycleRecord {
+  /** The tenant's code; for a rollout event, its rollout id. */
   tenantCode: string;
   event: string;
   /** `performance.now()` when the local notifier printed it. */
@@ -84,17 +85,23 @@ interface Phase {
 }
 
 /** The local control plane of `npm start`, pointed at the TFC fake, in a temp data dir. */
-class Bench {
+export class Bench {
   private constructor(
     public readonly fake: TfcFake,
-    public readonly plane: RunningControlPlane,
-    private readonly http: Agent,
+    private current: RunningControlPlane | undefined,
+    private readonly startPlane: () => Promise<RunningControlPlane>,
+    public readonly http: Agent,
     /** Lifecycle events the local notifier printed, as they came. */
     public readonly lifecycle: readonly LifecycleRecord[],
     public readonly warnings: readonly string[],
   ) {}
 
-  public static async start(options: OnboardingOptions, scope: Scope): Promise<Bench> {
+  /** `moduleDir`: the module the control plane deploys (a copy, when the bench changes it later). */
+  public static async start(
+    options: Pick<OnboardingOptions, 'workers' | 'runDurationMs' | 'waitSeconds'>,
+    scope: Scope,
+    moduleDir = MODULE_DIR,
+  ): Promise<Bench> {
     const workers = Math.max(1, options.workers);
     const tokens = Array.from({ length: workers }, (_, i) => tokenOf(i));
     // The documented limits and delays: 30 requests/s per user, runs list 30/min, Standard plan (10 runs
@@ -115,47 +122,73 @@ class Bench {
     const dataDir = await scope.tempDir('control-plane');
     const lifecycle: LifecycleRecord[] = [];
     const warnings: string[] = [];
-    const plane = await startLocalControlPlane(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir,
-        moduleDir: MODULE_DIR,
-        environment: 'bench',
-        waitSeconds: options.waitSeconds,
-        pollBudget: 600,
-        maxConcurrentRuns: TFC_RUN_CAP,
-        queuedWaitSeconds: options.waitSeconds,
-        tfc: {
-          address: fake.url,
-          token: tokenOf(0),
-          tokens,
-          workers,
-          organization: ORGANIZATION,
-          requestsPerSecond: TFC_RATE_LIMIT,
-          runsListPerMinute: 30,
+    const startPlane = () =>
+      startLocalControlPlane(
+        {
+          host: '127.0.0.1',
+          port: 0,
+          dataDir,
+          moduleDir,
+          environment: 'bench',
+          waitSeconds: options.waitSeconds,
+          pollBudget: 600,
+          maxConcurrentRuns: TFC_RUN_CAP,
+          queuedWaitSeconds: options.waitSeconds,
+          tfc: {
+            address: fake.url,
+            token: tokenOf(0),
+            tokens,
+            workers,
+            organization: ORGANIZATION,
+            requestsPerSecond: TFC_RATE_LIMIT,
+            runsListPerMinute: 30,
+          },
         },
-      },
-      {
-        out: (line) => {
-          const receivedAt = performance.now();
-          let parsed: { lifecycleEvent?: { tenantCode: string; event: string } };
-          try {
-            parsed = JSON.parse(line) as typeof parsed;
-          } catch {
-            return; // not a lifecycle event line
-          }
-          if (!parsed.lifecycleEvent) return;
-          const { tenantCode, event } = parsed.lifecycleEvent;
-          lifecycle.push({ tenantCode, event, receivedAt });
+        {
+          out: (line) => {
+            const receivedAt = performance.now();
+            let parsed: { lifecycleEvent?: { tenantCode?: string; rolloutId?: string; event: string } };
+            try {
+              parsed = JSON.parse(line) as typeof parsed;
+            } catch {
+              return; // not a lifecycle event line
+            }
+            if (!parsed.lifecycleEvent) return;
+            const { tenantCode, rolloutId, event } = parsed.lifecycleEvent;
+            lifecycle.push({ tenantCode: tenantCode ?? rolloutId ?? '', event, receivedAt });
+          },
+          warn: (line) => warnings.push(line),
         },
-        warn: (line) => warnings.push(line),
-      },
+      );
+    const bench = new Bench(
+      fake,
+      await startPlane(),
+      startPlane,
+      new Agent({ connections: 1024 }),
+      lifecycle,
+      warnings,
     );
-    scope.defer('local control plane', plane, () => plane.stop());
-    const http = new Agent({ connections: 1024 });
-    scope.defer('HTTP client', http, () => http.close());
-    return new Bench(fake, plane, http, lifecycle, warnings);
+    scope.defer('local control plane', bench, () => bench.stopPlane());
+    scope.defer('HTTP client', bench.http, () => bench.http.close());
+    return bench;
+  }
+
+  public get plane(): RunningControlPlane {
+    if (!this.current) throw new Error('the local control plane is stopped');
+    return this.current;
+  }
+
+  private async stopPlane(): Promise<void> {
+    const plane = this.current;
+    this.current = undefined;
+    await plane?.stop();
+  }
+
+  /** Stops the control plane and starts it again on the same data dir (it reads the module anew). */
+  public async restartPlane(): Promise<RunningControlPlane> {
+    await this.stopPlane();
+    this.current = await this.startPlane();
+    return this.current;
   }
 
   public async create(code: string): Promise<{ status: number; body: string }> {
@@ -262,7 +295,7 @@ class Bench {
   }
 }
 
-function codes(prefix: string, count: number): string[] {
+export function codes(prefix: string, count: number): string[] {
   const width = String(count).length;
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(width, '0')}`);
 }
@@ -279,7 +312,7 @@ function completionLags(tenants: TenantView[], runs: Map<string, FakeRunView>): 
   return lags;
 }
 
-function statusCounts(tenants: TenantView[], expected: number): Record<string, number> {
+export function statusCounts(tenants: TenantView[], expected: number): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const t of tenants) counts[t.status] = (counts[t.status] ?? 0) + 1;
   const missing = expected - tenants.length;
@@ -287,7 +320,7 @@ function statusCounts(tenants: TenantView[], expected: number): Record<string, n
   return counts;
 }
 
-function failureReasons(tenants: TenantView[]): string[] {
+export function failureReasons(tenants: TenantView[]): string[] {
   const reasons = new Map<string, number>();
   for (const t of tenants) {
     if (t.status === 'ready') continue;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Scalar } from './report';
 
-export const SECTIONS = ['onboarding', 'transitions', 'api', 'decommission', 'bundles'] as const;
+export const SECTIONS = ['onboarding', 'rollout', 'transitions', 'api', 'decommission', 'bundles'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -22,6 +22,9 @@ export interface BenchOptions {
   decommissionDue: number;
   loadConcurrency: number;
   importRuns: number;
+  rolloutMaxConcurrent: number;
+  rolloutCanary: number;
+  rolloutSampleMs: number;
 }
 
 type Kind = 'int' | 'number' | 'ints' | 'sections' | 'string' | 'seconds-or-auto';
@@ -57,19 +60,29 @@ const SPECS: Record<string, Spec> = {
     default: 'bench-results/latest.json',
     help: 'where the JSON results go',
   },
-  tenants: { key: 'tenants', kind: 'int', default: '200', help: 'figure 1: tenants created at once' },
-  'wait-seconds': { key: 'waitSeconds', kind: 'number', default: '2', help: 'figures 1-2: local Wait state' },
+  tenants: {
+    key: 'tenants',
+    kind: 'int',
+    default: '200',
+    help: 'figures 1 and 7: tenants created at once (and rolled out)',
+  },
+  'wait-seconds': {
+    key: 'waitSeconds',
+    kind: 'number',
+    default: '2',
+    help: 'figures 1-2 and 7: local Wait state (LOCAL_WAIT_SECONDS; also the rollout watch interval)',
+  },
   'run-duration-ms': {
     key: 'runDurationMs',
     kind: 'int',
     default: '3000',
-    help: 'figures 1-2: fake run length',
+    help: 'figures 1-2 and 7: fake run length',
   },
   'burst-timeout': {
     key: 'burstTimeoutSeconds',
     kind: 'seconds-or-auto',
     default: 'auto',
-    help: `figure 1: stop waiting after this many seconds, unfinished tenants counting as failures (auto: ${AUTO_TIMEOUT_SECONDS_PER_TENANT} s per tenant, at least ${MIN_AUTO_TIMEOUT_SECONDS})`,
+    help: `figures 1 and 7: stop waiting after this many seconds (the rollout: twice this for the onboarding before it, then this for the rollout), unfinished tenants counting as failures (auto: ${AUTO_TIMEOUT_SECONDS_PER_TENANT} s per tenant, at least ${MIN_AUTO_TIMEOUT_SECONDS})`,
   },
   'steady-tenants': {
     key: 'steadyTenants',
@@ -117,6 +130,24 @@ const SPECS: Record<string, Spec> = {
     help: 'figure 5: BatchWrites in flight',
   },
   'import-runs': { key: 'importRuns', kind: 'int', default: '3', help: 'figure 6: cold imports per bundle' },
+  'rollout-max-concurrent': {
+    key: 'rolloutMaxConcurrent',
+    kind: 'int',
+    default: '10',
+    help: "figure 7: the rollout's maxConcurrent (the organization's run cap)",
+  },
+  'rollout-canary': {
+    key: 'rolloutCanary',
+    kind: 'int',
+    default: '1',
+    help: "figure 7: the rollout's canary",
+  },
+  'rollout-sample-ms': {
+    key: 'rolloutSampleMs',
+    kind: 'int',
+    default: '250',
+    help: 'figure 7: time between two looks at the rollout, the fleet and the fake',
+  },
 };
 
 export class OptionsError extends Error {

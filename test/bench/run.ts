@@ -8,6 +8,7 @@ import { functionBundles } from './function-bundles';
 import { onboarding } from './onboarding';
 import { describeOptions, parseOptions, usage, type BenchOptions, type Section } from './options';
 import { formatSection, machine, writeResults, type Figure, type SectionResult } from './report';
+import { rolloutBench } from './rollout';
 import { Scope } from './scope';
 import { round } from './stats';
 import { stateTransitions } from './state-transitions';
@@ -53,6 +54,21 @@ function section(name: Section, options: BenchOptions, scope: Scope): Promise<Se
           workers: options.workers,
           // Beside the JSON results: bench-results/latest.json -> bench-results/latest-burst.svg.
           chartPath: resolve(options.out).replace(/(\.json)?$/, '-burst.svg'),
+        },
+        scope,
+      );
+    case 'rollout':
+      return rolloutBench(
+        {
+          tenants: options.tenants,
+          waitSeconds: options.waitSeconds,
+          runDurationMs: options.runDurationMs,
+          workers: options.workers,
+          maxConcurrent: options.rolloutMaxConcurrent,
+          canary: options.rolloutCanary,
+          timeoutSeconds: options.burstTimeoutSeconds,
+          sampleMs: options.rolloutSampleMs,
+          chartPath: resolve(options.out).replace(/(\.json)?$/, '-rollout.svg'),
         },
         scope,
       );
