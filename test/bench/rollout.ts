@@ -259,9 +259,8 @@ function report(options: RolloutBenchOptions, m: Measured): { result: SectionRes
   const peak = (value: (s: RolloutSample) => number) => Math.max(0, ...samples.map(value));
   const peakRuns = peakExecuting(m.runs);
   const spanSeconds = Number.isFinite(seconds) ? seconds : m.sampledEndMs / 1000;
-  // Little's law over the sampled series: the mean time one tenant held a rollout place, and was `updating`.
+  // Little's law over the sampled series: the mean time one tenant held a rollout place.
   const placeSeconds = (timeAverage(samples, (s) => s.inProgress) * spanSeconds) / n;
-  const updatingSeconds = (timeAverage(samples, (s) => s.updating) * spanSeconds) / n;
   const executingMean = timeAverage(samples, (s) => s.executing);
   const runsById = new Map(m.runs.map((r) => [r.id, r]));
   const requestToRun: number[] = [];
@@ -340,7 +339,6 @@ function report(options: RolloutBenchOptions, m: Measured): { result: SectionRes
       name: 'rollout.timePerTenant',
       values: {
         placeHeldMeanSeconds: round(placeSeconds, 2),
-        updatingMeanSeconds: round(updatingSeconds, 2),
         requestToRunCreatedP50Ms: round(toRun.p50),
         requestToRunCreatedMeanMs: round(toRun.mean),
         runPendingInTfcP50Ms: round(pending.p50),
@@ -352,7 +350,7 @@ function report(options: RolloutBenchOptions, m: Measured): { result: SectionRes
         requestToTenantReadyMeanMs: round(whole.mean),
       },
       unit: 's / ms',
-      method: `${params}; mean time a tenant held a rollout place and was 'updating': Little's law over the sampled counts (time-averaged count x time to completed / tenants); per tenant: the rollout's update request (its 'request' history item) -> POST /runs (the fake run's createdAt: admission and Trigger), created -> planning (pending in TFC), planning -> applied, run applied -> tenant row updatedAt (Check's next look, then Finalize's terminal write after reading the outputs), request -> tenant ready`,
+      method: `${params}; mean time a tenant held a rollout place: Little's law over the sampled counts.inProgress (time-averaged count x time to completed / tenants); per tenant: the rollout's update request (its 'request' history item) -> POST /runs (the fake run's createdAt: admission and Trigger), created -> planning (pending in TFC), planning -> applied, run applied -> tenant row updatedAt (Check's next look, then Finalize's terminal write after reading the outputs), request -> tenant ready`,
     },
     {
       name: 'rollout.tfcRequests',
@@ -416,7 +414,6 @@ function report(options: RolloutBenchOptions, m: Measured): { result: SectionRes
       ['peak counts.inProgress (sampled)', peak((s) => s.inProgress)],
       ['mean runs executing (sampled)', round(executingMean, 2)],
       ['mean place held per tenant (s)', round(placeSeconds, 2)],
-      ['mean time updating per tenant (s)', round(updatingSeconds, 2)],
       ['update requested -> run created p50 / mean (ms)', `${round(toRun.p50)} / ${round(toRun.mean)}`],
       ['run pending in TFC p50 (ms)', round(pending.p50)],
       ['run executing p50 (ms)', round(exec.p50)],
