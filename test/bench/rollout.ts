@@ -368,7 +368,7 @@ function report(options: RolloutBenchOptions, m: Measured): { result: SectionRes
   const problems: string[] = [];
   if (m.timedOut)
     problems.push(`the rollout did not settle within ${options.timeoutSeconds}s (status ${view.status})`);
-  if (view.status !== 'completed') {
+  if (!m.timedOut && view.status !== 'completed') {
     problems.push(`the rollout ended ${view.status}${view.haltReason ? `: ${view.haltReason}` : ''}`);
   }
   if (failures > 0) {
