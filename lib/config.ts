@@ -1,6 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../lambdas/use-cases/reconciler';
+import {
+  DEFAULT_FAIL_AFTER_SECONDS,
+  DEFAULT_POLL_BUDGET,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_REPUBLISH_AFTER_SECONDS,
+  DEFAULT_TFC_ADDRESS,
+} from '../lambdas/core/defaults';
 import type { TenantControlPlaneStackProps } from './tenant-control-plane-stack';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../lambdas/core/environment';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
@@ -122,16 +128,15 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
 
   const environmentName = text('environmentName', ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, true);
   const tfcAddress =
-    text('tfcAddress', /^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'an https:// URL', false) ??
-    'https://app.terraform.io';
+    text('tfcAddress', /^https:\/\/[^\s/]+(\/[^\s]*)?$/, 'an https:// URL', false) ?? DEFAULT_TFC_ADDRESS;
   const tfcOrganization = text(
     'tfcOrganization',
     /^[A-Za-z0-9_-]{1,64}$/,
     'a Terraform Cloud organization name (letters, digits, - and _)',
     true,
   );
-  const pollIntervalSeconds = integer('pollIntervalSeconds', 5, 3600, 120);
-  const pollBudget = integer('pollBudget', 1, 10000, 90);
+  const pollIntervalSeconds = integer('pollIntervalSeconds', 5, 3600, DEFAULT_POLL_INTERVAL_SECONDS);
+  const pollBudget = integer('pollBudget', 1, 10000, DEFAULT_POLL_BUDGET);
   const onRunNeedsAttention = oneOf(
     'onRunNeedsAttention',
     RUN_NEEDS_ATTENTION_ACTIONS,

@@ -5,7 +5,11 @@ import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { workspaceNamePrefix } from '../lambdas/core/workspace';
-import { DEFAULT_TFC_ADDRESS } from '../lambdas/adapters/tfc/client';
+import {
+  DEFAULT_POLL_BUDGET,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_TFC_ADDRESS,
+} from '../lambdas/core/defaults';
 import { ACTIONS } from '../lambdas/core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
 import { AdminHost } from './constructs/admin-host';
@@ -247,8 +251,8 @@ export class TenantControlPlane extends Construct {
         ? { ...tfc, awsRunRoleArn: this.tfcDynamicCredentials.role.roleArn }
         : tfc,
       environmentName: props.environmentName,
-      pollInterval: flows.pollInterval ?? Duration.seconds(120),
-      pollBudget: flows.pollBudget ?? 90,
+      pollInterval: flows.pollInterval ?? Duration.seconds(DEFAULT_POLL_INTERVAL_SECONDS),
+      pollBudget: flows.pollBudget ?? DEFAULT_POLL_BUDGET,
       logRetention,
     });
     this.buses = new RequestBuses(this, 'Buses', {

@@ -4,8 +4,7 @@ import { TENANT_STATUSES, type TenantStatus } from './lifecycle';
 import type { TransitionRequest, TransitionResult } from './ports';
 import { TIERS, type Tenant } from './tenant';
 
-/** How long history is kept by default (DynamoDB TTL), in days. */
-export const DEFAULT_HISTORY_RETENTION_DAYS = 90;
+export { DEFAULT_HISTORY_RETENTION_DAYS } from './defaults';
 
 const Iso = z.string().meta({ description: 'ISO 8601 timestamp (UTC)' });
 const DateOrNull = z.string().nullable();

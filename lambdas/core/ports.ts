@@ -380,3 +380,22 @@ export interface RolloutNotifier {
 export interface RolloutStarter {
   start(rolloutId: string, executionName: string): Promise<void>;
 }
+
+/**
+ * What Step Functions says about an execution. `UNKNOWN`: no such execution (never started here, or
+ * its history has expired).
+ */
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'UNKNOWN';
+
+/** Reads an execution's status; `executionId` is what the trigger recorded as `claimedBy`. */
+export interface ExecutionInspector {
+  describe(executionId: string): Promise<ExecutionStatus>;
+}
+
+/** Structured log lines the operations use cases write; the handlers pass the Powertools logger. */
+export interface OpsLog {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export const silentLog: OpsLog = { info: () => undefined, warn: () => undefined };

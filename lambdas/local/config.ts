@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TFC_ADDRESS } from '../adapters/tfc/client';
+import { DEFAULT_TFC_ADDRESS } from '../core/defaults';
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE } from '../core/environment';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../core/history';
 import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../core/run-status';

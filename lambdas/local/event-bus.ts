@@ -4,8 +4,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS, flowInput, type Action, type TenantRequestDetail } from '../core/flows';
-import type { EventPublisher } from '../core/ports';
-import type { ExecutionInspector, ExecutionStatus } from '../use-cases/reconciler';
+import type { EventPublisher, ExecutionInspector, ExecutionStatus } from '../core/ports';
 import { executeFlow, type FlowTasks, type LocalExecution } from './state-machine';
 
 export interface ExecutionRecord {

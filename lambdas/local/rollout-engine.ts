@@ -2,17 +2,11 @@ import { join } from 'node:path';
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { RolloutStarter, RolloutStore } from '../core/ports';
 import { RolloutStepEventSchema } from '../core/rollout';
+import { ROLLOUT_DEFINITION_FILE, ROLLOUT_SUBSTITUTIONS } from '../handlers/rollouts/contract';
 import { runRolloutStep, type Rollouts } from '../use-cases/rollouts';
 import { loadDefinitionFile } from './state-machine';
 
-export const ROLLOUT_DEFINITION_PATH = join(
-  __dirname,
-  '..',
-  '..',
-  'statemachines',
-  'tenant-rollout.asl.json',
-);
-export const ROLLOUT_DEFINITION_PLACEHOLDERS = ['RolloutStepFunctionArn'] as const;
+export const ROLLOUT_DEFINITION_PATH = join(__dirname, '..', '..', ROLLOUT_DEFINITION_FILE);
 
 type JSONValue = Parameters<StateMachine['run']>[0];
 
@@ -53,7 +47,7 @@ export class LocalRolloutEngine implements RolloutStarter {
     if (!rollouts) throw new Error('the rollout engine is not bound to its use case');
     this.machine ??= import('aws-local-stepfunctions').then(
       ({ StateMachine }) =>
-        new StateMachine(loadDefinitionFile(ROLLOUT_DEFINITION_PATH, ROLLOUT_DEFINITION_PLACEHOLDERS), {
+        new StateMachine(loadDefinitionFile(ROLLOUT_DEFINITION_PATH, ROLLOUT_SUBSTITUTIONS), {
           validationOptions: { checkArn: true },
         }),
     );

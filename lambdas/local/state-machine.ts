@@ -10,6 +10,7 @@ import type {
   RunRef,
   TriggerInput,
 } from '../use-cases/tenant-flow';
+import { FLOW_DEFINITION_FILE, FLOW_SUBSTITUTIONS } from '../handlers/flow/contract';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22+); Node 20 needs it provided.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
@@ -31,15 +32,10 @@ type Execution = ReturnType<StateMachine['run']>;
 /** One entry of an execution's event log (state entered/exited/retried/caught, execution ended). */
 export type EventLog = Execution['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
-export const DEFINITION_PATH = join(__dirname, '..', '..', 'statemachines', 'tenant-flow.asl.json');
+export const DEFINITION_PATH = join(__dirname, '..', '..', FLOW_DEFINITION_FILE);
 
 /** The placeholders of the shared definition; the CDK fills them with function ARNs. */
-export const DEFINITION_PLACEHOLDERS = [
-  'AdmitFunctionArn',
-  'TriggerFunctionArn',
-  'CheckFunctionArn',
-  'FinalizeFunctionArn',
-] as const;
+export const DEFINITION_PLACEHOLDERS = FLOW_SUBSTITUTIONS;
 
 /** The shared definition with its placeholders replaced, as `definitionSubstitutions` does in AWS. */
 export function loadDefinition(substitutions?: Record<string, string>): StateMachineDefinition {

@@ -2,12 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-
-const serviceName = 'tenant-control-plane';
+import { METRICS_NAMESPACE, SERVICE_NAME as serviceName } from '../core/telemetry';
 
 /** One logger, metrics and tracer per sandbox; every line carries the tenant code and flowId once known. */
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace: 'TenantControlPlane' });
+export const metrics = new Metrics({ serviceName, namespace: METRICS_NAMESPACE });
 export const tracer = new Tracer({ serviceName });
 
 export interface LogContext {

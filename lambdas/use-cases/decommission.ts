@@ -1,19 +1,11 @@
 import { DecommissionNotDueError, TenantConflictError } from '../core/errors';
 import { decide, isInProgress, type TenantStatus } from '../core/lifecycle';
-import { isoDate, type Clock, type TenantRepository } from '../core/ports';
+import { isoDate, silentLog, type Clock, type OpsLog, type TenantRepository } from '../core/ports';
 import type { Tenant } from '../core/tenant';
 import type { TenantRequests } from './tenant-requests';
 
 /** Who the sweep's requests are made as (DESIGN.md, "Events": `requestedBy`). */
 export const SYSTEM_REQUESTER = 'system';
-
-/** Structured log lines the operations use cases write; the handlers pass the Powertools logger. */
-export interface OpsLog {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-}
-
-export const silentLog: OpsLog = { info: () => undefined, warn: () => undefined };
 
 /**
  * Why a due tenant was left alone: its flow is still running (it is picked up the next day), another

@@ -1,27 +1,21 @@
 import { ACTIONS, FAILURE_EVENT, FLOWS } from '../core/flows';
 import { isInProgress } from '../core/lifecycle';
 import { parseTenantCode } from '../core/tenant-code';
-import type { Clock, EventPublisher, LifecycleNotifier, TenantRepository } from '../core/ports';
+import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../core/defaults';
+import {
+  silentLog,
+  type Clock,
+  type EventPublisher,
+  type ExecutionInspector,
+  type LifecycleNotifier,
+  type OpsLog,
+  type TenantRepository,
+} from '../core/ports';
 import type { Tenant, TenantError } from '../core/tenant';
 import type { Admission } from './admission';
-import { silentLog, type OpsLog } from './decommission';
-
-/**
- * What Step Functions says about an execution. `UNKNOWN`: no such execution (never started here, or
- * its history has expired).
- */
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'UNKNOWN';
-
-/** Reads an execution's status; `executionId` is what the trigger recorded as `claimedBy`. */
-export interface ExecutionInspector {
-  describe(executionId: string): Promise<ExecutionStatus>;
-}
 
 /** Error code written on a tenant whose flow the reconciler gave up on. */
 export const FLOW_LOST = 'FlowLost';
-
-export const DEFAULT_REPUBLISH_AFTER_SECONDS = 600;
-export const DEFAULT_FAIL_AFTER_SECONDS = 86_400;
 
 /**
  * Why the reconciler left an in-progress tenant alone: its execution is running; no execution has claimed

@@ -17,7 +17,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { LIFECYCLE_EVENTS } from '../../lambdas/core/flows';
 import { TENANT_STATUSES } from '../../lambdas/core/lifecycle';
-import { TENANTS_METRIC, TFC_RETRY_LOG_MESSAGE } from '../../lambdas/shared/metric-names';
+import { TENANTS_METRIC, TFC_RETRY_LOG_MESSAGE } from '../../lambdas/core/telemetry';
 import { type ControlPlaneFunction, METRICS_NAMESPACE, SERVICE_NAME } from './control-plane-function';
 
 /** Metric the TFC throttling filter counts: one per 429 answer the client waited out and retried. */

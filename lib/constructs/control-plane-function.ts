@@ -14,13 +14,25 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { type ITopic, TopicGrants } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { HISTORY_APPEND_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
+import { HISTORY_APPEND_ACTIONS } from '../../lambdas/core/table-access';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/core/telemetry';
+import { TABLE_ENV, TOPIC_ENV } from '../../lambdas/handlers/contract';
 import { acknowledge, wildcardActionFinding, wildcardResourceFinding } from '../nag';
 import { PROJECT_ROOT, projectPath } from '../paths';
 
-/** Powertools service name and metrics namespace, the same values `lambdas/shared/observability.ts` uses. */
-export const SERVICE_NAME = 'tenant-control-plane';
-export const METRICS_NAMESPACE = 'TenantControlPlane';
+/** Powertools service name and metrics namespace (`lambdas/core/telemetry.ts`). */
+export { METRICS_NAMESPACE, SERVICE_NAME };
+
+/**
+ * The Terraform module that functions reading it (the trigger uploads it to TFC, the fleet and rollout
+ * routes hash it) ship inside their bundle, at `TF_MODULE_DIR`; the module's `terraform test` files stay
+ * behind.
+ */
+export const TERRAFORM_MODULE_BUNDLE: BundledDirectory = {
+  source: 'terraform-module/aws',
+  target: 'terraform-module',
+  exclude: ['tests'],
+};
 
 /**
  * The Lambda runtime of every function: the newest Node.js runtime aws-cdk-lib offers that AWS has not
@@ -227,7 +239,7 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
 
   /** Sets the table's name in `envVar` and grants the access it names (and the table key's use). */
   public bindTable(table: TableBase, binding: TableBinding): this {
-    this.addEnvironment(binding.envVar ?? 'TABLE_NAME', table.tableName);
+    this.addEnvironment(binding.envVar ?? TABLE_ENV.tenants, table.tableName);
     if (binding.actions) return this.grantTableActions(table, binding.actions);
     if (binding.access === 'readWrite') table.grants.readWriteData(this);
     else if (binding.access === 'read') table.grants.readData(this);
@@ -262,8 +274,8 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
    * with PutItem only, and `HISTORY_RETENTION_DAYS`.
    */
   public bindHistory(table: TableBase, retentionDays: number): this {
-    this.addEnvironment('HISTORY_RETENTION_DAYS', String(retentionDays));
-    return this.bindTable(table, { actions: HISTORY_APPEND_ACTIONS, envVar: 'HISTORY_TABLE_NAME' });
+    this.addEnvironment(TABLE_ENV.historyRetentionDays, String(retentionDays));
+    return this.bindTable(table, { actions: HISTORY_APPEND_ACTIONS, envVar: TABLE_ENV.history });
   }
 
   /** Grants exactly `actions` on the table (and its indexes, for Query), and the table key's use they need. */
@@ -317,7 +329,7 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
   }
 
   /** Sets the topic ARN in `envVar` and grants sns:Publish on that topic only (and its key's use). */
-  public bindTopic(topic: ITopic, envVar = 'TOPIC_ARN'): this {
+  public bindTopic(topic: ITopic, envVar: string = TOPIC_ENV): this {
     this.addEnvironment(envVar, topic.topicArn);
     TopicGrants.fromTopic(topic).publish(this);
     if (topic.masterKey) {

@@ -33,21 +33,22 @@ import {
   IDEMPOTENCY_TABLE_ACTIONS,
   ROLLOUT_TABLE_ACTIONS,
   TENANT_TABLE_ACTIONS,
-} from '../../lambdas/adapters/dynamodb/table-access';
+} from '../../lambdas/core/table-access';
+import {
+  BUS_ENV,
+  moduleEnvironment,
+  TABLE_ENV,
+  tfcLocationEnvironment,
+} from '../../lambdas/handlers/contract';
 import { ROLLOUT_ENV } from '../../lambdas/handlers/rollouts/contract';
 import { API_ROUTES, type RouteDefinition, type RouteName } from '../../lambdas/core/api-routes';
 import type { Action } from '../../lambdas/core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../lambdas/core/history';
 import { acknowledge, managedPolicyFinding } from '../nag';
-import { ControlPlaneFunction } from './control-plane-function';
-import { TERRAFORM_MODULE_BUNDLE } from './tenant-flows';
+import { ControlPlaneFunction, TERRAFORM_MODULE_BUNDLE } from './control-plane-function';
 
-/** Environment variable naming each action's bus, as `lambdas/handlers/api/wiring.ts` reads it. */
-export const BUS_ENV_VARS: Readonly<Record<Action, string>> = {
-  create: 'CREATE_BUS_NAME',
-  update: 'UPDATE_BUS_NAME',
-  delete: 'DELETE_BUS_NAME',
-};
+/** Environment variable naming each action's bus (`lambdas/handlers/contract.ts`). */
+export const BUS_ENV_VARS: Readonly<Record<Action, string>> = BUS_ENV;
 
 /** The API's routes (`lambdas/core/api-routes.ts`), one function each. */
 export type ApiRoute = RouteName;
@@ -174,15 +175,12 @@ export class PrivateApi extends Construct {
         timeout: Duration.seconds(25),
         logRetention,
         environment: {
-          TFC_ADDRESS: props.runLinks.tfcAddress,
-          TFC_ORGANIZATION: props.runLinks.tfcOrganization,
-          ENVIRONMENT_NAME: props.runLinks.environmentName,
-          ...(route.readsModule
-            ? {
-                TF_MODULE_DIR: './terraform-module',
-                ...(props.moduleVersionLabel ? { MODULE_VERSION_LABEL: props.moduleVersionLabel } : {}),
-              }
-            : {}),
+          ...tfcLocationEnvironment({
+            address: props.runLinks.tfcAddress,
+            organization: props.runLinks.tfcOrganization,
+            environment: props.runLinks.environmentName,
+          }),
+          ...(route.readsModule ? moduleEnvironment(props.moduleVersionLabel) : {}),
         },
         ...(route.readsModule ? { bundledDirectories: [TERRAFORM_MODULE_BUNDLE] } : {}),
       });
@@ -194,16 +192,16 @@ export class PrivateApi extends Construct {
         fn.bindTable(props.table, tenantTable)
           .bindTable(props.idempotencyTable, {
             actions: IDEMPOTENCY_TABLE_ACTIONS,
-            envVar: 'IDEMPOTENCY_TABLE_NAME',
+            envVar: TABLE_ENV.idempotency,
           })
           .bindHistory(props.historyTable, retentionDays)
-          .bindEventBus(props.buses[route.action], BUS_ENV_VARS[route.action]);
+          .bindEventBus(props.buses[route.action], BUS_ENV[route.action]);
       } else {
         fn.bindTable(props.table, tenantTable);
         if (route.readsHistory) {
           fn.bindTable(props.historyTable, {
             actions: HISTORY_TABLE_ACTIONS.getTenantHistory,
-            envVar: 'HISTORY_TABLE_NAME',
+            envVar: TABLE_ENV.history,
           });
         }
       }

@@ -11,43 +11,29 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import {
-  COORDINATION_TABLE_ACTIONS,
-  TENANT_TABLE_ACTIONS,
-} from '../../lambdas/adapters/dynamodb/table-access';
+import { COORDINATION_TABLE_ACTIONS, TENANT_TABLE_ACTIONS } from '../../lambdas/core/table-access';
 import { ACTIONS, type Action } from '../../lambdas/core/flows';
 import { checkLimit, TFC_LIMITS } from '../../lambdas/core/tfc-limits';
+import {
+  DEFAULT_POLL_BUDGET,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_TFC_ADDRESS,
+} from '../../lambdas/core/defaults';
+import { moduleEnvironment, TABLE_ENV, tfcLocationEnvironment } from '../../lambdas/handlers/contract';
+import { FLOW_DEFINITION_FILE, FLOW_ENV, FLOW_SUBSTITUTIONS } from '../../lambdas/handlers/flow/contract';
 import { acknowledge } from '../nag';
 import { projectPath } from '../paths';
 import {
-  type BundledDirectory,
   ControlPlaneFunction,
   type ControlPlaneFunctionProps,
+  TERRAFORM_MODULE_BUNDLE,
 } from './control-plane-function';
 
-/** The one flow definition shared by the create, update and delete state machines. */
-export const FLOW_DEFINITION_FILE = 'statemachines/tenant-flow.asl.json';
+/** The shared flow definition and its placeholders (`lambdas/handlers/flow/contract.ts`). */
+export { FLOW_DEFINITION_FILE, FLOW_SUBSTITUTIONS };
 
-/** Where the three state machines are wired to the Lambda functions: the definition's only placeholders. */
-export const FLOW_SUBSTITUTIONS = [
-  'AdmitFunctionArn',
-  'TriggerFunctionArn',
-  'CheckFunctionArn',
-  'FinalizeFunctionArn',
-] as const;
-
-/** What each function does on the coordination table (`lambdas/adapters/dynamodb/table-access.ts`). */
-export { COORDINATION_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
-
-/**
- * The Terraform module the trigger uploads to TFC ships inside its bundle, at `TF_MODULE_DIR`; the
- * module's `terraform test` files stay behind.
- */
-export const TERRAFORM_MODULE_BUNDLE: BundledDirectory = {
-  source: 'terraform-module/aws',
-  target: 'terraform-module',
-  exclude: ['tests'],
-};
+/** What each function does on the coordination table (`lambdas/core/table-access.ts`). */
+export { COORDINATION_ACTIONS } from '../../lambdas/core/table-access';
 
 const FLOW_TABLE_USERS = { Trigger: 'trigger', Check: 'check', Finalize: 'finalize' } as const;
 
@@ -157,8 +143,10 @@ export class TenantFlows extends Construct {
   public constructor(scope: Construct, id: string, props: TenantFlowsProps) {
     super(scope, id);
     const logRetention = props.logRetention ?? RetentionDays.ONE_MONTH;
-    const pollIntervalSeconds = (props.pollInterval ?? Duration.seconds(120)).toSeconds();
-    const pollBudget = props.pollBudget ?? 90;
+    const pollIntervalSeconds = (
+      props.pollInterval ?? Duration.seconds(DEFAULT_POLL_INTERVAL_SECONDS)
+    ).toSeconds();
+    const pollBudget = props.pollBudget ?? DEFAULT_POLL_BUDGET;
     const definition = readFileSync(projectPath(FLOW_DEFINITION_FILE), 'utf8');
     checkDefinition(this, definition, pollIntervalSeconds * pollBudget);
 
@@ -178,12 +166,14 @@ export class TenantFlows extends Construct {
       ...admissionEnvironment,
       [TFC_LIMITS.requestsPerSecond.env]: limit('requestsPerSecond', limits.requestsPerSecond),
       [TFC_LIMITS.runsListPerMinute.env]: limit('runsListPerMinute', limits.runsListPerMinute),
-      TFC_ADDRESS: props.tfc.address ?? 'https://app.terraform.io',
-      TFC_ORGANIZATION: props.tfc.organization,
-      ENVIRONMENT_NAME: props.environmentName,
-      POLL_INTERVAL_SECONDS: String(pollIntervalSeconds),
-      POLL_BUDGET: String(pollBudget),
-      ON_RUN_NEEDS_ATTENTION: props.tfc.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
+      ...tfcLocationEnvironment({
+        address: props.tfc.address ?? DEFAULT_TFC_ADDRESS,
+        organization: props.tfc.organization,
+        environment: props.environmentName,
+      }),
+      [FLOW_ENV.pollIntervalSeconds]: String(pollIntervalSeconds),
+      [FLOW_ENV.pollBudget]: String(pollBudget),
+      [FLOW_ENV.onRunNeedsAttention]: props.tfc.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
     };
     const step = (
       stepId: 'Trigger' | 'Check' | 'Finalize',
@@ -195,8 +185,8 @@ export class TenantFlows extends Construct {
         environment: { ...flowEnvironment, ...stepProps.environment },
       })
         .bindTable(props.table, { actions: TENANT_TABLE_ACTIONS[FLOW_TABLE_USERS[stepId]] })
-        .bindSecret(props.tokenSecret, 'TFC_TOKEN_SECRET_ARN');
-    const coordination = 'COORDINATION_TABLE_NAME';
+        .bindSecret(props.tokenSecret, FLOW_ENV.tokenSecret);
+    const coordination = TABLE_ENV.coordination;
 
     // Claims the flow and queues it; it never calls TFC, so it gets neither the token nor the budget.
     this.admit = new ControlPlaneFunction(this, 'Admit', {
@@ -217,10 +207,9 @@ export class TenantFlows extends Construct {
       description: 'Claims the flow, prepares the TFC workspace and starts the Terraform run',
       timeout: Duration.seconds(240),
       environment: {
-        TF_MODULE_DIR: './terraform-module',
-        ...(props.tfc.project ? { TFC_PROJECT: props.tfc.project } : {}),
-        ...(props.tfc.moduleVersionLabel ? { MODULE_VERSION_LABEL: props.tfc.moduleVersionLabel } : {}),
-        ...(props.tfc.awsRunRoleArn ? { TFC_AWS_RUN_ROLE_ARN: props.tfc.awsRunRoleArn } : {}),
+        ...moduleEnvironment(props.tfc.moduleVersionLabel),
+        ...(props.tfc.project ? { [FLOW_ENV.project]: props.tfc.project } : {}),
+        ...(props.tfc.awsRunRoleArn ? { [FLOW_ENV.awsRunRoleArn]: props.tfc.awsRunRoleArn } : {}),
       },
       bundledDirectories: [TERRAFORM_MODULE_BUNDLE],
     }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.trigger);

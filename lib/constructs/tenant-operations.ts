@@ -1,8 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import {
-  COORDINATION_TABLE_ACTIONS,
-  TENANT_TABLE_ACTIONS,
-} from '../../lambdas/adapters/dynamodb/table-access';
+import { COORDINATION_TABLE_ACTIONS, TENANT_TABLE_ACTIONS } from '../../lambdas/core/table-access';
 import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -11,14 +8,12 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IStateMachine, StateMachineGrants } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ACTIONS, type Action } from '../../lambdas/core/flows';
-import {
-  DEFAULT_FAIL_AFTER_SECONDS,
-  DEFAULT_REPUBLISH_AFTER_SECONDS,
-} from '../../lambdas/use-cases/reconciler';
+import { DEFAULT_FAIL_AFTER_SECONDS, DEFAULT_REPUBLISH_AFTER_SECONDS } from '../../lambdas/core/defaults';
+import { BUS_ENV, TABLE_ENV } from '../../lambdas/handlers/contract';
+import { OPS_ENV } from '../../lambdas/handlers/ops/contract';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { ControlPlaneFunction } from './control-plane-function';
 import { DeadLetterQueue } from './dead-letter-queue';
-import { BUS_ENV_VARS } from './private-api';
 
 export interface TenantOperationsProps {
   /** The tenant table. */
@@ -92,28 +87,28 @@ export class TenantOperations extends Construct {
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     })
       .bindTable(props.table, { actions: TENANT_TABLE_ACTIONS.decommission })
-      .bindEventBus(props.buses.delete, BUS_ENV_VARS.delete);
+      .bindEventBus(props.buses.delete, BUS_ENV.delete);
 
     this.reconciler = new ControlPlaneFunction(this, 'Reconciler', {
       entry: 'lambdas/handlers/ops/reconciler.ts',
       description: 'Republishes or fails tenants stuck in an in-progress status',
       timeout: Duration.minutes(5),
       environment: {
-        RECONCILE_REPUBLISH_AFTER_SECONDS: String(republishAfter.toSeconds()),
-        RECONCILE_FAIL_AFTER_SECONDS: String(failAfter.toSeconds()),
+        [OPS_ENV.republishAfterSeconds]: String(republishAfter.toSeconds()),
+        [OPS_ENV.failAfterSeconds]: String(failAfter.toSeconds()),
       },
       ...(props.logRetention ? { logRetention: props.logRetention } : {}),
     }).bindTable(props.table, { actions: TENANT_TABLE_ACTIONS.reconciler });
     if (props.coordinationTable) {
       this.reconciler.bindTableActions(
         props.coordinationTable,
-        'COORDINATION_TABLE_NAME',
+        TABLE_ENV.coordination,
         COORDINATION_TABLE_ACTIONS.reconciler,
       );
     }
     if (props.lifecycleTopic) this.reconciler.bindTopic(props.lifecycleTopic);
     for (const action of ACTIONS) {
-      this.reconciler.bindEventBus(props.buses[action], BUS_ENV_VARS[action]);
+      this.reconciler.bindEventBus(props.buses[action], BUS_ENV[action]);
       const grant = StateMachineGrants.fromStateMachine(props.stateMachines[action]).execution(
         this.reconciler,
         'states:DescribeExecution',

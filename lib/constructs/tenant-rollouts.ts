@@ -7,18 +7,21 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROLLOUT_TABLE_ACTIONS, TENANT_TABLE_ACTIONS } from '../../lambdas/adapters/dynamodb/table-access';
+import { ROLLOUT_TABLE_ACTIONS, TENANT_TABLE_ACTIONS } from '../../lambdas/core/table-access';
 import { DEFAULT_ROLLOUT_TIMINGS } from '../../lambdas/core/rollout';
-import { ROLLOUT_ENV, ROLLOUT_TIMING_ENV } from '../../lambdas/handlers/rollouts/contract';
+import { BUS_ENV, moduleEnvironment } from '../../lambdas/handlers/contract';
+import {
+  ROLLOUT_DEFINITION_FILE,
+  ROLLOUT_ENV,
+  ROLLOUT_SUBSTITUTIONS,
+  ROLLOUT_TIMING_ENV,
+} from '../../lambdas/handlers/rollouts/contract';
 import { acknowledge, wildcardResourceFinding } from '../nag';
 import { projectPath } from '../paths';
-import { ControlPlaneFunction } from './control-plane-function';
-import { BUS_ENV_VARS } from './private-api';
-import { TERRAFORM_MODULE_BUNDLE } from './tenant-flows';
+import { ControlPlaneFunction, TERRAFORM_MODULE_BUNDLE } from './control-plane-function';
 
-/** The rollout state machine's definition: Plan ► Map of tenants (Distributed) ► Plan … ► Finish. */
-export const ROLLOUT_DEFINITION_FILE = 'statemachines/tenant-rollout.asl.json';
-export const ROLLOUT_SUBSTITUTIONS = ['RolloutStepFunctionArn'] as const;
+/** The rollout definition and its placeholder (`lambdas/handlers/rollouts/contract.ts`). */
+export { ROLLOUT_DEFINITION_FILE, ROLLOUT_SUBSTITUTIONS };
 
 /** How a rollout paces itself. */
 export interface RolloutOptions {
@@ -86,8 +89,7 @@ export class TenantRollouts extends Construct {
       timeout: Duration.seconds(30),
       logRetention,
       environment: {
-        TF_MODULE_DIR: './terraform-module',
-        ...(props.moduleVersionLabel ? { MODULE_VERSION_LABEL: props.moduleVersionLabel } : {}),
+        ...moduleEnvironment(props.moduleVersionLabel),
         [ROLLOUT_TIMING_ENV.watchSeconds]: seconds(props.watchInterval, DEFAULT_ROLLOUT_TIMINGS.watchSeconds),
         [ROLLOUT_TIMING_ENV.busySeconds]: seconds(props.busyInterval, DEFAULT_ROLLOUT_TIMINGS.busySeconds),
         [ROLLOUT_TIMING_ENV.maxBusyAttempts]: String(
@@ -102,7 +104,7 @@ export class TenantRollouts extends Construct {
       })
       .bindTable(props.table, { actions: TENANT_TABLE_ACTIONS.rolloutStep })
       .bindHistory(props.historyTable, props.historyRetentionDays)
-      .bindEventBus(props.updateBus, BUS_ENV_VARS.update)
+      .bindEventBus(props.updateBus, BUS_ENV.update)
       .bindTopic(props.lifecycleTopic, ROLLOUT_ENV.topic);
 
     // A fixed name, so that the machine's role can name the machine's own ARN and its child executions

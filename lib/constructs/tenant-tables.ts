@@ -8,7 +8,7 @@ import {
   IDEMPOTENCY_TABLE,
   ROLLOUT_TABLE,
   TENANT_TABLE,
-} from '../../lambdas/adapters/dynamodb/table-schema';
+} from '../../lambdas/core/tables';
 
 export interface TenantTablesProps {
   /**
@@ -21,7 +21,7 @@ export interface TenantTablesProps {
 
 /**
  * The tenant table and the API's idempotency table, built from the key and index contract in
- * `lambdas/adapters/dynamodb/table-schema.ts` that the local control plane and the tests use too.
+ * `lambdas/core/tables.ts` that the local control plane and the tests use too.
  */
 export class TenantTables extends Construct {
   /**

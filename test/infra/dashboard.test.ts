@@ -1,5 +1,5 @@
 import { TENANT_STATUSES } from '../../lambdas/core/lifecycle';
-import { TFC_RETRY_LOG_MESSAGE } from '../../lambdas/shared/metric-names';
+import { TFC_RETRY_LOG_MESSAGE } from '../../lambdas/core/telemetry';
 import { TFC_THROTTLED_METRIC } from '../../lib';
 import { logicalId, resourcesOfType, synthStack } from './support';
 

@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import {
-  IDEMPOTENCY_TABLE_ACTIONS,
-  TENANT_TABLE_ACTIONS,
-} from '../../lambdas/adapters/dynamodb/table-access';
-import { BUS_ENV } from '../../lambdas/handlers/api/wiring';
+import { IDEMPOTENCY_TABLE_ACTIONS, TENANT_TABLE_ACTIONS } from '../../lambdas/core/table-access';
+import { BUS_ENV } from '../../lambdas/handlers/contract';
 import { BUS_ENV_VARS, ControlPlaneFunction, FUNCTION_RUNTIME, TERRAFORM_MODULE_BUNDLE } from '../../lib';
 import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
 import {

@@ -7,7 +7,7 @@ import {
   IDEMPOTENCY_TABLE_ACTIONS,
   ROLLOUT_TABLE_ACTIONS,
   TENANT_TABLE_ACTIONS,
-} from '../../lambdas/adapters/dynamodb/table-access';
+} from '../../lambdas/core/table-access';
 import { list, logicalId, resourcesOfType, roleStatements, synthStack } from './support';
 
 /**

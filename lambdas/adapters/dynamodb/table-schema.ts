@@ -1,36 +1,23 @@
 /**
- * The tenant table's keys and indexes, defined once: the CDK table, the local control plane and the tests
- * all build the table from these names.
+ * CreateTable inputs for local and test tables, built from the keys in `lambdas/core/tables.ts` that the CDK
+ * tables use too.
  */
-export const TENANT_TABLE = {
-  partitionKey: 'tenantCode',
-  byStatus: { indexName: 'byStatus', partitionKey: 'status', sortKey: 'tenantCode' },
-  /**
-   * Sparse: only rows with a decommission date that are not deleted carry `decommissionBucket`, so the
-   * daily sweep queries the few due rows instead of scanning the table.
-   */
-  byDecommissionDate: {
-    indexName: 'byDecommissionDate',
-    partitionKey: 'decommissionBucket',
-    sortKey: 'decommissionDate',
-  },
-} as const;
+import {
+  COORDINATION_TABLE,
+  HISTORY_TABLE,
+  IDEMPOTENCY_TABLE,
+  ROLLOUT_TABLE,
+  TENANT_TABLE,
+} from '../../core/tables';
 
-/** The single value of the sparse index's partition key. */
-export const DECOMMISSION_BUCKET = 'scheduled';
-
-/** Idempotency records (Powertools layout): partition key `id`, TTL on `expiration`. */
-export const IDEMPOTENCY_TABLE = { partitionKey: 'id', ttlAttribute: 'expiration' } as const;
-
-/**
- * Tenant history: one item per request, run and status change, keyed by tenant code and a sort key that
- * orders them in time (`<ISO time>#<position in its write>#<random>`), expiring by TTL.
- */
-export const HISTORY_TABLE = {
-  partitionKey: 'tenantCode',
-  sortKey: 'sk',
-  ttlAttribute: 'expiresAt',
-} as const;
+export {
+  COORDINATION_TABLE,
+  DECOMMISSION_BUCKET,
+  HISTORY_TABLE,
+  IDEMPOTENCY_TABLE,
+  ROLLOUT_TABLE,
+  TENANT_TABLE,
+} from '../../core/tables';
 
 /** CreateTable input for local and test tables, matching the CDK definition. */
 export function tenantTableDefinition(tableName: string) {
@@ -91,13 +78,6 @@ function keyedTableDefinition(tableName: string, keys: { partitionKey: string; s
   };
 }
 
-/**
- * Rollouts: each rollout's record in one partition (`pk = @rollouts`, `sk = <rolloutId>`, ids sort by
- * time), the active rollout's lock per module version (`pk = @locks`), and each rollout's tenants and
- * notes in its own partition (`pk = <rolloutId>`, `sk = tenant#<code>` / `note#<code>`).
- */
-export const ROLLOUT_TABLE = { partitionKey: 'pk', sortKey: 'sk' } as const;
-
 export function rolloutTableDefinition(tableName: string) {
   return keyedTableDefinition(tableName, ROLLOUT_TABLE);
 }
@@ -105,14 +85,6 @@ export function rolloutTableDefinition(tableName: string) {
 export function historyTableDefinition(tableName: string) {
   return keyedTableDefinition(tableName, HISTORY_TABLE);
 }
-
-/**
- * The coordination table: short-lived items that keep concurrent task instances in step — the TFC request
- * budget's windows (`rate-window-store.ts`) and the admission queue and slots (`admission-queue.ts`).
- * Kept apart from the tenant table so that its hot, throw-away items never share the tenant table's
- * backups, streams or grants. Items that can be forgotten carry `expiresAt` (epoch seconds, TTL).
- */
-export const COORDINATION_TABLE = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expiresAt' } as const;
 
 export function coordinationTableDefinition(tableName: string) {
   return keyedTableDefinition(tableName, COORDINATION_TABLE);

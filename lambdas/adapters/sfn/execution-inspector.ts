@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { ExecutionInspector, ExecutionStatus } from '../../use-cases/reconciler';
+import type { ExecutionInspector, ExecutionStatus } from '../../core/ports';
 
 /** Reads executions' statuses from Step Functions; `executionId` is the execution ARN (`$$.Execution.Id`). */
 export class StepFunctionsExecutionInspector implements ExecutionInspector {

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { DEFAULT_TFC_ADDRESS } from './address';
+import { DEFAULT_TFC_ADDRESS } from '../../core/defaults';
 import type { RateBudget } from '../../core/rate-budget';
 import { reportRetry, type RetryNotice } from '../../core/retry-reporting';
 import { ConfigurationVersionsApi } from './configuration-versions';
@@ -32,8 +32,6 @@ export {
   type Workspace,
   type WorkspaceRef,
 } from './workspaces';
-
-export { DEFAULT_TFC_ADDRESS };
 
 export interface TfcClientOptions {
   /** TFC or Terraform Enterprise base address. @default https://app.terraform.io */

@@ -15,7 +15,7 @@ import {
 } from './errors';
 import { scrubText } from './scrub';
 import type { TokenProvider } from './token';
-import { TFC_RETRY_LOG_MESSAGE } from '../../shared/metric-names';
+import { TFC_RETRY_LOG_MESSAGE } from '../../core/telemetry';
 import type { RateBucket, RateBudget } from '../../core/rate-budget';
 import type { RetryNotice } from '../../core/retry-reporting';
 

@@ -1,6 +1,5 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import {
   lambdaDocumentClient,
   lambdaDynamoDb,
@@ -13,41 +12,22 @@ import { StepFunctionsRolloutStarter } from '../../adapters/sfn/rollout-starter'
 import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
-import { DEFAULT_TFC_ADDRESS } from '../../adapters/tfc/address';
-import { buildModuleArchive } from '../../adapters/tfc/module-archive';
 import { tfcRunLink } from '../../adapters/tfc/run-link';
 import { route, type RouteDefinition, type RouteName } from '../../core/api-routes';
-import type { Action } from '../../core/flows';
-import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
-import {
-  moduleVersion,
-  MODULE_VERSION_LABEL_PATTERN,
-  MODULE_VERSION_LABEL_RULE,
-} from '../../core/module-version';
 import { systemClock } from '../../core/ports';
 import { parseTenantInputs } from '../../core/tenant-inputs';
 // The module the trigger uploads (TERRAFORM_MODULE_BUNDLE): its tenant inputs ship inside this bundle.
 import awsModuleInputs from '../../../terraform-module/aws/tenant-inputs.json';
-import { loadEnv, nonEmpty } from '../../shared/config';
+import { envVar, loadSettingGroups, nonEmpty } from '../../shared/config';
 import { logger, tracer } from '../../shared/observability';
 import { Rollouts } from '../../use-cases/rollouts';
 import { ROLLOUT_ENV } from '../rollouts/contract';
+import { busVar, HISTORY_VARS, MODULE_VARS, TFC_LOCATION_VARS, tenantTableVar } from '../contract';
+import { currentModuleVersionOf } from '../module-version';
 import { TenantRequests } from '../../use-cases/tenant-requests';
+import { idempotencyTableVar, idempotencyTtlVar } from './contract';
 import type { ApiEvent, ApiResult } from './http';
 import { makeTenantApi, type TenantApi } from './tenant-api';
-
-/** Environment variable naming each action's bus; the CDK construct sets it and grants PutEvents on it. */
-export const BUS_ENV: Record<Action, string> = {
-  create: 'CREATE_BUS_NAME',
-  update: 'UPDATE_BUS_NAME',
-  delete: 'DELETE_BUS_NAME',
-};
-
-/**
- * What every API function reads, besides the tables: where answers link runs to (no permission implied).
- * Exported for the construct that sets them.
- */
-export const RUN_LINK_ENV = ['TFC_ADDRESS', 'TFC_ORGANIZATION', 'ENVIRONMENT_NAME'] as const;
 
 /**
  * Builds the API for one route's Lambda from its environment. A write function is given only its own
@@ -59,32 +39,19 @@ export function apiFromEnv(name: RouteName) {
   if (definition.access === 'rollout') return rolloutApiFromEnv(definition);
   const action = definition.access === 'write' ? definition.action : undefined;
   const history = action !== undefined || definition.readsHistory === true;
-  const env = loadEnv({
-    TABLE_NAME: nonEmpty,
-    ...(action ? { IDEMPOTENCY_TABLE_NAME: nonEmpty, [BUS_ENV[action]]: nonEmpty } : {}),
-    ...(history ? { HISTORY_TABLE_NAME: nonEmpty } : {}),
-    HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
-    IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
-    TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
-    TFC_ORGANIZATION: nonEmpty,
-    ENVIRONMENT_NAME: nonEmpty,
-    ...(definition.readsModule
-      ? {
-          TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
-          MODULE_VERSION_LABEL: z
-            .string()
-            .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
-            .optional(),
-        }
-      : {}),
-  }) as Record<string, string> & {
-    TABLE_NAME: string;
-    IDEMPOTENCY_TTL_SECONDS: number;
-    HISTORY_RETENTION_DAYS: number;
-    TFC_ADDRESS: string;
-    TFC_ORGANIZATION: string;
-    ENVIRONMENT_NAME: string;
-  };
+  const settings = loadSettingGroups({
+    env: {
+      tenantTable: tenantTableVar,
+      historyRetentionDays: HISTORY_VARS.historyRetentionDays,
+      idempotencyTtlSeconds: idempotencyTtlVar,
+      ...TFC_LOCATION_VARS,
+    },
+    write: action ? { idempotencyTable: idempotencyTableVar, bus: busVar(action) } : undefined,
+    history: history ? { table: HISTORY_VARS.historyTable } : undefined,
+    module: definition.readsModule ? MODULE_VARS : undefined,
+  });
+  const { env, write, module: moduleSettings } = settings;
+  const historyTable = settings.history?.table;
   const clients = {
     dynamodb: lambdaDynamoDb(),
     doc: lambdaDocumentClient(),
@@ -92,13 +59,11 @@ export function apiFromEnv(name: RouteName) {
   };
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
-  const busNames = action ? { [action]: env[BUS_ENV[action]] } : {};
+  const busNames = action && write ? { [action]: write.bus } : {};
   const repository = new DynamoDbTenantRepository(
     clients.doc,
-    env.TABLE_NAME,
-    history
-      ? { tableName: env.HISTORY_TABLE_NAME as string, retentionDays: env.HISTORY_RETENTION_DAYS }
-      : undefined,
+    env.tenantTable,
+    historyTable ? { tableName: historyTable, retentionDays: env.historyRetentionDays } : undefined,
   );
   return makeTenantApi({
     clock: systemClock,
@@ -108,27 +73,27 @@ export function apiFromEnv(name: RouteName) {
       publisher: new EventBridgePublisher(clients.eventBridge, busNames),
       clock: systemClock,
     }),
-    idempotencyTtlSeconds: env.IDEMPOTENCY_TTL_SECONDS,
+    idempotencyTtlSeconds: env.idempotencyTtlSeconds,
     runLink: tfcRunLink({
-      address: env.TFC_ADDRESS,
-      organization: env.TFC_ORGANIZATION,
-      environment: env.ENVIRONMENT_NAME,
+      address: env.tfcAddress,
+      organization: env.tfcOrganization,
+      environment: env.environmentName,
     }),
-    ...(definition.readsModule
+    ...(moduleSettings
       ? {
           fleet: {
             reader: repository,
             currentModuleVersion: currentModuleVersionOf(
-              env.TF_MODULE_DIR as string,
-              env.MODULE_VERSION_LABEL,
+              moduleSettings.moduleDir,
+              moduleSettings.moduleVersionLabel,
             ),
           },
         }
       : {}),
-    ...(action
+    ...(write
       ? {
           idempotencyStore: new DynamoDBPersistenceLayer({
-            tableName: env.IDEMPOTENCY_TABLE_NAME as string,
+            tableName: write.idempotencyTable,
             awsSdkV3Client: clients.dynamodb,
           }),
         }
@@ -143,22 +108,18 @@ export function apiFromEnv(name: RouteName) {
  */
 function rolloutApiFromEnv(definition: RouteDefinition) {
   const uses = definition.rollouts ?? { table: 'read' as const };
-  const env = loadEnv({
-    [ROLLOUT_ENV.table]: nonEmpty,
-    ...(uses.readsTenants ? { TABLE_NAME: nonEmpty } : {}),
-    ...(uses.startsExecution ? { [ROLLOUT_ENV.stateMachine]: nonEmpty } : {}),
-    ...(uses.notifies ? { [ROLLOUT_ENV.topic]: nonEmpty } : {}),
-    ...(definition.readsModule
-      ? {
-          TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
-          MODULE_VERSION_LABEL: z
-            .string()
-            .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
-            .optional(),
-        }
-      : {}),
-  }) as Record<string, string | undefined>;
-  const value = (name: string): string => env[name] as string;
+  const settings = loadSettingGroups({
+    rollouts: { table: envVar(ROLLOUT_ENV.table, nonEmpty) },
+    tenants: uses.readsTenants ? { table: tenantTableVar } : undefined,
+    starter: uses.startsExecution ? { stateMachine: envVar(ROLLOUT_ENV.stateMachine, nonEmpty) } : undefined,
+    notifier: uses.notifies ? { topic: envVar(ROLLOUT_ENV.topic, nonEmpty) } : undefined,
+    module: definition.readsModule ? MODULE_VARS : undefined,
+  });
+  const rolloutTable = settings.rollouts.table;
+  const tenantTable = settings.tenants?.table;
+  const stateMachine = settings.starter?.stateMachine;
+  const topic = settings.notifier?.topic;
+  const moduleSettings = settings.module;
   const dynamodb = lambdaDynamoDb();
   tracer.captureAWSv3Client(dynamodb);
   const doc = lambdaDocumentClient();
@@ -166,19 +127,15 @@ function rolloutApiFromEnv(definition: RouteDefinition) {
     throw new Error(`this route has no ${what}`);
   };
   const rollouts = new Rollouts({
-    store: new DynamoDbRolloutStore(doc, value(ROLLOUT_ENV.table)),
-    tenants: uses.readsTenants
-      ? new DynamoDbTenantRepository(doc, value('TABLE_NAME'))
+    store: new DynamoDbRolloutStore(doc, rolloutTable),
+    tenants: tenantTable
+      ? new DynamoDbTenantRepository(doc, tenantTable)
       : { get: unavailable('tenant table'), list: unavailable('tenant table') },
-    ...(uses.startsExecution
-      ? { starter: new StepFunctionsRolloutStarter(tracedSfn(), value(ROLLOUT_ENV.stateMachine)) }
-      : {}),
-    notifier: uses.notifies
-      ? new SnsLifecycleNotifier(tracedSns(), value(ROLLOUT_ENV.topic))
-      : { notifyRollout: unavailable('topic') },
+    ...(stateMachine ? { starter: new StepFunctionsRolloutStarter(tracedSfn(), stateMachine) } : {}),
+    notifier: topic ? new SnsLifecycleNotifier(tracedSns(), topic) : { notifyRollout: unavailable('topic') },
     clock: systemClock,
-    currentModuleVersion: definition.readsModule
-      ? currentModuleVersionOf(value('TF_MODULE_DIR'), env.MODULE_VERSION_LABEL)
+    currentModuleVersion: moduleSettings
+      ? currentModuleVersionOf(moduleSettings.moduleDir, moduleSettings.moduleVersionLabel)
       : unavailable('module'),
   });
   return makeTenantApi({
@@ -198,24 +155,6 @@ function tracedSns() {
   const client = lambdaSns();
   tracer.captureAWSv3Client(client);
   return client;
-}
-
-/**
- * The version of the module bundled with the function (the same files the trigger uploads), hashed once per
- * container: a deployment that changes the module brings new containers.
- */
-export function currentModuleVersionOf(dir: string, label: string | undefined): () => Promise<string> {
-  let version: Promise<string> | undefined;
-  return () => {
-    version ??= buildModuleArchive(dir).then(
-      (archive) => moduleVersion(archive.contentHash, label),
-      (error: unknown) => {
-        version = undefined;
-        throw error;
-      },
-    );
-    return version;
-  };
 }
 
 /** A route as a Lambda handler: the invocation's context on every log line and for idempotency. */

@@ -1,7 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import {
   type AwsClients,
   lambdaDocumentClient,
@@ -14,54 +13,22 @@ import { DynamoDbRateWindowStore } from '../../adapters/dynamodb/rate-window-sto
 import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-repository';
 import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { TfcTerraformBackend } from '../../adapters/tfc/backend';
-import { DEFAULT_TFC_ADDRESS, TfcClient } from '../../adapters/tfc/client';
+import { TfcClient } from '../../adapters/tfc/client';
 import { secretsManagerTokenProvider } from '../../adapters/tfc/token';
 import { isTransient, TransientError } from '../../core/errors';
-import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
-import { DEFAULT_RUN_NEEDS_ATTENTION_ACTION, RUN_NEEDS_ATTENTION_ACTIONS } from '../../core/run-status';
-import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../../core/module-version';
 import { WindowedRateBudget } from '../../core/rate-budget';
-import { TFC_LIMITS } from '../../core/tfc-limits';
-import { ConfigError, limitSetting, loadEnv, nonEmpty } from '../../shared/config';
+import { ConfigError, loadSettings, type Settings } from '../../shared/config';
 import { currentLogger, logger, metrics, tracer, withLogContext } from '../../shared/observability';
 import { Admission } from '../../use-cases/admission';
 import { TenantFlow } from '../../use-cases/tenant-flow';
-
-/** Admission control's settings: the Admit task uses them, finalize frees slots with them. */
-const AdmissionEnv = {
-  TABLE_NAME: nonEmpty,
-  HISTORY_TABLE_NAME: nonEmpty,
-  HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
-  COORDINATION_TABLE_NAME: nonEmpty,
-  [TFC_LIMITS.maxConcurrentRuns.env]: limitSetting(TFC_LIMITS.maxConcurrentRuns),
-  [TFC_LIMITS.queuedWaitSeconds.env]: limitSetting(TFC_LIMITS.queuedWaitSeconds),
-} as const;
-
-const FlowEnv = {
-  ...AdmissionEnv,
-  TFC_TOKEN_SECRET_ARN: nonEmpty,
-  TFC_ADDRESS: z.url().default(DEFAULT_TFC_ADDRESS),
-  TFC_ORGANIZATION: nonEmpty,
-  /** The TFC user's budget, shared by every instance through the coordination table. */
-  [TFC_LIMITS.requestsPerSecond.env]: limitSetting(TFC_LIMITS.requestsPerSecond),
-  [TFC_LIMITS.runsListPerMinute.env]: limitSetting(TFC_LIMITS.runsListPerMinute),
-  ENVIRONMENT_NAME: nonEmpty,
-  POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(120),
-  POLL_BUDGET: z.coerce.number().int().min(1).default(90),
-  ON_RUN_NEEDS_ATTENTION: z.enum(RUN_NEEDS_ATTENTION_ACTIONS).default(DEFAULT_RUN_NEEDS_ATTENTION_ACTION),
-  TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
-  MODULE_VERSION_LABEL: z.string().regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE).optional(),
-  TFC_PROJECT: z.string().min(1).optional(),
-  TFC_AWS_RUN_ROLE_ARN: z.string().optional(),
-  TOPIC_ARN: z.string().optional(),
-};
+import { ADMISSION_VARS, FLOW_VARS } from './contract';
 
 /** Builds the flow for one task Lambda from its environment; finalize also needs TOPIC_ARN. */
 export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow {
-  const env = loadEnv(FlowEnv);
-  if (task === 'finalize' && !env.TOPIC_ARN)
-    throw new ConfigError('invalid configuration: TOPIC_ARN (is required)');
+  const env = loadSettings(FLOW_VARS);
+  if (task === 'finalize' && !env.topic)
+    throw new ConfigError(`invalid configuration: ${FLOW_VARS.topic.name} (is required)`);
   const clients = {
     dynamodb: lambdaDynamoDb(),
     doc: lambdaDocumentClient(),
@@ -72,18 +39,18 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   tracer.captureAWSv3Client(clients.sns);
   tracer.captureAWSv3Client(clients.secretsManager);
   const client = new TfcClient({
-    address: env.TFC_ADDRESS,
-    organization: env.TFC_ORGANIZATION,
+    address: env.tfcAddress,
+    organization: env.tfcOrganization,
     budget: new WindowedRateBudget({
-      store: new DynamoDbRateWindowStore(clients.doc, env.COORDINATION_TABLE_NAME),
-      scope: `${new URL(env.TFC_ADDRESS).host}/${env.TFC_ORGANIZATION}`,
+      store: new DynamoDbRateWindowStore(clients.doc, env.coordinationTable),
+      scope: `${new URL(env.tfcAddress).host}/${env.tfcOrganization}`,
       limits: {
-        api: env[TFC_LIMITS.requestsPerSecond.env],
-        'runs-list': env[TFC_LIMITS.runsListPerMinute.env],
+        api: env.requestsPerSecond,
+        'runs-list': env.runsListPerMinute,
       },
     }),
     token: secretsManagerTokenProvider({
-      secretId: env.TFC_TOKEN_SECRET_ARN,
+      secretId: env.tokenSecret,
       provider: new SecretsProvider({ awsSdkV3Client: clients.secretsManager }),
     }),
     logger: {
@@ -92,30 +59,30 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
       warn: (message, attributes = {}) => currentLogger().warn(message, attributes),
     },
   });
-  const notifier: LifecycleNotifier = env.TOPIC_ARN
-    ? new SnsLifecycleNotifier(clients.sns, env.TOPIC_ARN)
-    : { notify: () => Promise.reject(new Error('TOPIC_ARN is not configured for this function')) };
+  const notifier: LifecycleNotifier = env.topic
+    ? new SnsLifecycleNotifier(clients.sns, env.topic)
+    : {
+        notify: () =>
+          Promise.reject(new Error(`${FLOW_VARS.topic.name} is not configured for this function`)),
+      };
   return new TenantFlow({
-    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
-      tableName: env.HISTORY_TABLE_NAME,
-      retentionDays: env.HISTORY_RETENTION_DAYS,
-    }),
+    repository: repositoryOf(env, clients),
     backend: new TfcTerraformBackend(client, {
-      address: env.TFC_ADDRESS,
-      organization: env.TFC_ORGANIZATION,
-      environment: env.ENVIRONMENT_NAME,
-      moduleDir: env.TF_MODULE_DIR,
-      ...(env.MODULE_VERSION_LABEL ? { moduleVersionLabel: env.MODULE_VERSION_LABEL } : {}),
-      ...(env.TFC_PROJECT ? { project: env.TFC_PROJECT } : {}),
-      ...(env.TFC_AWS_RUN_ROLE_ARN ? { runRoleArn: env.TFC_AWS_RUN_ROLE_ARN } : {}),
+      address: env.tfcAddress,
+      organization: env.tfcOrganization,
+      environment: env.environmentName,
+      moduleDir: env.moduleDir,
+      ...(env.moduleVersionLabel ? { moduleVersionLabel: env.moduleVersionLabel } : {}),
+      ...(env.project ? { project: env.project } : {}),
+      ...(env.awsRunRoleArn ? { runRoleArn: env.awsRunRoleArn } : {}),
     }),
     notifier,
     clock: systemClock,
     // Check frees the slot as soon as the run is over; Finalize frees it in every case.
     ...(task === 'trigger' ? {} : { admission: admissionOf(env, clients) }),
-    pollIntervalSeconds: env.POLL_INTERVAL_SECONDS,
-    pollBudget: env.POLL_BUDGET,
-    onRunNeedsAttention: env.ON_RUN_NEEDS_ATTENTION,
+    pollIntervalSeconds: env.pollIntervalSeconds,
+    pollBudget: env.pollBudget,
+    onRunNeedsAttention: env.onRunNeedsAttention,
     onFinalized: (_tenant, event) => {
       metrics.addMetric(event, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
@@ -123,25 +90,28 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   });
 }
 
-function admissionOf(
-  env: ReturnType<typeof loadEnv<typeof AdmissionEnv>>,
-  clients: Pick<AwsClients, 'doc'>,
-): Admission {
+type AdmissionSettings = Settings<typeof ADMISSION_VARS>;
+
+function repositoryOf(env: AdmissionSettings, clients: Pick<AwsClients, 'doc'>): DynamoDbTenantRepository {
+  return new DynamoDbTenantRepository(clients.doc, env.tenantTable, {
+    tableName: env.historyTable,
+    retentionDays: env.historyRetentionDays,
+  });
+}
+
+function admissionOf(env: AdmissionSettings, clients: Pick<AwsClients, 'doc'>): Admission {
   return new Admission({
-    queue: new DynamoDbAdmissionQueue(clients.doc, env.COORDINATION_TABLE_NAME),
-    repository: new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
-      tableName: env.HISTORY_TABLE_NAME,
-      retentionDays: env.HISTORY_RETENTION_DAYS,
-    }),
+    queue: new DynamoDbAdmissionQueue(clients.doc, env.coordinationTable),
+    repository: repositoryOf(env, clients),
     clock: systemClock,
-    maxConcurrentRuns: env[TFC_LIMITS.maxConcurrentRuns.env],
-    waitSeconds: env[TFC_LIMITS.queuedWaitSeconds.env],
+    maxConcurrentRuns: env.maxConcurrentRuns,
+    waitSeconds: env.queuedWaitSeconds,
   });
 }
 
 /** Builds admission control for the Admit task from its environment (no TFC: it only queues flows). */
 export function admissionFromEnv(): Admission {
-  const env = loadEnv(AdmissionEnv);
+  const env = loadSettings(ADMISSION_VARS);
   const clients = { dynamodb: lambdaDynamoDb(), doc: lambdaDocumentClient() };
   tracer.captureAWSv3Client(clients.dynamodb);
   return admissionOf(env, clients);

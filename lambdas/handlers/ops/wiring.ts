@@ -15,23 +15,18 @@ import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
 import { StepFunctionsExecutionInspector } from '../../adapters/sfn/execution-inspector';
 import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { ValidationError } from '../../core/errors';
-import { ACTIONS, FAILURE_EVENT, type Action } from '../../core/flows';
-import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
+import { FAILURE_EVENT } from '../../core/flows';
 import { TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
-import { systemClock, type Clock, type TenantCounter } from '../../core/ports';
-import { TENANTS_METRIC } from '../../shared/metric-names';
-import { ConfigError, loadEnv, nonEmpty } from '../../shared/config';
+import { systemClock, type Clock, type OpsLog, type TenantCounter } from '../../core/ports';
+import { TENANTS_METRIC } from '../../core/telemetry';
+import { ConfigError, loadSettingGroups, loadSettings, type Settings } from '../../shared/config';
 import { logger, metrics, tracer } from '../../shared/observability';
-import { Decommission, type DecommissionSummary, type OpsLog } from '../../use-cases/decommission';
-import {
-  DEFAULT_FAIL_AFTER_SECONDS,
-  DEFAULT_REPUBLISH_AFTER_SECONDS,
-  Reconciler,
-  type ReconcileSummary,
-} from '../../use-cases/reconciler';
+import { Decommission, type DecommissionSummary } from '../../use-cases/decommission';
+import { Reconciler, type ReconcileSummary } from '../../use-cases/reconciler';
 import { Admission } from '../../use-cases/admission';
 import { TenantRequests } from '../../use-cases/tenant-requests';
-import { BUS_ENV } from '../api/wiring';
+import { busVar, HISTORY_VARS, tenantTableVar } from '../contract';
+import { OPS_ENV, RECONCILER_VARS } from './contract';
 
 /** What the operations functions are built from; tests hand in local clients, an environment, a clock. */
 export interface OpsWiring {
@@ -46,31 +41,19 @@ export const opsLog: OpsLog = {
   warn: (message, attributes = {}) => logger.warn(message, attributes),
 };
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** The tenant table and the history every write appends to. */
+const REPOSITORY_VARS = { tenantTable: tenantTableVar, ...HISTORY_VARS };
 
-/** The history table every write appends to, and its retention. */
-const HistoryEnv = {
-  HISTORY_TABLE_NAME: nonEmpty,
-  HISTORY_RETENTION_DAYS: z.coerce.number().int().positive().default(DEFAULT_HISTORY_RETENTION_DAYS),
-};
-
-function repositoryFromEnv(
-  clients: Pick<AwsClients, 'doc'>,
-  env: { TABLE_NAME: string; HISTORY_TABLE_NAME: string; HISTORY_RETENTION_DAYS: number },
-) {
-  return new DynamoDbTenantRepository(clients.doc, env.TABLE_NAME, {
-    tableName: env.HISTORY_TABLE_NAME,
-    retentionDays: env.HISTORY_RETENTION_DAYS,
+function repositoryFromEnv(clients: Pick<AwsClients, 'doc'>, env: Settings<typeof REPOSITORY_VARS>) {
+  return new DynamoDbTenantRepository(clients.doc, env.tenantTable, {
+    tableName: env.historyTable,
+    retentionDays: env.historyRetentionDays,
   });
 }
 
 /** Builds the decommission sweep from its environment: the tenant table and the delete bus. */
 export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
-  const env = loadEnv({ TABLE_NAME: nonEmpty, ...HistoryEnv, [BUS_ENV.delete]: nonEmpty }, wiring.env) as {
-    TABLE_NAME: string;
-    HISTORY_TABLE_NAME: string;
-    HISTORY_RETENTION_DAYS: number;
-  } & Record<string, string>;
+  const env = loadSettings({ ...REPOSITORY_VARS, deleteBus: busVar('delete') }, wiring.env);
   const clients = wiring.clients ?? {
     dynamodb: lambdaDynamoDb(),
     doc: lambdaDocumentClient(),
@@ -84,7 +67,7 @@ export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
     repository,
     requests: new TenantRequests({
       repository,
-      publisher: new EventBridgePublisher(clients.eventBridge, { delete: env[BUS_ENV.delete] }),
+      publisher: new EventBridgePublisher(clients.eventBridge, { delete: env.deleteBus }),
       clock,
       onFlowStartFailure: (tenant, error) =>
         logger.error('could not publish the decommission delete; the transition was undone', {
@@ -99,29 +82,16 @@ export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
 
 /** Builds the reconciler from its environment: the table, every action's bus, its two age thresholds. */
 export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
-  const env = loadEnv(
+  const { env, buses } = loadSettingGroups(
     {
-      TABLE_NAME: nonEmpty,
-      ...HistoryEnv,
-      ...Object.fromEntries(ACTIONS.map((action) => [BUS_ENV[action], nonEmpty])),
-      RECONCILE_REPUBLISH_AFTER_SECONDS: seconds(DEFAULT_REPUBLISH_AFTER_SECONDS),
-      RECONCILE_FAIL_AFTER_SECONDS: seconds(DEFAULT_FAIL_AFTER_SECONDS),
-      TOPIC_ARN: z.string().min(1).optional(),
-      COORDINATION_TABLE_NAME: z.string().min(1).optional(),
+      env: { ...REPOSITORY_VARS, ...RECONCILER_VARS },
+      buses: { create: busVar('create'), update: busVar('update'), delete: busVar('delete') },
     },
     wiring.env,
-  ) as Record<string, string> & {
-    TABLE_NAME: string;
-    HISTORY_TABLE_NAME: string;
-    HISTORY_RETENTION_DAYS: number;
-    COORDINATION_TABLE_NAME?: string;
-    RECONCILE_REPUBLISH_AFTER_SECONDS: number;
-    RECONCILE_FAIL_AFTER_SECONDS: number;
-    TOPIC_ARN?: string;
-  };
-  if (env.RECONCILE_FAIL_AFTER_SECONDS <= env.RECONCILE_REPUBLISH_AFTER_SECONDS) {
+  );
+  if (env.failAfterSeconds <= env.republishAfterSeconds) {
     throw new ConfigError(
-      'invalid configuration: RECONCILE_FAIL_AFTER_SECONDS (must be larger than RECONCILE_REPUBLISH_AFTER_SECONDS)',
+      `invalid configuration: ${OPS_ENV.failAfterSeconds} (must be larger than ${OPS_ENV.republishAfterSeconds})`,
     );
   }
   const clients = wiring.clients ?? {
@@ -134,18 +104,14 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.eventBridge);
   tracer.captureAWSv3Client(clients.sfn);
-  const busNames = Object.fromEntries(ACTIONS.map((action) => [action, env[BUS_ENV[action]]])) as Record<
-    Action,
-    string
-  >;
   const repository = repositoryFromEnv(clients, env);
   return new Reconciler({
     repository,
     // Frees the run slots of lost flows; releasing needs neither the cap nor the wait.
-    ...(env.COORDINATION_TABLE_NAME
+    ...(env.coordinationTable
       ? {
           admission: new Admission({
-            queue: new DynamoDbAdmissionQueue(clients.doc, env.COORDINATION_TABLE_NAME),
+            queue: new DynamoDbAdmissionQueue(clients.doc, env.coordinationTable),
             repository,
             clock: wiring.clock ?? systemClock,
             maxConcurrentRuns: 1,
@@ -153,13 +119,13 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
           }),
         }
       : {}),
-    publisher: new EventBridgePublisher(clients.eventBridge, busNames),
+    publisher: new EventBridgePublisher(clients.eventBridge, buses),
     inspector: new StepFunctionsExecutionInspector(clients.sfn),
     clock: wiring.clock ?? systemClock,
-    ...(env.TOPIC_ARN ? { notifier: new SnsLifecycleNotifier(clients.sns, env.TOPIC_ARN) } : {}),
+    ...(env.topic ? { notifier: new SnsLifecycleNotifier(clients.sns, env.topic) } : {}),
     log: opsLog,
-    republishAfterSeconds: env.RECONCILE_REPUBLISH_AFTER_SECONDS,
-    failAfterSeconds: env.RECONCILE_FAIL_AFTER_SECONDS,
+    republishAfterSeconds: env.republishAfterSeconds,
+    failAfterSeconds: env.failAfterSeconds,
   });
 }
 
@@ -190,8 +156,8 @@ export function decommissionHandler(sweep: Decommission) {
 
 /** Builds what counts tenants by status for the dashboard's gauge: the tenant table's status index. */
 export function tenantCounterFromEnv(wiring: OpsWiring = {}): TenantCounter {
-  const env = loadEnv({ TABLE_NAME: nonEmpty }, wiring.env);
-  return new DynamoDbTenantRepository(wiring.clients?.doc ?? lambdaDocumentClient(), env.TABLE_NAME);
+  const env = loadSettings({ tenantTable: tenantTableVar }, wiring.env);
+  return new DynamoDbTenantRepository(wiring.clients?.doc ?? lambdaDocumentClient(), env.tenantTable);
 }
 
 /** Publishes the `Tenants` gauge, one value per status (dimension `status`), and returns the counts. */

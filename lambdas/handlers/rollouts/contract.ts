@@ -1,3 +1,5 @@
+import { TOPIC_ENV } from '../contract';
+
 /**
  * What the rollout functions read from their environment, named once: the CDK constructs set these
  * variables and the runtime loaders read them. Plain data: the CDK app imports it without the AWS SDK.
@@ -8,7 +10,7 @@ export const ROLLOUT_ENV = {
   /** The rollout state machine (routes that start executions). */
   stateMachine: 'ROLLOUT_STATE_MACHINE_ARN',
   /** The lifecycle topic (RolloutStarted, RolloutHalted, RolloutCompleted). */
-  topic: 'TOPIC_ARN',
+  topic: TOPIC_ENV,
 } as const;
 
 /** The step function's pacing (seconds, and looks at a busy tenant). */
@@ -17,3 +19,9 @@ export const ROLLOUT_TIMING_ENV = {
   busySeconds: 'ROLLOUT_BUSY_SECONDS',
   maxBusyAttempts: 'ROLLOUT_MAX_BUSY_ATTEMPTS',
 } as const;
+
+/** The rollout state machine's definition (from the repository root): Plan ► Map of tenants ► … ► Finish. */
+export const ROLLOUT_DEFINITION_FILE = 'statemachines/tenant-rollout.asl.json';
+
+/** Where the definition is wired to the step function: its only placeholder. */
+export const ROLLOUT_SUBSTITUTIONS = ['RolloutStepFunctionArn'] as const;

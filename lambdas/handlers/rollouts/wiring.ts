@@ -1,5 +1,4 @@
 import type { Context } from 'aws-lambda';
-import * as z from 'zod';
 import {
   lambdaDocumentClient,
   lambdaDynamoDb,
@@ -11,18 +10,15 @@ import { DynamoDbTenantRepository } from '../../adapters/dynamodb/tenant-reposit
 import { EventBridgePublisher } from '../../adapters/eventbridge/publisher';
 import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { isTransient, TransientError } from '../../core/errors';
-import { DEFAULT_HISTORY_RETENTION_DAYS } from '../../core/history';
-import { MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE } from '../../core/module-version';
 import { systemClock } from '../../core/ports';
 import { DEFAULT_ROLLOUT_TIMINGS, RolloutStepEventSchema } from '../../core/rollout';
-import { loadEnv, nonEmpty } from '../../shared/config';
+import { envVar, loadSettings, nonEmpty } from '../../shared/config';
 import { currentLogger, logger, tracer, withLogContext, type LogContext } from '../../shared/observability';
 import { Rollouts, runRolloutStep } from '../../use-cases/rollouts';
 import { TenantRequests } from '../../use-cases/tenant-requests';
-import { BUS_ENV, currentModuleVersionOf } from '../api/wiring';
+import { busVar, HISTORY_VARS, MODULE_VARS, positiveSetting, tenantTableVar } from '../contract';
+import { currentModuleVersionOf } from '../module-version';
 import { ROLLOUT_ENV, ROLLOUT_TIMING_ENV } from './contract';
-
-const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
  * The steps of the rollout state machine, built from the function's environment: the rollouts table, the
@@ -30,51 +26,47 @@ const positive = (fallback: number) => z.coerce.number().int().positive().defaul
  * module the updates apply (to notice a deployment that changed it mid-rollout).
  */
 export function rolloutsFromEnv(): Rollouts {
-  const env = loadEnv({
-    [ROLLOUT_ENV.table]: nonEmpty,
-    TABLE_NAME: nonEmpty,
-    HISTORY_TABLE_NAME: nonEmpty,
-    HISTORY_RETENTION_DAYS: positive(DEFAULT_HISTORY_RETENTION_DAYS),
-    [BUS_ENV.update]: nonEmpty,
-    [ROLLOUT_ENV.topic]: nonEmpty,
-    TF_MODULE_DIR: nonEmpty.default('./terraform-module'),
-    MODULE_VERSION_LABEL: z
-      .string()
-      .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
-      .optional(),
-    [ROLLOUT_TIMING_ENV.watchSeconds]: positive(DEFAULT_ROLLOUT_TIMINGS.watchSeconds),
-    [ROLLOUT_TIMING_ENV.busySeconds]: positive(DEFAULT_ROLLOUT_TIMINGS.busySeconds),
-    [ROLLOUT_TIMING_ENV.maxBusyAttempts]: positive(DEFAULT_ROLLOUT_TIMINGS.maxBusyAttempts),
-  }) as Record<string, string | number | undefined>;
-  const text = (name: string) => env[name] as string;
-  const count = (name: string) => env[name] as number;
+  const env = loadSettings({
+    rolloutTable: envVar(ROLLOUT_ENV.table, nonEmpty),
+    tenantTable: tenantTableVar,
+    ...HISTORY_VARS,
+    updateBus: busVar('update'),
+    topic: envVar(ROLLOUT_ENV.topic, nonEmpty),
+    ...MODULE_VARS,
+    watchSeconds: envVar(
+      ROLLOUT_TIMING_ENV.watchSeconds,
+      positiveSetting(DEFAULT_ROLLOUT_TIMINGS.watchSeconds),
+    ),
+    busySeconds: envVar(ROLLOUT_TIMING_ENV.busySeconds, positiveSetting(DEFAULT_ROLLOUT_TIMINGS.busySeconds)),
+    maxBusyAttempts: envVar(
+      ROLLOUT_TIMING_ENV.maxBusyAttempts,
+      positiveSetting(DEFAULT_ROLLOUT_TIMINGS.maxBusyAttempts),
+    ),
+  });
   const dynamodb = lambdaDynamoDb();
   const eventBridge = lambdaEventBridge();
   const sns = lambdaSns();
   for (const client of [dynamodb, eventBridge, sns]) tracer.captureAWSv3Client(client);
   const doc = lambdaDocumentClient();
-  const repository = new DynamoDbTenantRepository(doc, text('TABLE_NAME'), {
-    tableName: text('HISTORY_TABLE_NAME'),
-    retentionDays: count('HISTORY_RETENTION_DAYS'),
+  const repository = new DynamoDbTenantRepository(doc, env.tenantTable, {
+    tableName: env.historyTable,
+    retentionDays: env.historyRetentionDays,
   });
   return new Rollouts({
-    store: new DynamoDbRolloutStore(doc, text(ROLLOUT_ENV.table)),
+    store: new DynamoDbRolloutStore(doc, env.rolloutTable),
     tenants: repository,
     requests: new TenantRequests({
       repository,
-      publisher: new EventBridgePublisher(eventBridge, { update: text(BUS_ENV.update) }),
+      publisher: new EventBridgePublisher(eventBridge, { update: env.updateBus }),
       clock: systemClock,
     }),
-    notifier: new SnsLifecycleNotifier(sns, text(ROLLOUT_ENV.topic)),
+    notifier: new SnsLifecycleNotifier(sns, env.topic),
     clock: systemClock,
-    currentModuleVersion: currentModuleVersionOf(
-      text('TF_MODULE_DIR'),
-      env.MODULE_VERSION_LABEL as string | undefined,
-    ),
+    currentModuleVersion: currentModuleVersionOf(env.moduleDir, env.moduleVersionLabel),
     timings: {
-      watchSeconds: count(ROLLOUT_TIMING_ENV.watchSeconds),
-      busySeconds: count(ROLLOUT_TIMING_ENV.busySeconds),
-      maxBusyAttempts: count(ROLLOUT_TIMING_ENV.maxBusyAttempts),
+      watchSeconds: env.watchSeconds,
+      busySeconds: env.busySeconds,
+      maxBusyAttempts: env.maxBusyAttempts,
     },
   });
 }

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbTenantRepository } from '../../../lambdas/adapters/dynamodb/tenant-repository';
 import type { Action } from '../../../lambdas/core/flows';
-import type { LifecycleEvent, TerraformBackend } from '../../../lambdas/core/ports';
+import type {
+  ExecutionInspector,
+  ExecutionStatus,
+  LifecycleEvent,
+  TerraformBackend,
+} from '../../../lambdas/core/ports';
 import { parseTenantCode, type TenantCode } from '../../../lambdas/core/tenant-code';
-import {
-  FLOW_LOST,
-  Reconciler,
-  type ExecutionInspector,
-  type ExecutionStatus,
-} from '../../../lambdas/use-cases/reconciler';
+import { FLOW_LOST, Reconciler } from '../../../lambdas/use-cases/reconciler';
 import { TenantFlow } from '../../../lambdas/use-cases/tenant-flow';
 import { Admission } from '../../../lambdas/use-cases/admission';
 import { flowConstants } from '../../../lambdas/core/flows';

@@ -1,6 +1,6 @@
 import { TfcRetriesExhaustedError } from '../../../../lambdas/adapters/tfc/errors';
 import type { RateBucket, RateBudget } from '../../../../lambdas/core/rate-budget';
-import { TFC_RETRY_LOG_MESSAGE } from '../../../../lambdas/shared/metric-names';
+import { TFC_RETRY_LOG_MESSAGE } from '../../../../lambdas/core/telemetry';
 import { JSON_API_HEADERS, errorDoc, harness, runResource } from './fixtures';
 
 const RUN_PATH = '/api/v2/runs/run-CZcmD7eagjhyX0vN';
