@@ -94,7 +94,7 @@ function adapterMethods(adapter: Adapter): Map<string, Method> {
   const source = readFileSync(adapter.file, 'utf8');
   const body = source.slice(source.indexOf(`export class ${adapter.className}`));
   const methods = new Map<string, Method>();
-  const heads = [...body.matchAll(/^ {2}(?:public |private )?(?:async )?(\w+)\(/gm)];
+  const heads = [...body.matchAll(/^ {2}(?:public |private )?(?:async )?(\w+)(?:<[^>(]*>)?\(/gm)];
   heads.forEach((head, i) => {
     const text = body.slice(head.index, heads[i + 1]?.index ?? body.length);
     const sends: TableAction[] = [];

@@ -11,21 +11,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import {
-  DecommissionNotDueError,
-  FlowSupersededError,
-  TenantConflictError,
-  TenantNotFoundError,
-  ValidationError,
-} from '../../core/errors';
-import { FAILURE_STATUS, FLOWS, type FlowDefinition } from '../../core/flows';
-import {
-  DEFAULT_HISTORY_RETENTION_DAYS,
-  History,
-  HistoryItemSchema,
-  type HistoryItem,
-} from '../../core/history';
-import { ALLOWED_FROM, IN_PROGRESS_STATUSES, TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
+import { ValidationError } from '../../core/errors';
+import type { FlowDefinition } from '../../core/flows';
+import { DEFAULT_HISTORY_RETENTION_DAYS, HistoryItemSchema, type HistoryItem } from '../../core/history';
+import { TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
 import type {
   FlowCompletion,
   Page,
@@ -35,9 +24,33 @@ import type {
   TransitionRequest,
   TransitionResult,
 } from '../../core/ports';
-import { DEFAULT_TIER, type Tenant, type TenantError } from '../../core/tenant';
+import type { Tenant, TenantError } from '../../core/tenant';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../../core/tenant-code';
+import {
+  planClaim,
+  planClearRetry,
+  planCompletion,
+  planLostFlowFailure,
+  planProgress,
+  planReleaseClaim,
+  planRetry,
+  planTransition,
+  planUndo,
+  refusedClaim,
+  runRowWrite,
+  type RowStore,
+  type RowWrite,
+  type RowWriteRule,
+} from '../../core/tenant-plans';
+import {
+  parseTenantRow,
+  tenantOf,
+  type RowChange,
+  type RowCondition,
+  type TenantRow,
+} from '../../core/tenant-row';
 import type { RetryNotice } from '../../core/retry-reporting';
+import { isConditionFailure } from './conditions';
 import { DECOMMISSION_BUCKET, HISTORY_TABLE, TENANT_TABLE } from './table-schema';
 
 type Item = Record<string, unknown>;
@@ -51,49 +64,119 @@ export interface HistoryTableOptions {
 
 /** A row write inside a transaction: one TransactWriteItems element for the tenant table. */
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-type RowWrite = Required<Pick<TransactItem, 'Update'>> | Required<Pick<TransactItem, 'Delete'>>;
+type TableWrite = Required<Pick<TransactItem, 'Update'>> | Required<Pick<TransactItem, 'Delete'>>;
 
-/** Reads and re-plans after the row moved between the read and the conditional write. */
-const MAX_ATTEMPTS = 3;
+/** Tries of a transaction that a concurrent transaction cancelled. */
+const TRANSACTION_ATTEMPTS = 3;
 
-/** Attributes that exist for the table's sake and never leave the repository. */
-const INTERNAL_ATTRIBUTES = [TENANT_TABLE.byDecommissionDate.partitionKey, 'claimedBy'] as const;
+/**
+ * One write's expression attribute names and values, shared by its update and condition expressions: a
+ * core plan (condition and change) in DynamoDB's terms.
+ */
+class Expressions {
+  private readonly names: Record<string, string> = {};
+  private readonly values: Item = {};
 
-/** SET/REMOVE lists from which one UpdateExpression is built, and the same change applied in memory. */
-interface Mutation {
-  set: Item;
-  remove: string[];
-}
-
-function buildUpdate(m: Mutation, extraSet: string[] = []) {
-  const names: Record<string, string> = {};
-  const values: Item = {};
-  const sets = [...extraSet];
-  for (const [key, value] of Object.entries(m.set)) {
-    names[`#${key}`] = key;
-    values[`:${key}`] = value;
-    sets.push(`#${key} = :${key}`);
+  private name(attribute: string): string {
+    this.names[`#${attribute}`] = attribute;
+    return `#${attribute}`;
   }
-  for (const key of m.remove) names[`#${key}`] = key;
-  const expression = [
-    sets.length ? `SET ${sets.join(', ')}` : '',
-    m.remove.length ? `REMOVE ${m.remove.map((k) => `#${k}`).join(', ')}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  return { expression, names, values };
+
+  private value(value: unknown): string {
+    const key = `:v${Object.keys(this.values).length}`;
+    this.values[key] = value;
+    return key;
+  }
+
+  public condition(c: RowCondition): string {
+    switch (c.kind) {
+      case 'statusIn':
+        return `${this.name('status')} IN (${c.statuses.map((s) => this.value(s)).join(', ')})`;
+      case 'equals':
+        return `${this.name(c.attribute)} = ${this.value(c.value)}`;
+      case 'missing':
+        return `attribute_not_exists(${this.name(c.attribute)})`;
+      case 'atMost':
+        return `${this.name(c.attribute)} <= ${this.value(c.value)}`;
+      case 'all':
+      case 'any': {
+        // Flattened, and parenthesised only where precedence needs it: DynamoDB refuses redundant parentheses.
+        const parts = c.conditions.flatMap((x) => (x.kind === c.kind ? x.conditions : [x]));
+        const wrap = (x: RowCondition) =>
+          c.kind === 'all' && x.kind === 'any' && x.conditions.length > 1
+            ? `(${this.condition(x)})`
+            : this.condition(x);
+        return parts.map(wrap).join(c.kind === 'all' ? ' AND ' : ' OR ');
+      }
+    }
+  }
+
+  /**
+   * The update expression of a change. The date index's bucket follows the row it leaves: present while
+   * the row has a decommission date and is not deleted, so the sweep's index holds only rows it may act on.
+   */
+  public update(change: Extract<RowChange, { kind: 'update' }>, after: TenantRow | undefined): string {
+    const set: Item = { ...change.set };
+    const remove: string[] = [...change.remove];
+    const touchesDate = 'status' in set || 'decommissionDate' in set || remove.includes('decommissionDate');
+    if (touchesDate) {
+      const bucket = TENANT_TABLE.byDecommissionDate.partitionKey;
+      if (after?.decommissionDate !== undefined && after.status !== 'deleted')
+        set[bucket] = DECOMMISSION_BUCKET;
+      else remove.push(bucket);
+    }
+    const sets = Object.entries(set)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${this.name(k)} = ${this.value(v)}`);
+    return [
+      sets.length ? `SET ${sets.join(', ')}` : '',
+      remove.length ? `REMOVE ${remove.map((k) => this.name(k)).join(', ')}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+  }
+
+  public attributes() {
+    return {
+      ExpressionAttributeNames: this.names,
+      ...(Object.keys(this.values).length ? { ExpressionAttributeValues: this.values } : {}),
+    };
+  }
 }
 
-function applyMutation(before: Item | undefined, m: Mutation): Item {
-  const after: Item = { ...before };
-  for (const key of m.remove) delete after[key];
-  return { ...after, ...m.set };
+/** The key, expressions and values of a conditional DeleteItem, or with a change, UpdateItem. */
+function conditional(
+  code: TenantCode,
+  condition: RowCondition,
+  update?: { change: Extract<RowChange, { kind: 'update' }>; after: TenantRow | undefined },
+) {
+  const x = new Expressions();
+  const UpdateExpression = update && x.update(update.change, update.after);
+  const ConditionExpression = x.condition(condition);
+  return {
+    Key: { tenantCode: code },
+    ConditionExpression,
+    ...x.attributes(),
+    ...(UpdateExpression === undefined ? {} : { UpdateExpression }),
+  };
 }
 
+/** A conditional UpdateItem's parameters for a planned update. */
+function conditionalUpdate(
+  code: TenantCode,
+  plan: { condition: RowCondition; change: RowChange; after?: TenantRow | undefined },
+) {
+  if (plan.change.kind !== 'update') throw new Error('not an update');
+  const { UpdateExpression = '', ...params } = conditional(code, plan.condition, {
+    change: plan.change,
+    after: plan.after,
+  });
+  return { ...params, UpdateExpression };
+}
+
+/** A stored item as the tenant it holds: parsed through the row's schema, the claim and index keys left out. */
 function toTenant(item: Item): Tenant {
-  const copy: Item = { ...item };
-  for (const key of INTERNAL_ATTRIBUTES) delete copy[key];
-  return copy as unknown as Tenant;
+  return tenantOf(parseTenantRow(item));
 }
 
 function encodeToken(key: Item | undefined): string | undefined {
@@ -154,13 +237,6 @@ function decodeToken(token: string | undefined, shape: TokenShape): Item | undef
   return Object.fromEntries<unknown>(entries);
 }
 
-function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
-}
-
 /**
  * The tenant table. Every lifecycle transition is one conditional UpdateItem whose condition is the
  * lifecycle table itself, so two racing requests can never both win; every flow write is conditioned on
@@ -189,13 +265,18 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
     return item ? toTenant(item) : undefined;
   }
 
+  private async getRow(code: TenantCode): Promise<TenantRow | undefined> {
+    const item = await this.getItem(code);
+    return item ? parseTenantRow(item) : undefined;
+  }
+
   /**
    * Sends the row write and the history items describing it as one transaction, so neither lands without
    * the other. A failed condition on the row surfaces as the ConditionalCheckFailedException (with the row
    * as it was) that a single write would have raised; a conflict with a concurrent transaction is retried.
    */
   private async transact(
-    row: RowWrite,
+    row: TableWrite,
     code: TenantCode,
     history: HistoryItem[],
     version: number,
@@ -237,7 +318,7 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
         const conflict =
           error instanceof TransactionCanceledException &&
           (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
-        if (!conflict || attempt >= MAX_ATTEMPTS) throw error;
+        if (!conflict || attempt >= TRANSACTION_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
       }
     }
@@ -308,164 +389,53 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
    * conditioned on the lifecycle and on the row's version, so the history describes exactly the row it
    * replaced. A row that moved in between is read and decided again.
    */
-  public async transition(req: TransitionRequest): Promise<TransitionResult> {
-    const flow = FLOWS[req.action];
-    const allowed = ALLOWED_FROM[req.action];
-    for (let attempt = 1; ; attempt++) {
-      const beforeItem = await this.getItem(req.tenantCode);
-      const current = beforeItem?.status as TenantStatus | undefined;
-      if (!allowed.includes(current ?? 'absent')) {
-        if (!current) throw new TenantNotFoundError(req.tenantCode);
-        throw new TenantConflictError(req.tenantCode, flow.action, current);
-      }
-      // A decommission acts only while the date it found is still due, on the row as it is now.
-      const date = beforeItem?.decommissionDate;
-      if (req.dueBy !== undefined && !(typeof date === 'string' && date <= req.dueBy)) {
-        throw new DecommissionNotDueError(req.tenantCode, req.dueBy);
-      }
-      const mutation = this.transitionMutation(req);
-      const after = applyMutation(beforeItem, mutation);
-      after.tenantCode = req.tenantCode;
-      after.version = ((beforeItem?.version as number | undefined) ?? 0) + 1;
-      after.createdAt = beforeItem?.createdAt ?? req.now;
-      const result = { before: beforeItem ? toTenant(beforeItem) : undefined, after: toTenant(after) };
 
-      const update = buildUpdate(mutation, [
-        '#version = if_not_exists(#version, :zero) + :one',
-        '#createdAt = if_not_exists(#createdAt, :now)',
-      ]);
-      const statusValues = allowed.filter((s) => s !== 'absent').map((s, i) => [`:from${i}`, s] as const);
-      const conditions = [
-        ...(allowed.includes('absent') ? ['attribute_not_exists(#tenantCode)'] : []),
-        ...(statusValues.length ? [`#status IN (${statusValues.map(([k]) => k).join(', ')})`] : []),
-      ];
-      const unchanged = [
-        beforeItem ? '#version = :readVersion' : 'attribute_not_exists(#tenantCode)',
-        ...(req.dueBy === undefined ? [] : ['#decommissionDate <= :dueBy']),
-      ].join(' AND ');
-      try {
-        await this.transact(
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: { tenantCode: req.tenantCode },
-              UpdateExpression: update.expression,
-              ConditionExpression: `(${conditions.join(' OR ')}) AND ${unchanged}`,
-              ExpressionAttributeNames: {
-                ...update.names,
-                '#version': 'version',
-                '#createdAt': 'createdAt',
-                '#status': 'status',
-                ...(allowed.includes('absent') || !beforeItem ? { '#tenantCode': 'tenantCode' } : {}),
-                ...(req.dueBy === undefined ? {} : { '#decommissionDate': 'decommissionDate' }),
-              },
-              ExpressionAttributeValues: {
-                ...update.values,
-                ...Object.fromEntries(statusValues),
-                ':zero': 0,
-                ':one': 1,
-                ':now': req.now,
-                ...(beforeItem ? { ':readVersion': beforeItem.version } : {}),
-                ...(req.dueBy === undefined ? {} : { ':dueBy': req.dueBy }),
-              },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
-          req.tenantCode,
-          History.ofTransition(req, result),
-          result.after.version,
-        );
-        return result;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        if (attempt < MAX_ATTEMPTS) continue;
-        const status = error.Item?.status as { S?: string } | undefined;
-        if (!status?.S) throw new TenantNotFoundError(req.tenantCode);
-        throw new TenantConflictError(req.tenantCode, flow.action, status.S as TenantStatus);
-      }
+  /**
+   * A planned write and its history in one transaction, under the plan's condition; refused (with the
+   * row's status as it was) when the condition fails.
+   */
+  private async write(code: TenantCode, plan: RowWrite<unknown>): ReturnType<RowStore['write']> {
+    // Each item names its table in place: the least-privilege test reads the tables an adapter writes from here.
+    let row: TableWrite;
+    if (plan.change.kind === 'delete') {
+      const params = conditional(code, plan.condition);
+      row = {
+        Delete: { TableName: this.tableName, ...params, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+      };
+    } else {
+      const params = conditionalUpdate(code, plan);
+      row = {
+        Update: { TableName: this.tableName, ...params, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' },
+      };
+    }
+    try {
+      await this.transact(row, code, plan.history, plan.version);
+      return { refused: false };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const status = (error.Item?.status as { S?: string } | undefined)?.S;
+      return { refused: true, ...(status ? { status } : {}) };
     }
   }
 
-  private transitionMutation(req: TransitionRequest): Mutation {
-    const flow = FLOWS[req.action];
-    const set: Item = {
-      status: flow.inProgressStatus,
-      flowId: req.flowId,
-      action: req.action,
-      requestedBy: req.requestedBy,
-      updatedAt: req.now,
-    };
-    // A new flow starts clean: the last run and error belonged to the previous flow.
-    const remove = ['lastError', 'runId', 'runStatus', 'claimedBy', 'queuedAt', 'retrying'];
-    const { tier, variables, decommissionDate } = req.changes;
-    if (req.action === 'create') {
-      set.tier = tier ?? DEFAULT_TIER;
-      set.variables = variables ?? {};
-      remove.push('outputs', 'sensitiveOutputs', 'workspaceId');
-    } else {
-      if (tier !== undefined) set.tier = tier;
-      if (variables !== undefined) set.variables = variables;
-    }
-    const dateKey = TENANT_TABLE.byDecommissionDate.partitionKey;
-    if (typeof decommissionDate === 'string') {
-      set.decommissionDate = decommissionDate;
-      set[dateKey] = DECOMMISSION_BUCKET;
-    } else if (decommissionDate === null || req.action === 'create') {
-      remove.push('decommissionDate', dateKey);
-    }
-    return { set, remove };
+  /** Read → plan → write (with its history), again while the row moves in between: the core's rule decides. */
+  private apply<R>(code: TenantCode, rule: RowWriteRule<R>): Promise<R> {
+    return runRowWrite(rule, { read: () => this.getRow(code), write: (plan) => this.write(code, plan) });
+  }
+
+  /**
+   * Writes the transition and its history in one transaction conditioned on the lifecycle and on the row's
+   * version, so the history describes exactly the row it replaced. A row that moved in between is read and
+   * decided again.
+   */
+  public transition(req: TransitionRequest): Promise<TransitionResult> {
+    return this.apply(req.tenantCode, planTransition(req));
   }
 
   public async undoTransition(result: TransitionResult, now = new Date().toISOString()): Promise<void> {
-    const { before, after } = result;
-    const history = History.ofUndo(result, now);
-    try {
-      if (!before) {
-        await this.transact(
-          {
-            Delete: {
-              TableName: this.tableName,
-              Key: { tenantCode: after.tenantCode },
-              ConditionExpression: '#flowId = :flowId',
-              ExpressionAttributeNames: { '#flowId': 'flowId' },
-              ExpressionAttributeValues: { ':flowId': after.flowId },
-            },
-          },
-          after.tenantCode,
-          history,
-          after.version + 1,
-        );
-        return;
-      }
-      // An UpdateItem, not a PutItem: whoever may make the transition may undo it with the same permission.
-      const restored: Item = { ...before, version: after.version + 1 };
-      delete restored.tenantCode;
-      if (before.decommissionDate && before.status !== 'deleted') {
-        restored[TENANT_TABLE.byDecommissionDate.partitionKey] = DECOMMISSION_BUCKET;
-      }
-      const stale = [...Object.keys(after), ...INTERNAL_ATTRIBUTES].filter(
-        (k) => k !== 'tenantCode' && !(k in restored),
-      );
-      const update = buildUpdate({ set: restored, remove: [...new Set(stale)] });
-      await this.transact(
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { tenantCode: after.tenantCode },
-            UpdateExpression: update.expression,
-            ConditionExpression: '#guardFlowId = :guardFlowId',
-            ExpressionAttributeNames: { ...update.names, '#guardFlowId': 'flowId' },
-            ExpressionAttributeValues: { ...update.values, ':guardFlowId': after.flowId },
-          },
-        },
-        after.tenantCode,
-        history,
-        after.version + 1,
-      );
-    } catch (error) {
-      // Another writer already moved the row on: it is no longer ours to restore.
-      if (!isConditionFailure(error)) throw error;
-    }
+    // An UpdateItem, not a PutItem: whoever may make the transition may undo it with the same permission.
+    // A refused write means another writer already moved the row on: it is no longer ours to restore.
+    await this.write(result.after.tenantCode, planUndo(result, now));
   }
 
   public async claimFlow(
@@ -473,22 +443,11 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
     flowId: string,
     executionId: string,
   ): Promise<{ claimed: boolean; tenant: Tenant }> {
-    // Only a flow still in progress can be claimed: a late event (a redriven dead letter) for a flow the
-    // reconciler already failed must not start a run on a tenant shown as failed.
-    const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { tenantCode: code },
-          UpdateExpression: 'SET claimedBy = :exec',
-          ConditionExpression: `flowId = :flowId AND #status IN (${inProgress.map(([k]) => k).join(', ')}) AND (attribute_not_exists(claimedBy) OR claimedBy = :exec)`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':exec': executionId,
-            ':flowId': flowId,
-            ...Object.fromEntries(inProgress),
-          },
+          ...conditionalUpdate(code, planClaim(flowId, executionId)),
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -496,136 +455,24 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
       return { claimed: true, tenant: toTenant(out.Attributes ?? {}) };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const current = await this.get(code);
-      if (!current || current.flowId !== flowId || !IN_PROGRESS_STATUSES.includes(current.status)) {
-        throw new FlowSupersededError(code, flowId);
-      }
-      return { claimed: false, tenant: current };
+      return refusedClaim(code, flowId, await this.get(code));
     }
   }
 
-  public async recordProgress(
-    code: TenantCode,
-    flowId: string,
-    progress: RunProgress,
-    now: string,
-  ): Promise<void> {
-    const set: Item = { updatedAt: now };
-    // Progress means the flow got past whatever it was retrying.
-    const remove: string[] = ['retrying'];
-    for (const [k, v] of Object.entries(progress)) {
-      if (v === null) remove.push(k);
-      else if (v !== undefined) set[k] = v;
-    }
-    await this.guardedUpdate(code, flowId, { set, remove }, false, (b, a) => History.ofRunStarted(b, a));
+  public recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void> {
+    return this.apply(code, planProgress(code, flowId, progress, now));
   }
 
-  public async recordRetry(code: TenantCode, flowId: string, retry: RetryNotice, now: string): Promise<void> {
-    // Not history: the flow's end records what became of it; a retry per attempt would crowd the history out.
-    await this.guardedUpdate(
-      code,
-      flowId,
-      (before) => {
-        const shown = before.retrying as { since?: unknown } | undefined;
-        const since = typeof shown?.since === 'string' ? shown.since : now;
-        return { set: { retrying: { ...retry, since, at: now }, updatedAt: now }, remove: [] };
-      },
-      true,
-      () => [],
-    );
+  public recordRetry(code: TenantCode, flowId: string, retry: RetryNotice, now: string): Promise<void> {
+    return this.apply(code, planRetry(code, flowId, retry, now));
   }
 
-  public async clearRetry(code: TenantCode, flowId: string, now: string): Promise<void> {
-    const item = await this.getItem(code);
-    if (item?.flowId !== flowId || item.retrying === undefined) return;
-    try {
-      await this.guardedUpdate(
-        code,
-        flowId,
-        { set: { updatedAt: now }, remove: ['retrying'] },
-        false,
-        () => [],
-      );
-    } catch (error) {
-      // Another flow owns the row now: its retries are not ours to clear.
-      if (!(error instanceof FlowSupersededError)) throw error;
-    }
+  public clearRetry(code: TenantCode, flowId: string, now: string): Promise<void> {
+    return this.apply(code, planClearRetry(flowId, now));
   }
 
-  public async completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
-    const set: Item = { status: c.status, updatedAt: c.now };
-    const remove: string[] = ['queuedAt', 'retrying'];
-    if (c.runStatus !== undefined) set.runStatus = c.runStatus;
-    if (c.moduleVersion !== undefined) set.moduleVersion = c.moduleVersion;
-    if (c.lastError) set.lastError = c.lastError;
-    else remove.push('lastError');
-    if (c.status === 'deleted') {
-      remove.push('outputs', 'sensitiveOutputs', 'workspaceId', TENANT_TABLE.byDecommissionDate.partitionKey);
-    } else if (c.outputs !== undefined) {
-      set.outputs = c.outputs;
-      set.sensitiveOutputs = c.sensitiveOutputs ?? [];
-    }
-    return this.guardedUpdate(code, flowId, { set, remove }, true, (b, a) => History.ofCompletion(b, a));
-  }
-
-  /**
-   * A flow's write: read the row, check it still carries `flowId` (and is in progress when the write ends the
-   * flow), then write it and its history in one transaction conditioned on the same and on the version read.
-   */
-  private async guardedUpdate(
-    code: TenantCode,
-    flowId: string,
-    mutation: Mutation | ((before: Item) => Mutation),
-    mustBeInProgress: boolean,
-    historyOf: (before: Tenant, after: Tenant) => HistoryItem[],
-  ): Promise<Tenant> {
-    const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
-    for (let attempt = 1; ; attempt++) {
-      const beforeItem = await this.getItem(code);
-      const owned =
-        beforeItem?.flowId === flowId &&
-        (!mustBeInProgress || IN_PROGRESS_STATUSES.includes(beforeItem.status as TenantStatus));
-      if (!beforeItem || !owned) throw new FlowSupersededError(code, flowId);
-      const m = typeof mutation === 'function' ? mutation(beforeItem) : mutation;
-      const update = buildUpdate(m, ['#version = #version + :one']);
-      const afterItem = applyMutation(beforeItem, m);
-      afterItem.version = (beforeItem.version as number) + 1;
-      const [before, after] = [toTenant(beforeItem), toTenant(afterItem)];
-      try {
-        await this.transact(
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: { tenantCode: code },
-              UpdateExpression: update.expression,
-              ConditionExpression: mustBeInProgress
-                ? `#flowId = :flowId AND #currentStatus IN (${inProgress.map(([k]) => k).join(', ')}) AND #version = :readVersion`
-                : '#flowId = :flowId AND #version = :readVersion',
-              ExpressionAttributeNames: {
-                ...update.names,
-                '#flowId': 'flowId',
-                '#version': 'version',
-                ...(mustBeInProgress ? { '#currentStatus': 'status' } : {}),
-              },
-              ExpressionAttributeValues: {
-                ...update.values,
-                ':flowId': flowId,
-                ':one': 1,
-                ':readVersion': beforeItem.version,
-                ...(mustBeInProgress ? Object.fromEntries(inProgress) : {}),
-              },
-            },
-          },
-          code,
-          historyOf(before, after),
-          after.version,
-        );
-        return after;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        if (attempt >= MAX_ATTEMPTS) throw new FlowSupersededError(code, flowId);
-      }
-    }
+  public completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
+    return this.apply(code, planCompletion(code, flowId, c));
   }
 
   public async listDueForDecommission(
@@ -755,9 +602,7 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { tenantCode: code },
-          UpdateExpression: 'REMOVE #claimedBy',
-          ...this.lostFlowGuard(flowId, claimedBy),
+          ...conditionalUpdate(code, planReleaseClaim(flowId, claimedBy)),
         }),
       );
       return true;
@@ -767,76 +612,12 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
     }
   }
 
-  public async failLostFlow(
+  public failLostFlow(
     code: TenantCode,
     flowId: string,
     claimedBy: string | undefined,
     lastError: TenantError,
   ): Promise<Tenant | undefined> {
-    const guard = this.lostFlowGuard(flowId, claimedBy);
-    const m: Mutation = {
-      set: { status: FAILURE_STATUS, lastError, updatedAt: lastError.at },
-      remove: ['retrying'],
-    };
-    const update = buildUpdate(m, ['#version = #version + :one']);
-    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const beforeItem = await this.getItem(code);
-      const stillLost =
-        beforeItem?.flowId === flowId &&
-        IN_PROGRESS_STATUSES.includes(beforeItem.status as TenantStatus) &&
-        beforeItem.claimedBy === claimedBy;
-      if (!beforeItem || !stillLost) return undefined;
-      const afterItem = applyMutation(beforeItem, m);
-      afterItem.version = (beforeItem.version as number) + 1;
-      const [before, after] = [toTenant(beforeItem), toTenant(afterItem)];
-      try {
-        await this.transact(
-          {
-            Update: {
-              TableName: this.tableName,
-              Key: { tenantCode: code },
-              UpdateExpression: update.expression,
-              ConditionExpression: `${guard.ConditionExpression} AND #version = :readVersion`,
-              ExpressionAttributeNames: {
-                ...guard.ExpressionAttributeNames,
-                ...update.names,
-                '#version': 'version',
-              },
-              ExpressionAttributeValues: {
-                ...guard.ExpressionAttributeValues,
-                ...update.values,
-                ':one': 1,
-                ':readVersion': beforeItem.version,
-              },
-            },
-          },
-          code,
-          History.ofLostFlow(before, after),
-          after.version,
-        );
-        return after;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-    }
-    return undefined;
-  }
-
-  /** The row is still in progress under `flowId`, claimed by `claimedBy` (or by no execution). */
-  private lostFlowGuard(flowId: string, claimedBy: string | undefined) {
-    const inProgress = IN_PROGRESS_STATUSES.map((s, i) => [`:inProgress${i}`, s] as const);
-    return {
-      ConditionExpression: [
-        '#flowId = :flowId',
-        `#status IN (${inProgress.map(([k]) => k).join(', ')})`,
-        claimedBy === undefined ? 'attribute_not_exists(#claimedBy)' : '#claimedBy = :claimedBy',
-      ].join(' AND '),
-      ExpressionAttributeNames: { '#flowId': 'flowId', '#status': 'status', '#claimedBy': 'claimedBy' },
-      ExpressionAttributeValues: {
-        ':flowId': flowId,
-        ...Object.fromEntries(inProgress),
-        ...(claimedBy === undefined ? {} : { ':claimedBy': claimedBy }),
-      } as Item,
-    };
+    return this.apply(code, planLostFlowFailure(flowId, claimedBy, lastError));
   }
 }
