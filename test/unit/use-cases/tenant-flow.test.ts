@@ -1,0 +1,360 @@
+import { FlowFailureError, FlowSupersededError } from '../../../lambdas/core/errors';
+import { flowConstants, type Action } from '../../../lambdas/core/flows';
+import { parseTenantCode } from '../../../lambdas/core/tenant-code';
+import type { RunNeedsAttentionAction } from '../../../lambdas/core/run-status';
+import {
+  TenantFlow,
+  type CheckInput,
+  type FinalizeInput,
+  type RunRef,
+} from '../../../lambdas/use-cases/tenant-flow';
+import { fixedClock } from '../../support/api';
+import { MemoryAdmissionQueue } from '../../support/memory-admission-queue';
+import { MemoryLifecycleNotifier, MemoryTerraformBackend } from '../../support/memory-ports';
+import { MemoryTenantRepository } from '../../support/memory-tenant-repository';
+
+const NOW = '2026-11-23T10:00:00.000Z';
+const code = parseTenantCode('acme');
+
+function setup(options: { onRunNeedsAttention?: RunNeedsAttentionAction } = {}) {
+  const repository = new MemoryTenantRepository();
+  const backend = new MemoryTerraformBackend();
+  const notifier = new MemoryLifecycleNotifier();
+  const admission = new MemoryAdmissionQueue();
+  const flow = new TenantFlow({
+    repository,
+    backend,
+    notifier,
+    clock: fixedClock(NOW),
+    pollIntervalSeconds: 7,
+    pollBudget: 3,
+    admission,
+    ...options,
+  });
+  /** Starts a request's flow as the API would: the transition only (the flow is driven by the test). */
+  const request = async (action: Action, flowId: string) =>
+    (
+      await repository.transition({
+        tenantCode: code,
+        action,
+        flowId,
+        requestedBy: 'api:bob',
+        now: NOW,
+        changes: {},
+      })
+    ).after;
+  const trigger = (action: Action, flowId: string, executionId = `exec-${flowId}`) =>
+    flow.trigger({ tenantCode: code, flowId, flow: flowConstants(action), executionId });
+  const check = (action: Action, flowId: string, run: RunRef): Promise<RunRef> =>
+    flow.check({ tenantCode: code, flowId, flow: flowConstants(action), run } satisfies CheckInput);
+  const finalize = (action: Action, flowId: string, rest: Partial<FinalizeInput> = {}) =>
+    flow.finalize({ tenantCode: code, flowId, flow: flowConstants(action), ...rest });
+  /** Polls like the state machine: Check until the run is no longer running or the budget is spent. */
+  const poll = async (action: Action, flowId: string, run: RunRef) => {
+    let ref = run;
+    while (ref.outcome === 'running' && ref.pollsLeft > 0) ref = await check(action, flowId, ref);
+    return ref;
+  };
+  /** A whole flow, Trigger to Finalize. */
+  const drive = async (action: Action, flowId: string) => {
+    await request(action, flowId);
+    const run = await poll(action, flowId, await trigger(action, flowId));
+    return finalize(action, flowId, { run });
+  };
+  return { repository, backend, notifier, admission, flow, request, trigger, check, finalize, poll, drive };
+}
+
+describe('TenantFlow over in-memory ports', () => {
+  describe('trigger', () => {
+    it('claims the flow, records that it asked for a run, then the run it started', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+
+      const ref = await t.trigger('create', 'f1');
+
+      expect(ref).toEqual({
+        duplicate: false,
+        workspaceId: 'ws-acme',
+        runId: 'run-1',
+        runStatus: 'planning',
+        // Trigger passes the started run on as it is: its status also rides along under its own name.
+        status: 'planning',
+        moduleVersion: 'v1+memory',
+        outcome: 'running',
+        waitSeconds: 7,
+        pollsLeft: 3,
+      });
+      expect(t.repository.row(code)).toMatchObject({
+        claimedBy: 'exec-f1',
+        runRequestedFor: 'f1',
+        runId: 'run-1',
+        runStatus: 'planning',
+        runModuleVersion: 'v1+memory',
+      });
+      expect(t.backend.started).toEqual([
+        expect.objectContaining({ flowId: 'f1', destroy: false, recover: false }),
+      ]);
+      const { items } = await t.repository.listHistory(code, { limit: 1 });
+      expect(items[0]).toEqual({ at: NOW, kind: 'run', flowId: 'f1', runId: 'run-1', status: 'planning' });
+    });
+
+    it('answers a duplicated event without starting a second run', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      await t.trigger('create', 'f1', 'exec-a');
+
+      const ref = await t.trigger('create', 'f1', 'exec-b');
+
+      expect(ref).toMatchObject({ duplicate: true, outcome: 'running' });
+      expect(t.backend.started).toHaveLength(1);
+      expect(t.repository.row(code)?.claimedBy).toBe('exec-a');
+    });
+
+    it('carries on with the run a retried Trigger of the same execution already started', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      await t.trigger('create', 'f1');
+
+      const ref = await t.trigger('create', 'f1');
+
+      expect(ref).toMatchObject({ duplicate: false, runId: 'run-1', moduleVersion: 'v1+memory' });
+      expect(t.backend.started).toHaveLength(1);
+    });
+
+    it('searches for its run when an earlier attempt asked for one and failed before recording it', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      t.backend.failNext('startRun', new Error('socket hang up'));
+      await expect(t.trigger('create', 'f1')).rejects.toThrow('socket hang up');
+
+      await t.trigger('create', 'f1');
+
+      expect(t.backend.started.map((r) => r.recover)).toEqual([true]);
+      expect(t.repository.row(code)?.runId).toBe('run-1');
+    });
+
+    it('is superseded on a row another flow owns, and on a flow the reconciler already failed', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      await expect(t.trigger('create', 'f0')).rejects.toThrow(FlowSupersededError);
+
+      await t.repository.failLostFlow(code, 'f1', undefined, { code: 'FlowLost', message: 'lost', at: NOW });
+      await expect(t.trigger('create', 'f1')).rejects.toThrow(FlowSupersededError);
+      expect(t.backend.started).toEqual([]);
+    });
+
+    it('goes straight to Finalize with the reason when the backend says a person must look first', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      t.backend.failNext(
+        'startRun',
+        new FlowFailureError('WorkspaceLocked', 'the workspace is locked by a person'),
+      );
+
+      const ref = await t.trigger('create', 'f1');
+
+      expect(ref).toMatchObject({
+        outcome: 'failed',
+        errorCode: 'WorkspaceLocked',
+        reason: 'the workspace is locked by a person',
+        waitSeconds: 0,
+      });
+    });
+  });
+
+  describe('check', () => {
+    it('records each new run status and frees the run slot once the run is over', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      await t.admission.enqueue('f1', code, NOW);
+      const first = await t.trigger('create', 'f1');
+
+      const running = await t.check('create', 'f1', first);
+      expect(running).toMatchObject({ outcome: 'running', runStatus: 'planning', pollsLeft: 2 });
+      expect(t.admission.entries.get('f1')?.state).toBe('waiting');
+
+      const done = await t.check('create', 'f1', running);
+      expect(done).toMatchObject({ outcome: 'running', runStatus: 'applying', pollsLeft: 1 });
+      const end = await t.check('create', 'f1', done);
+      expect(end).toMatchObject({ outcome: 'succeeded', runStatus: 'applied', pollsLeft: 0 });
+      expect(t.repository.row(code)?.runStatus).toBe('applied');
+      expect(t.admission.entries.get('f1')?.state).toBe('released');
+    });
+
+    it('clears a retry the row shows once TFC answers again', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      const ref = await t.trigger('create', 'f1');
+      await t.repository.recordRetry(code, 'f1', { reason: 'ECONNREFUSED', attempt: 2, maxAttempts: 5 }, NOW);
+      t.backend.runs.get('run-1')?.states.unshift({ status: 'planning' });
+
+      await t.check('create', 'f1', ref);
+
+      expect(t.repository.row(code)).not.toHaveProperty('retrying');
+    });
+
+    it.each([
+      ['discard', 1, 'the control plane discarded it'],
+      ['leave', 0, 'it was left for a person'],
+    ] as const)('fails a run that waits for a person (%s)', async (action, discards, says) => {
+      const t = setup({ onRunNeedsAttention: action });
+      await t.drive('create', 'f0');
+      t.backend.scriptRuns({ status: 'policy_override', url: 'https://tfc.test/run-2' });
+      await t.request('update', 'f1');
+      const ref = await t.trigger('update', 'f1');
+
+      const out = await t.check('update', 'f1', ref);
+
+      expect(out).toMatchObject({ outcome: 'failed', errorCode: 'RunNeedsAttention' });
+      expect(out.reason).toContain(
+        'Terraform run run-2 needs a person: it stopped at policy_override (https://tfc.test/run-2)',
+      );
+      expect(out.reason).toContain(says);
+      expect(t.backend.discarded).toHaveLength(discards);
+    });
+  });
+
+  describe('finalize', () => {
+    it('ends a create ready with its outputs and the module version, and says so once', async () => {
+      const t = setup();
+
+      const result = await t.drive('create', 'f1');
+
+      expect(result).toEqual({ status: 'ready', event: 'TenantReady' });
+      const tenant = await t.repository.get(code);
+      expect(tenant).toMatchObject({
+        status: 'ready',
+        moduleVersion: 'v1+memory',
+        outputs: { endpoint: 'https://example.test' },
+        sensitiveOutputs: ['password'],
+      });
+      expect(t.notifier.events).toEqual([
+        {
+          event: 'TenantReady',
+          tenantCode: code,
+          flowId: 'f1',
+          action: 'create',
+          status: 'ready',
+          at: NOW,
+          outputs: { endpoint: 'https://example.test' },
+        },
+      ]);
+      const { items } = await t.repository.listHistory(code, { limit: 2 });
+      expect(items).toEqual([
+        { at: NOW, kind: 'status', flowId: 'f1', from: 'creating', to: 'ready' },
+        { at: NOW, kind: 'run', flowId: 'f1', runId: 'run-1', status: 'applied' },
+      ]);
+    });
+
+    it('ends a delete deleted: the workspace goes, so do the outputs', async () => {
+      const t = setup();
+      await t.drive('create', 'f1');
+
+      const result = await t.drive('delete', 'f2');
+
+      expect(result).toEqual({ status: 'deleted', event: 'TenantDeleted' });
+      expect(t.backend.deletedWorkspaces).toEqual(['ws-acme']);
+      const tenant = await t.repository.get(code);
+      expect(tenant?.status).toBe('deleted');
+      expect(tenant).not.toHaveProperty('outputs');
+      expect(tenant).not.toHaveProperty('workspaceId');
+      expect(t.notifier.events.at(-1)).toMatchObject({ event: 'TenantDeleted', outputs: {} });
+    });
+
+    it('fails a run that ended badly, naming the run', async () => {
+      const t = setup();
+      t.backend.scriptRuns('planning', 'errored');
+
+      const result = await t.drive('create', 'f1');
+
+      expect(result).toEqual({ status: 'failed', event: 'TenantFailed' });
+      expect((await t.repository.get(code))?.lastError).toEqual({
+        code: 'RunFailed',
+        message: 'Terraform run run-1 ended errored',
+        at: NOW,
+      });
+      expect(t.notifier.events[0]).not.toHaveProperty('outputs');
+    });
+
+    it('fails a run still running when the poll budget is spent', async () => {
+      const t = setup();
+      t.backend.scriptRuns('planning');
+
+      await t.drive('create', 'f1');
+
+      expect((await t.repository.get(code))?.lastError).toEqual({
+        code: 'PollBudgetExhausted',
+        message:
+          'Terraform run run-1 was still planning after 3 checks 7s apart; look at the run, then retry with an update or a delete',
+        at: NOW,
+      });
+    });
+
+    it('names the failing TFC request when a task failed while it was retried', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      await t.repository.recordRetry(
+        code,
+        'f1',
+        { reason: 'connection refused', attempt: 5, maxAttempts: 5 },
+        NOW,
+      );
+
+      await t.finalize('create', 'f1', { error: { Error: 'States.Timeout', Cause: 'Task timed out' } });
+
+      const tenant = await t.repository.get(code);
+      expect(tenant).not.toHaveProperty('retrying');
+      expect(tenant?.lastError).toEqual({
+        code: 'States.Timeout',
+        message: `Task timed out; TFC was failing: connection refused (attempt 5 of 5, since ${NOW})`,
+        at: NOW,
+      });
+    });
+
+    it('publishes again, writing nothing, when retried after its own write landed', async () => {
+      const t = setup();
+      await t.drive('create', 'f1');
+      const version = t.repository.row(code)?.version;
+
+      const again = await t.finalize('create', 'f1', {
+        run: {
+          duplicate: false,
+          outcome: 'succeeded',
+          runId: 'run-1',
+          workspaceId: 'ws-acme',
+          waitSeconds: 7,
+          pollsLeft: 1,
+        },
+      });
+
+      expect(again).toEqual({ status: 'ready', event: 'TenantReady' });
+      expect(t.notifier.events).toHaveLength(2);
+      expect(t.repository.row(code)?.version).toBe(version);
+    });
+
+    it('is superseded once a newer flow owns the row: no write, no event', async () => {
+      const t = setup();
+      await t.drive('create', 'f1');
+      await t.request('update', 'f2');
+
+      const late = await t.finalize('create', 'f1', {
+        run: { duplicate: false, outcome: 'succeeded', waitSeconds: 7, pollsLeft: 1 },
+      });
+
+      expect(late).toEqual({ status: 'superseded' });
+      expect(t.repository.row(code)).toMatchObject({ status: 'updating', flowId: 'f2' });
+      expect(t.notifier.events).toHaveLength(1);
+    });
+
+    it('frees the run slot whatever the outcome', async () => {
+      const t = setup();
+      await t.request('create', 'f1');
+      await t.admission.enqueue('f1', code, NOW);
+
+      await t.finalize('create', 'f1', { error: { Error: 'Lambda.Unknown' } });
+
+      expect(t.admission.entries.get('f1')?.state).toBe('released');
+      expect((await t.repository.get(code))?.lastError?.message).toBe('Lambda.Unknown');
+    });
+  });
+});
