@@ -32,6 +32,8 @@ export class LocalRolloutEngine implements RolloutStarter {
   private machine: Promise<StateMachine> | undefined;
   private readonly running = new Map<string, Promise<void>>();
   private readonly aborts = new Set<() => void>();
+  /** Steps still running, also those of aborted executions. */
+  private readonly steps = new Set<Promise<unknown>>();
   private stopped = false;
 
   public constructor(private readonly options: LocalRolloutEngineOptions) {}
@@ -52,8 +54,16 @@ export class LocalRolloutEngine implements RolloutStarter {
         }),
     );
     const machine = await this.machine;
-    const step = (input: unknown) =>
-      runRolloutStep(rollouts, RolloutStepEventSchema.parse(input)) as Promise<JSONValue>;
+    const step = (input: unknown) => {
+      const done = Promise.resolve()
+        .then(() => runRolloutStep(rollouts, RolloutStepEventSchema.parse(input)))
+        .then((output) => output as JSONValue);
+      // An aborted execution settles at once, but a step it was running goes on: stop() waits for it.
+      this.steps.add(done);
+      const forget = () => void this.steps.delete(done);
+      done.then(forget, forget);
+      return done;
+    };
     const execution = machine.run(
       { rolloutId },
       {
@@ -117,10 +127,15 @@ export class LocalRolloutEngine implements RolloutStarter {
     while (this.running.size > 0) await Promise.all(this.running.values());
   }
 
-  /** Stops every execution where it is; the rollout records keep what is left for the next start. */
+  /**
+   * Stops every execution where it is; the rollout records keep what is left for the next start. Steps
+   * already running finish first (DynamoDB is still there): a tenant update a step has begun is either
+   * started or undone, never left half-done for the reconciler.
+   */
   public async stop(): Promise<void> {
     this.stopped = true;
     for (const abort of this.aborts) abort();
     await Promise.all(this.running.values());
+    await Promise.allSettled([...this.steps]);
   }
 }
