@@ -4,6 +4,7 @@ import { ACTIONS } from '../core/flows';
 import { TENANT_STATUSES, type TenantStatus } from '../core/lifecycle';
 import { TIERS, type TenantView } from '../core/tenant';
 import type { TenantCode } from '../core/tenant-code';
+import { TenantErrorSchema, TenantRetrySchema } from '../core/tenant-row';
 import type { Command } from './args';
 import { ApiAnswerError, ConnectionError } from './errors';
 import {
@@ -81,20 +82,11 @@ export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
   workspaceId: z.string().nullable(),
   run: z.object({ id: z.string(), status: z.string().nullable(), link: z.string().optional() }).nullable(),
   queuedSince: z.string().nullable().default(null),
-  retrying: z
-    .object({
-      reason: z.string(),
-      attempt: z.number(),
-      maxAttempts: z.number(),
-      since: z.string(),
-      at: z.string(),
-    })
-    .nullable()
-    .default(null),
+  retrying: TenantRetrySchema.nullable().default(null),
   outputs: z.record(z.string(), z.unknown()),
   sensitiveOutputs: z.array(z.string()),
   moduleVersion: z.string().nullable().default(null),
-  lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).nullable(),
+  lastError: TenantErrorSchema.nullable(),
   requestedBy: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

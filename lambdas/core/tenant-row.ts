@@ -13,7 +13,17 @@ export type TenantRow = Tenant & { claimedBy?: string };
 /** An attribute of the row a plan may read, set or remove. */
 export type RowAttribute = keyof TenantRow;
 
-const TenantErrorSchema = z.object({ code: z.string(), message: z.string(), at: z.string() });
+/** A tenant's `lastError`, as stored and as answered. */
+export const TenantErrorSchema = z.object({ code: z.string(), message: z.string(), at: z.string() });
+
+/** A tenant's `retrying`, as stored and as answered. */
+export const TenantRetrySchema = z.object({
+  reason: z.string(),
+  attempt: z.number(),
+  maxAttempts: z.number(),
+  since: z.string(),
+  at: z.string(),
+});
 
 /** The row as the store returns it; attributes that exist only for the store's indexes are dropped. */
 export const TenantRowSchema = z.object({
@@ -31,15 +41,7 @@ export const TenantRowSchema = z.object({
   runStatus: z.string().optional(),
   runModuleVersion: z.string().optional(),
   queuedAt: z.string().optional(),
-  retrying: z
-    .object({
-      reason: z.string(),
-      attempt: z.number(),
-      maxAttempts: z.number(),
-      since: z.string(),
-      at: z.string(),
-    })
-    .optional(),
+  retrying: TenantRetrySchema.optional(),
   outputs: z.record(z.string(), z.unknown()).optional(),
   sensitiveOutputs: z.array(z.string()).optional(),
   moduleVersion: z.string().optional(),
