@@ -1,3 +1,4 @@
+import type { RunEnd } from './flow-state';
 import type { Action, FlowDefinition, LifecycleEventName, TenantRequestDetail } from './flows';
 import type { HistoryItem } from './history';
 import type { TenantStatus } from './lifecycle';
@@ -132,6 +133,40 @@ export interface TenantRepository extends HistoryReader {
     claimedBy: string | undefined,
     error: TenantError,
   ): Promise<Tenant | undefined>;
+  /**
+   * Stores the task token of the flow's wait for its run's end, provided the row is in progress under
+   * `flowId` with `runId` recorded. False when the row has moved on (nothing written).
+   */
+  recordRunWaiter(
+    code: TenantCode,
+    flowId: string,
+    runId: string,
+    taskToken: string,
+    now: string,
+  ): Promise<boolean>;
+  /** The flow waiting for the tenant's run to end, if any. */
+  getRunWaiter(code: TenantCode): Promise<RunWaiter | undefined>;
+}
+
+/** A flow waiting for its run's end: the task token a notification of that run may use to wake it. */
+export interface RunWaiter {
+  tenantCode: TenantCode;
+  flowId: string;
+  runId: string;
+  taskToken: string;
+  since: string;
+}
+
+/**
+ * Wakes a flow that waits for its run's end: Step Functions' task-token callback in AWS, the local engine's
+ * emulation of it locally.
+ */
+export interface FlowWaker {
+  /**
+   * Completes the waiting task with the run's end. False when the token can no longer be used (already
+   * used, timed out, or its execution is over): there is nothing left to wake.
+   */
+  wake(taskToken: string, end: RunEnd): Promise<boolean>;
 }
 
 /** How many tenants hold each status (the dashboard's gauge). */

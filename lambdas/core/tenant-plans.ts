@@ -7,7 +7,7 @@ import {
 import { FAILURE_STATUS, FLOWS } from './flows';
 import { History, type HistoryItem } from './history';
 import { ALLOWED_FROM, IN_PROGRESS_STATUSES, TENANT_STATUSES, type TenantStatus } from './lifecycle';
-import type { FlowCompletion, RunProgress, TransitionRequest, TransitionResult } from './ports';
+import type { FlowCompletion, RunProgress, RunWaiter, TransitionRequest, TransitionResult } from './ports';
 import type { RetryNotice } from './retry-reporting';
 import { DEFAULT_TIER, type Tenant, type TenantError } from './tenant';
 import type { TenantCode } from './tenant-code';
@@ -134,6 +134,8 @@ export function planTransition(req: TransitionRequest): RowWriteRule<TransitionR
         'claimedBy',
         'queuedAt',
         'retrying',
+        'waitToken',
+        'waitSince',
       ];
       const { tier, variables, decommissionDate } = req.changes;
       if (req.action === 'create') {
@@ -271,7 +273,7 @@ export function planClearRetry(flowId: string, now: string): RowWriteRule<void> 
 export function planCompletion(code: TenantCode, flowId: string, c: FlowCompletion): RowWriteRule<Tenant> {
   return ownedFlowWrite(code, flowId, true, (before) => {
     const set: Partial<TenantRow> = { status: c.status, updatedAt: c.now };
-    const remove: RemovableAttribute[] = ['queuedAt', 'retrying'];
+    const remove: RemovableAttribute[] = ['queuedAt', 'retrying', 'waitToken', 'waitSince'];
     if (c.runStatus !== undefined) set.runStatus = c.runStatus;
     if (c.moduleVersion !== undefined) set.moduleVersion = c.moduleVersion;
     if (c.lastError) set.lastError = c.lastError;
@@ -336,7 +338,7 @@ export function planLostFlowFailure(
           before,
           Row.all(guard, Row.equals('version', before.version)),
           { status: FAILURE_STATUS, lastError, updatedAt: lastError.at },
-          ['retrying'],
+          ['retrying', 'waitToken', 'waitSince'],
           (b, a) => History.ofLostFlow(b, a),
           (after) => after,
         ),
@@ -391,4 +393,33 @@ export function refusedClaim(
     throw new FlowSupersededError(code, flowId);
   }
   return { claimed: false, tenant: current };
+}
+
+/**
+ * Stores the task token of the flow's wait for its run's end, with the run: only while the row is in
+ * progress under `flowId` with `runId` recorded, so a receiver that maps a run id to this row wakes this
+ * flow and no other. Not history, and the version stays: the token is the flow's own bookkeeping.
+ */
+export function planRunWaiter(
+  flowId: string,
+  runId: string,
+  taskToken: string,
+  now: string,
+): { condition: RowCondition; change: RowChange } {
+  return {
+    condition: Row.all(Row.equals('flowId', flowId), Row.equals('runId', runId), Row.inProgress),
+    change: { kind: 'update', set: { waitToken: taskToken, waitSince: now }, remove: [] },
+  };
+}
+
+/** The flow a row shows waiting for its run's end, if any (in progress, with a run and a token). */
+export function runWaiterOf(row: TenantRow | undefined): RunWaiter | undefined {
+  if (!row || !isInProgress(row) || !row.runId || !row.waitToken) return undefined;
+  return {
+    tenantCode: row.tenantCode,
+    flowId: row.flowId,
+    runId: row.runId,
+    taskToken: row.waitToken,
+    since: row.waitSince ?? row.updatedAt,
+  };
 }

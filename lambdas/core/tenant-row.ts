@@ -8,7 +8,13 @@ import { TenantCodeSchema } from './tenant-code';
  * A tenant row as stored: the tenant, plus the execution that claimed its flow. The claim decides which
  * execution may run the flow and never leaves the store.
  */
-export type TenantRow = Tenant & { claimedBy?: string };
+export type TenantRow = Tenant & {
+  claimedBy?: string;
+  /** The task token of the flow waiting for its run's end (Step Functions callback), stored with `runId`. */
+  waitToken?: string;
+  /** When the flow began to wait for the run's end. */
+  waitSince?: string;
+};
 
 /** An attribute of the row a plan may read, set or remove. */
 export type RowAttribute = keyof TenantRow;
@@ -50,6 +56,8 @@ export const TenantRowSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   claimedBy: z.string().optional(),
+  waitToken: z.string().optional(),
+  waitSince: z.string().optional(),
 }) satisfies z.ZodType<TenantRow>;
 
 /** Parses a stored item into a row: a malformed item is an error, never a tenant with missing fields. */
@@ -57,10 +65,12 @@ export function parseTenantRow(item: unknown): TenantRow {
   return TenantRowSchema.parse(item);
 }
 
-/** The tenant a row shows: everything but the claim. */
+/** The tenant a row shows: everything but the claim and the waiting flow's task token. */
 export function tenantOf(row: TenantRow): Tenant {
   const tenant: TenantRow = { ...row };
   delete tenant.claimedBy;
+  delete tenant.waitToken;
+  delete tenant.waitSince;
   return tenant;
 }
 

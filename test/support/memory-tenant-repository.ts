@@ -7,6 +7,7 @@ import type {
   FlowCompletion,
   Page,
   RunProgress,
+  RunWaiter,
   TenantRepository,
   TransitionRequest,
   TransitionResult,
@@ -20,6 +21,8 @@ import {
   planCompletion,
   planLostFlowFailure,
   planProgress,
+  planRunWaiter,
+  runWaiterOf,
   planReleaseClaim,
   planRetry,
   planTransition,
@@ -235,5 +238,21 @@ export class MemoryTenantRepository implements TenantRepository, FleetReader {
     return Promise.resolve(
       [...this.rows.values()].filter((r) => r.status === status).map((r) => r.moduleVersion ?? null),
     );
+  }
+
+  public recordRunWaiter(
+    code: TenantCode,
+    flowId: string,
+    runId: string,
+    taskToken: string,
+    now: string,
+  ): Promise<boolean> {
+    const { condition, change } = planRunWaiter(flowId, runId, taskToken, now);
+    return Promise.resolve(this.change(code, condition, change) !== false);
+  }
+
+  public getRunWaiter(code: TenantCode): Promise<RunWaiter | undefined> {
+    const row = this.rows.get(code);
+    return Promise.resolve(runWaiterOf(row && structuredClone(row)));
   }
 }

@@ -19,6 +19,7 @@ import type {
   FlowCompletion,
   Page,
   RunProgress,
+  RunWaiter,
   FleetReader,
   TenantRepository,
   TransitionRequest,
@@ -32,6 +33,8 @@ import {
   planCompletion,
   planLostFlowFailure,
   planProgress,
+  planRunWaiter,
+  runWaiterOf,
   planReleaseClaim,
   planRetry,
   planTransition,
@@ -619,5 +622,30 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
     lastError: TenantError,
   ): Promise<Tenant | undefined> {
     return this.apply(code, planLostFlowFailure(flowId, claimedBy, lastError));
+  }
+
+  public async recordRunWaiter(
+    code: TenantCode,
+    flowId: string,
+    runId: string,
+    taskToken: string,
+    now: string,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          ...conditionalUpdate(code, planRunWaiter(flowId, runId, taskToken, now)),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  public async getRunWaiter(code: TenantCode): Promise<RunWaiter | undefined> {
+    return runWaiterOf(await this.getRow(code));
   }
 }
