@@ -7,3 +7,5 @@ export const SERVICE_NAME = 'tenant-control-plane';
 export const METRICS_NAMESPACE = 'TenantControlPlane';
 export const TENANTS_METRIC = 'Tenants';
 export const TFC_RETRY_LOG_MESSAGE = 'TFC request will be retried';
+/** Run notifications refused for a missing or wrong signature (the receiver counts them; an alarm watches). */
+export const NOTIFICATION_SIGNATURE_REJECTED_METRIC = 'NotificationSignatureRejected';

@@ -1,5 +1,5 @@
 import type { Tenant } from './tenant';
-import type { TenantCode } from './tenant-code';
+import { type TenantCode, TenantCodeSchema } from './tenant-code';
 
 /**
  * How a tenant maps onto a Terraform workspace, the same for Terraform Cloud and for the local runner:
@@ -14,6 +14,17 @@ export function workspaceNamePrefix(environment: string): string {
 /** Workspace name of a tenant: `tenant-<environment>-<code>`. */
 export function workspaceName(environment: string, code: TenantCode): string {
   return `${workspaceNamePrefix(environment)}${code}`;
+}
+
+/**
+ * The tenant whose workspace `name` is in this environment (`tenant-<environment>-<code>`, a valid code),
+ * or undefined for any other workspace: another environment's, one the control plane does not own.
+ */
+export function tenantCodeOfWorkspace(environment: string, name: string): TenantCode | undefined {
+  const prefix = workspaceNamePrefix(environment);
+  if (!name.startsWith(prefix)) return undefined;
+  const parsed = TenantCodeSchema.safeParse(name.slice(prefix.length));
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Module inputs the control plane sets on every workspace; a tenant cannot supply them. */
