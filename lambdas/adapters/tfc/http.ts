@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import {
   TfcApiError,
@@ -15,6 +15,7 @@ import {
 } from './errors';
 import { scrubText } from './scrub';
 import type { TokenProvider } from './token';
+import { Agent, request } from './transport';
 import { TFC_RETRY_LOG_MESSAGE } from '../../core/telemetry';
 import type { RateBucket, RateBudget } from '../../core/rate-budget';
 import type { RetryNotice } from '../../core/retry-reporting';
@@ -236,11 +237,10 @@ export class TfcHttp {
   ): Promise<Attempt> {
     try {
       const timeout = this.options.requestTimeoutMs;
-      const res = await request(url, {
+      const res = await request(this.options.dispatcher, url, {
         method,
         headers,
         body,
-        dispatcher: this.options.dispatcher,
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });
