@@ -42,12 +42,30 @@ export const TERRAFORM_MODULE_BUNDLE: BundledDirectory = {
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
 /**
+ * The credential sources of the SDK's default chain past the first one. The chain reads the environment
+ * first, and Lambda puts the function role's credentials there, so these are never loaded in a function;
+ * the chain loads each with a dynamic `import()` only when the sources before it found nothing. Left
+ * external, they stay out of every bundle (about 90 KiB with the STS/SSO clients they bring) and, if a
+ * function were ever configured to need one (AWS_PROFILE set), resolve to the Lambda runtime's SDK.
+ */
+export const CREDENTIAL_SOURCES_LEFT_TO_RUNTIME = [
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/**
  * How every function is bundled: the one place these options are written. NodejsFunction turns them into
  * esbuild arguments; the bench (`npm run bench -- --only bundles`) and the bundle test build each function
  * from the same object, so the sizes and cold imports they report are those of what CDK deploys.
  *
  * The AWS SDK is bundled, not taken from the Lambda runtime: the version the tests ran is the one that
  * runs, and a bundled client imports faster than the runtime's many files (the bench measures both).
+ * Only the credential sources a Lambda function never reaches are left to the runtime's SDK
+ * (CREDENTIAL_SOURCES_LEFT_TO_RUNTIME).
  * The source map is a linked `index.js.map` next to the bundle, read only when NODE_OPTIONS has
  * `--enable-source-maps`, which FUNCTION_ENVIRONMENT leaves out: parsing the map at every cold start
  * costs import time. Set it on one function to get original file names in its stack traces.
@@ -62,6 +80,7 @@ export const FUNCTION_BUNDLING = {
   sourceMap: true,
   sourcesContent: false,
   bundleAwsSDK: true,
+  externalModules: [...CREDENTIAL_SOURCES_LEFT_TO_RUNTIME],
   // ESM entry points first: esbuild drops unused exports of ESM-first packages (the AWS SDK, zod).
   mainFields: ['module', 'main'],
 } as const satisfies BundlingOptions;

@@ -6,7 +6,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { IDEMPOTENCY_TABLE_ACTIONS, TENANT_TABLE_ACTIONS } from '../../lambdas/core/table-access';
 import { BUS_ENV } from '../../lambdas/handlers/contract';
-import { BUS_ENV_VARS, ControlPlaneFunction, FUNCTION_RUNTIME, TERRAFORM_MODULE_BUNDLE } from '../../lib';
+import {
+  BUS_ENV_VARS,
+  ControlPlaneFunction,
+  CREDENTIAL_SOURCES_LEFT_TO_RUNTIME,
+  FUNCTION_RUNTIME,
+  TERRAFORM_MODULE_BUNDLE,
+} from '../../lib';
 import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
 import {
   type PolicyStatementJson,
@@ -82,7 +88,8 @@ describe('the Lambda construct', () => {
       });
       // Linked: index.js.map ships next to index.js and is read only when asked for.
       expect(fn.bundling.sourceMapMode).toBeUndefined();
-      expect(fn.bundling.externalModules).toBeUndefined();
+      // Only the credential sources Lambda never reaches (its role's credentials are in the environment).
+      expect(fn.bundling.externalModules).toEqual([...CREDENTIAL_SOURCES_LEFT_TO_RUNTIME]);
       expect(fn.bundling.nodeModules).toBeUndefined();
       // Parsing the map at every cold start costs import time (npm run bench -- --only bundles).
       expect(lambda(name).Environment).not.toMatchObject({
