@@ -1,3 +1,3 @@
-import { routeHandler } from './wiring';
+import { rolloutRouteHandler } from './rollout-wiring';
 
-export const handler = routeHandler('listRollouts');
+export const handler = rolloutRouteHandler('listRollouts');
