@@ -1,4 +1,5 @@
 import { build, type Metafile } from 'esbuild';
+import { CREDENTIAL_SOURCES_LEFT_TO_RUNTIME } from '../../lib';
 import { synthStack } from './support';
 import { esbuildOptionsOf } from '../support/function-bundling';
 
@@ -13,8 +14,8 @@ const functions = Object.entries(stack.controlPlane.functions);
 /** The functions that call TFC: the only ones that need its HTTP client (undici). */
 const TFC_TASKS = ['trigger', 'check', 'finalize'];
 const KIB = 1024;
-/** Ceilings with room for dependency updates; a wrong-way import adds hundreds of KiB. */
-const CEILING = { tfcTask: 1_400 * KIB, other: 800 * KIB };
+/** Ceilings with room for dependency updates; a wrong-way import adds tens to hundreds of KiB. */
+const CEILING = { tfcTask: 960 * KIB, other: 680 * KIB };
 
 /** Files with code in the bundle (esbuild's metafile also lists files it read and then tree-shook away). */
 const bundledFiles = (metafile: Metafile): string[] =>
@@ -62,5 +63,17 @@ describe.each(functions)('the bundle of %s', (name, fn) => {
 
   it('carries the TFC HTTP client only where TFC is called', () => {
     expect(packages.has('undici')).toBe(TFC_TASKS.includes(name));
+  });
+
+  it("carries undici's Agent and request() without its entry point (fetch, WebSocket, cache stores)", () => {
+    expect(
+      inputs.filter((file) => /undici\/(index\.js|lib\/(web\/websocket|cache|mock)\/)/.test(file)),
+    ).toEqual([]);
+  });
+
+  it('leaves out the credential sources Lambda never reaches, and the STS/SSO clients they load', () => {
+    for (const pkg of [...CREDENTIAL_SOURCES_LEFT_TO_RUNTIME, '@aws-sdk/nested-clients'])
+      expect(packages).not.toContain(pkg);
+    expect(packages).toContain('@aws-sdk/credential-provider-env');
   });
 });
