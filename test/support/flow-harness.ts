@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TfcTerraformBackend } from '../../lambdas/adapters/tfc/backend';
 import { TfcClient, type RetryOptions } from '../../lambdas/adapters/tfc/client';
+import type { NotificationTarget } from '../../lambdas/adapters/tfc/notification-registration';
 import { staticTokenProvider } from '../../lambdas/adapters/tfc/token';
 import { DynamoDbAdmissionQueue } from '../../lambdas/adapters/dynamodb/admission-queue';
 import { DynamoDbTenantRepository } from '../../lambdas/adapters/dynamodb/tenant-repository';
@@ -45,6 +46,8 @@ export interface FlowHarnessOptions {
   maxConcurrentRuns?: number;
   /** The TFC client's retries. @default 6 attempts, 5–50 ms apart */
   retry?: RetryOptions;
+  /** Registers a run notification configuration for this receiver. @default none */
+  notifications?: NotificationTarget;
 }
 
 export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarnessOptions = {}) {
@@ -71,6 +74,7 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     organization: fake.organization,
     environment: ENVIRONMENT,
     moduleDir: MODULE_DIR,
+    ...(options.notifications ? { notifications: options.notifications } : {}),
   });
   const notifier = new RecordingNotifier();
   const publisher = new RecordingPublisher();

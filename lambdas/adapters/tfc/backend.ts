@@ -10,9 +10,10 @@ import { OutputsNotVisibleError, WorkspaceNotVisibleError } from '../../core/err
 import type { Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import { tenantInputs, workspaceName } from '../../core/workspace';
-import type { TfcClient, VariableInput } from './client';
+import type { TfcClient, TfcLogger, VariableInput } from './client';
 import { TfcApiError, TfcNotFoundError } from './errors';
 import { TfcModuleVersions, type ModuleVersionRef } from './module-versions';
+import { NotificationRegistration, type NotificationTarget } from './notification-registration';
 
 export interface TfcBackendOptions {
   /** Base address, for links to runs in failure reasons. */
@@ -34,6 +35,12 @@ export interface TfcBackendOptions {
    * workspace gets `TFC_AWS_PROVIDER_AUTH` and `TFC_AWS_RUN_ROLE_ARN`; no static keys are ever set.
    */
   runRoleArn?: string;
+  /**
+   * Where TFC notifies the end of each run (the receiver) and the HMAC token it signs with: when set, one
+   * notification configuration on the environment's project is made sure of before the first run of the
+   * process ({@link NotificationRegistration}). Absent, runs are only polled.
+   */
+  notifications?: NotificationTarget;
 }
 
 /** The project of an environment's workspaces unless configured. */
@@ -58,11 +65,20 @@ export function credentialVariables(options: TfcBackendOptions): VariableInput[]
 export class TfcTerraformBackend implements TerraformBackend {
   private readonly modules: TfcModuleVersions;
   private projectId: Promise<string> | undefined;
+  private readonly notifications: NotificationRegistration | undefined;
 
   public constructor(
     private readonly client: TfcClient,
     private readonly options: TfcBackendOptions,
+    logger?: TfcLogger,
   ) {
+    this.notifications =
+      options.notifications === undefined
+        ? undefined
+        : new NotificationRegistration(client.notifications, options.notifications, {
+            projectId: () => this.project(),
+            logger,
+          });
     this.modules = new TfcModuleVersions(client, {
       environment: options.environment,
       moduleDir: options.moduleDir,
@@ -130,6 +146,8 @@ export class TfcTerraformBackend implements TerraformBackend {
       const existing = await this.client.findRunByMessage(workspace.id, flowId);
       if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
     }
+    // Before the run exists, so that its end is notified; never fails the run (polling finishes it).
+    await this.notifications?.ensureFor(workspace.id);
     if (workspace.created && this.options.runRoleArn) {
       await this.client.upsertVariables(workspace.id, credentialVariables(this.options));
     }

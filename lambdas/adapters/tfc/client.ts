@@ -5,6 +5,7 @@ import { reportRetry, type RetryNotice } from '../../core/retry-reporting';
 import { ConfigurationVersionsApi } from './configuration-versions';
 import type { TfcContext } from './context';
 import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcLogger } from './http';
+import { NotificationsApi } from './notifications';
 import { OrganizationsApi } from './organizations';
 import { OutputsApi, type Outputs } from './outputs';
 import { ProjectsApi } from './projects';
@@ -21,6 +22,7 @@ import {
 } from './workspaces';
 
 export type { RetryOptions, TfcLogger } from './http';
+export type { NotificationConfiguration, NotificationScope } from './notifications';
 export type { Outputs } from './outputs';
 export type { CreateRunOptions, KnownRunStatus, Run, RunStatus } from './runs';
 export type { UpsertVariablesResult, VariableInput } from './variables';
@@ -66,7 +68,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 
 /**
  * HCP Terraform / Terraform Enterprise API client: one module per resource (workspaces, variables,
- * configuration versions, runs, outputs, organizations, projects) over a retrying JSON:API transport, with the operations the
+ * configuration versions, runs, outputs, organizations, projects, notification configurations) over a retrying JSON:API transport, with the operations the
  * tenant flows need as methods. Build it once per process and share it.
  */
 export class TfcClient {
@@ -77,6 +79,7 @@ export class TfcClient {
   public readonly outputs: OutputsApi;
   public readonly organizations: OrganizationsApi;
   public readonly projects: ProjectsApi;
+  public readonly notifications: NotificationsApi;
   private readonly ownedDispatcher: Dispatcher | undefined;
   private readonly token: TokenProvider;
 
@@ -109,6 +112,7 @@ export class TfcClient {
     this.outputs = new OutputsApi(ctx);
     this.organizations = new OrganizationsApi(ctx);
     this.projects = new ProjectsApi(ctx);
+    this.notifications = new NotificationsApi(ctx);
   }
 
   /**

@@ -149,3 +149,33 @@ export interface RunRecord {
   /** A run variable that is not an HCL literal: the plan fails with this message. */
   variableError: string | undefined;
 }
+
+/** The most recent answer of a notification's destination (notification-configurations.mdx). */
+export interface DeliveryResponseRecord {
+  url: string;
+  body: string;
+  code: string;
+  headers: Record<string, string[]>;
+  sentAt: number;
+  successful: boolean;
+}
+
+/**
+ * notification-configurations.mdx (workspace) and notification-configurations/project.mdx: a
+ * destination, the triggers it listens to and its write-only token, subscribed to a workspace or to
+ * every workspace of a project.
+ */
+export interface NotificationConfigurationRecord {
+  id: string;
+  subscribable: { type: 'workspaces' | 'projects'; id: string };
+  name: string;
+  destinationType: 'generic' | 'email' | 'slack' | 'microsoft-teams';
+  url: string | null;
+  /** Write-only: never serialized (the docs' answers show `"token": null`). */
+  token: string | null;
+  triggers: string[];
+  enabled: boolean;
+  deliveryResponses: DeliveryResponseRecord[];
+  createdAt: number;
+  updatedAt: number;
+}

@@ -1,6 +1,7 @@
 /** A tiny method + path router for the fake's endpoints. */
 import { notFound, type Reply } from './jsonapi';
 import { matchPath, type PathParams } from './patterns';
+import type { NotificationHub } from './notifications';
 import type { WorkspaceRecord } from './records';
 import type { Store } from './store';
 
@@ -13,9 +14,12 @@ export interface HandlerContext {
   rawBody: Buffer;
   /** The bearer token of the request (undefined for the archivist's public routes). */
   token: string | undefined;
+  /** Sends verification requests (notification configurations). */
+  notifications: NotificationHub;
 }
 
-export type Handler = (ctx: HandlerContext) => Reply;
+/** Most handlers answer at once; those that call out first (notification verification) answer later. */
+export type Handler = (ctx: HandlerContext) => Reply | Promise<Reply>;
 
 export interface Route {
   method: string;

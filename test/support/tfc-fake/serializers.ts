@@ -5,6 +5,7 @@
  */
 import { isoTime, statusTime } from './jsonapi';
 import type {
+  NotificationConfigurationRecord,
   ConfigurationVersionRecord,
   OutputRecord,
   ProjectRecord,
@@ -428,5 +429,39 @@ export function serializeSetVariable(set: VariableSetRecord, variable: VariableR
       varset: { data: ref('varsets', set.id), links: { related: `/api/v2/varsets/${set.id}` } },
     },
     links: { self: `/api/v2/varsets/${set.id}/relationships/vars/${variable.id}` },
+  };
+}
+
+/**
+ * notification-configurations.mdx "Sample response": the token is write-only and always shown as null;
+ * `delivery-responses` holds the most recent answer of the destination (strings, as in the samples).
+ */
+export function serializeNotificationConfiguration(nc: NotificationConfigurationRecord): Json {
+  return {
+    id: nc.id,
+    type: 'notification-configurations',
+    attributes: {
+      enabled: nc.enabled,
+      name: nc.name,
+      url: nc.url,
+      'destination-type': nc.destinationType,
+      token: null,
+      triggers: [...nc.triggers],
+      'delivery-responses': nc.deliveryResponses.map((r) => ({
+        url: r.url,
+        body: r.body,
+        code: r.code,
+        headers: r.headers,
+        'sent-at': new Date(r.sentAt)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d{3}Z$/, ' UTC'),
+        successful: String(r.successful),
+      })),
+      'created-at': isoTime(nc.createdAt),
+      'updated-at': isoTime(nc.updatedAt),
+    },
+    relationships: { subscribable: { data: ref(nc.subscribable.type, nc.subscribable.id) } },
+    links: { self: `/api/v2/notification-configurations/${nc.id}` },
   };
 }

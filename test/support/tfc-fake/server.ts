@@ -2,9 +2,11 @@
  * An in-process fake of the HCP Terraform / Terraform Cloud API, served over real HTTP on 127.0.0.1.
  *
  * Built from hashicorp/terraform-docs-common `cloud-docs/api-docs` (workspaces, workspace-variables,
- * configuration-versions, run, plans, applies, state-version-outputs, projects, variable-sets, index
- * for authentication, 404 semantics and rate limiting) and checked against hashicorp/go-tfe. Request
- * pipeline: fault injection → rate limit (per user; the runs list also per minute) → bearer auth
+ * configuration-versions, run, plans, applies, state-version-outputs, projects, variable-sets,
+ * notification-configurations, index for authentication, 404 semantics and rate limiting) and checked
+ * against hashicorp/go-tfe. Run notifications are sent to their destinations as documented
+ * (notifications.ts). Request pipeline: fault injection → rate limit (per user; the runs list and the
+ * notification verify action also per minute) → bearer auth
  * (401) → route (404 unknown path, 405 known path with another method) → organization check (404) →
  * endpoint (404 for workspaces hidden from the token).
  *
@@ -36,6 +38,7 @@ import {
   notFound,
   type Reply,
 } from './jsonapi';
+import { NotificationHub } from './notifications';
 import { matchesRequest } from './patterns';
 import { RateLimiter, type RateDecision } from './rate-limiter';
 import { allowedMethods, findRoute, type Route, type RouteMatch } from './router';
@@ -43,6 +46,7 @@ import { configurationVersionRoutes } from './routes-configuration-versions';
 import { organizationRoutes } from './routes-organizations';
 import { outputRoutes } from './routes-outputs';
 import { projectRoutes } from './routes-projects';
+import { notificationRoutes, VERIFY_PATH } from './routes-notifications';
 import { runRoutes } from './routes-runs';
 import { variableRoutes } from './routes-vars';
 import { variableSetRoutes } from './routes-varsets';
@@ -51,6 +55,9 @@ import { Store } from './store';
 import type {
   FakeClock,
   FakeConfigurationVersionView,
+  FakeNotificationConfigurationView,
+  FakeNotificationDelivery,
+  FakeNotificationIntent,
   FakeProjectView,
   FakeRequestInfo,
   FakeRequestLogEntry,
@@ -68,6 +75,10 @@ import type {
 export type {
   FakeClock,
   FakeConfigurationVersionView,
+  FakeNotificationConfigurationView,
+  FakeNotificationDelivery,
+  FakeNotificationIntent,
+  FakeNotificationOptions,
   FakeProjectView,
   FakeVariableSetView,
   NeedsAttentionStatus,
@@ -101,6 +112,7 @@ const ROUTES: readonly Route[] = [
   ...projectRoutes,
   ...variableSetRoutes,
   ...organizationRoutes,
+  ...notificationRoutes,
 ];
 
 /** DESIGN.md "Terraform Cloud facts": concurrently executing runs per plan. */
@@ -126,6 +138,9 @@ const OWNER = 'owner';
 
 /** run.mdx "List Runs in a Workspace": the endpoint with its own per-minute limit. */
 const RUNS_LIST = 'GET /api/v2/workspaces/:id/runs';
+
+/** index.mdx "Lower rate limits for some endpoints": the notification verify action, 10 per minute. */
+const VERIFY = `POST ${VERIFY_PATH}`;
 
 /** index.mdx "Rate Limiting": the documented 429 body (its `status` is a number there, unlike elsewhere). */
 const RATE_LIMIT_BODY = {
@@ -203,6 +218,8 @@ class FakeTfcServer implements TfcFake {
     private readonly faults: FaultQueue,
     private readonly limiter: RateLimiter,
     private readonly runsListLimiter: RateLimiter,
+    private readonly verifyLimiter: RateLimiter,
+    private readonly hub: NotificationHub,
   ) {
     this.users = new Map([[options.token, OWNER], ...Object.entries(options.tokens ?? {})]);
     this.server = createServer((req, res) => {
@@ -349,6 +366,31 @@ class FakeTfcServer implements TfcFake {
     }));
   }
 
+  public get notificationConfigurations(): readonly FakeNotificationConfigurationView[] {
+    return [...this.store.notificationConfigurations.values()].map((nc) => ({
+      id: nc.id,
+      subscribable: { ...nc.subscribable },
+      name: nc.name,
+      destinationType: nc.destinationType,
+      url: nc.url,
+      token: nc.token,
+      triggers: [...nc.triggers],
+      enabled: nc.enabled,
+    }));
+  }
+
+  public get notificationDeliveries(): readonly FakeNotificationDelivery[] {
+    return this.hub.sent;
+  }
+
+  public dropNotifications(drop: boolean | ((intent: FakeNotificationIntent) => boolean)): void {
+    this.hub.setDrop(drop);
+  }
+
+  public settleNotifications(): Promise<void> {
+    return this.hub.settle();
+  }
+
   public run(id: string): FakeRunView | undefined {
     return this.runs.find((run) => run.id === id);
   }
@@ -390,6 +432,7 @@ class FakeTfcServer implements TfcFake {
   }
 
   public close(): Promise<void> {
+    this.hub.close();
     if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.server.close((error) => (error === undefined ? resolve() : reject(error)));
@@ -405,8 +448,10 @@ class FakeTfcServer implements TfcFake {
     const info: FakeRequestInfo = { method, path, query: url.searchParams, headers: req.headers };
     const rateAt = this.limiterNow();
     this.store.advance();
-    const { reply, answeredBy } = this.answer(req, info, rawBody);
+    const { reply, answeredBy } = await this.answer(req, info, rawBody);
     this.send(res, reply);
+    // What the request changed (a confirmed or discarded run) is seen at once, notifications included.
+    this.store.advance();
     this.log.push({
       method,
       path,
@@ -430,31 +475,41 @@ class FakeTfcServer implements TfcFake {
     return user ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
   }
 
-  private answer(req: IncomingMessage, info: FakeRequestInfo, rawBody: Buffer): Outcome {
+  private async answer(req: IncomingMessage, info: FakeRequestInfo, rawBody: Buffer): Promise<Outcome> {
     const fault = this.faults.take(info);
     if (fault !== undefined) return { reply: faultReply(fault), answeredBy: 'fault' };
     const match = findRoute(ROUTES, info.method, info.path);
     if (!info.path.startsWith('/api/')) {
       // The archivist (blob storage) is another service: no token, no API rate limit.
       return {
-        reply: match === undefined ? notFound() : this.dispatch(match, info, rawBody, undefined),
+        reply: match === undefined ? notFound() : await this.dispatch(match, info, rawBody, undefined),
         answeredBy: 'api',
       };
     }
     const user = this.userOf(req);
     if (match?.route.public === true) {
       return {
-        reply: this.withRateHeaders(this.dispatch(match, info, rawBody, undefined), user),
+        reply: this.withRateHeaders(await this.dispatch(match, info, rawBody, undefined), user),
         answeredBy: 'api',
       };
     }
     const limited = this.rateLimit(user, info);
     if (limited !== undefined) return { reply: limited, answeredBy: 'rate-limit' };
-    return { reply: this.authorizedDispatch(req, match, info, rawBody, user), answeredBy: 'api' };
+    return { reply: await this.authorizedDispatch(req, match, info, rawBody, user), answeredBy: 'api' };
   }
 
   private isRunsList(info: FakeRequestInfo): boolean {
     return matchesRequest(RUNS_LIST, info.method, info.path);
+  }
+
+  private isVerify(info: FakeRequestInfo): boolean {
+    return matchesRequest(VERIFY, info.method, info.path);
+  }
+
+  /** The endpoint's own, lower limit on top of the per-second one, if it has one. */
+  private endpointLimiter(info: FakeRequestInfo): RateLimiter | undefined {
+    if (this.isRunsList(info)) return this.runsListLimiter;
+    return this.isVerify(info) ? this.verifyLimiter : undefined;
   }
 
   /**
@@ -464,22 +519,23 @@ class FakeTfcServer implements TfcFake {
   private rateLimit(user: string, info: FakeRequestInfo): Reply | undefined {
     const decision = this.limiter.take(user);
     if (!decision.allowed) return tooManyRequests(decision);
-    if (!this.isRunsList(info)) return undefined;
-    const listDecision = this.runsListLimiter.take(user);
-    return listDecision.allowed ? undefined : tooManyRequests(listDecision);
+    const endpoint = this.endpointLimiter(info);
+    if (endpoint === undefined) return undefined;
+    const endpointDecision = endpoint.take(user);
+    return endpointDecision.allowed ? undefined : tooManyRequests(endpointDecision);
   }
 
   /**
    * index.mdx "Authentication": 401 for a missing or invalid token; 404 (not 403) for no permission.
    * A known path asked with another method answers 405 with `Allow` (assumed: the docs are silent).
    */
-  private authorizedDispatch(
+  private async authorizedDispatch(
     req: IncomingMessage,
     match: RouteMatch | undefined,
     info: FakeRequestInfo,
     rawBody: Buffer,
     user: string,
-  ): Reply {
+  ): Promise<Reply> {
     const token = bearerToken(req);
     if (token === undefined || !this.users.has(token)) return errorReply(401, 'unauthorized');
     if (match === undefined) {
@@ -491,12 +547,12 @@ class FakeTfcServer implements TfcFake {
     const org = match.params.org;
     if (org !== undefined && org !== this.options.organization)
       return this.withRateHeaders(notFound(), user, info);
-    return this.withRateHeaders(this.dispatch(match, info, rawBody, token), user, info);
+    return this.withRateHeaders(await this.dispatch(match, info, rawBody, token), user, info);
   }
 
   /** The limit that applies to this request, what is left of it and when the window frees a slot. */
   private withRateHeaders(reply: Reply, user: string, info?: FakeRequestInfo): Reply {
-    const limiter = info !== undefined && this.isRunsList(info) ? this.runsListLimiter : this.limiter;
+    const limiter = (info === undefined ? undefined : this.endpointLimiter(info)) ?? this.limiter;
     if (!limiter.enabled) return reply;
     const state = limiter.peek(user);
     return {
@@ -510,21 +566,22 @@ class FakeTfcServer implements TfcFake {
     };
   }
 
-  private dispatch(
+  private async dispatch(
     match: RouteMatch,
     info: FakeRequestInfo,
     rawBody: Buffer,
     token: string | undefined,
-  ): Reply {
+  ): Promise<Reply> {
     try {
       const body = match.route.rawBody === true ? undefined : parseJson(rawBody);
-      return match.route.handler({
+      return await match.route.handler({
         store: this.store,
         params: match.params,
         query: info.query,
         body,
         rawBody,
         token,
+        notifications: this.hub,
       });
     } catch (error) {
       return errorToReply(error);
@@ -581,7 +638,9 @@ export async function startTfcFake(options: TfcFakeOptions): Promise<TfcFake> {
   const rateNow = toNow(options.rateLimitClock);
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? 30, rateNow);
   const runsListLimiter = new RateLimiter(options.runsListRateLimitPerMinute ?? 30, rateNow, 60_000);
-  const fake = new FakeTfcServer(options, store, faults, limiter, runsListLimiter);
+  const verifyLimiter = new RateLimiter(options.verifyRateLimitPerMinute ?? 10, rateNow, 60_000);
+  const hub = new NotificationHub(store, options.notifications);
+  const fake = new FakeTfcServer(options, store, faults, limiter, runsListLimiter, verifyLimiter, hub);
   await fake.listen();
   return fake;
 }

@@ -9,6 +9,7 @@ import type { IdGenerator } from './ids';
 import { toOutputRecords } from './outputs';
 import type {
   ConfigurationVersionRecord,
+  NotificationConfigurationRecord,
   ProjectRecord,
   ResolvedOutcome,
   RunRecord,
@@ -107,6 +108,9 @@ export class Store {
   public readonly tags = new Map<string, { id: string; createdAt: number }>();
   public readonly projects = new Map<string, ProjectRecord>();
   public readonly variableSets = new Map<string, VariableSetRecord>();
+  public readonly notificationConfigurations = new Map<string, NotificationConfigurationRecord>();
+  /** Told of every new run and of every `advance()` (the notification deliveries watch runs through it). */
+  public readonly observers: { runCreated(run: RunRecord): void; advanced(): void }[] = [];
   public readonly defaultProjectId: string;
   private readonly idsByName = new Map<string, string>();
   /** Started runs that may still execute (planning/applying), for the organization's concurrency cap. */
@@ -209,6 +213,9 @@ export class Store {
     this.workspaces.delete(ws.id);
     this.idsByName.delete(ws.name);
     for (const set of this.variableSets.values()) set.workspaceIds.delete(ws.id);
+    for (const nc of this.notificationConfigurations.values())
+      if (nc.subscribable.type === 'workspaces' && nc.subscribable.id === ws.id)
+        this.notificationConfigurations.delete(nc.id);
     // Its runs stop too: they no longer hold a slot of the organization's concurrency.
     this.open = this.open.filter((run) => run.workspaceId !== ws.id);
   }
@@ -464,6 +471,7 @@ export class Store {
     this.runs.set(run.id, run);
     ws.runIds.push(run.id);
     ws.currentConfigurationVersionId = cv.id;
+    for (const observer of this.observers) observer.runCreated(run);
     return run;
   }
 
@@ -540,6 +548,7 @@ export class Store {
       const end = terminalAt(run);
       return end === undefined || end > this.lastStartAt;
     });
+    for (const observer of this.observers) observer.advanced();
   }
 
   /**

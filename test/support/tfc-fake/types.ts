@@ -246,6 +246,65 @@ export interface TfcFakeOptions {
   seed?: number;
   /** The `terraform-version` workspaces report. Default `1.11.4`. */
   terraformVersion?: string;
+  /**
+   * `POST /notification-configurations/:id/actions/verify` per minute per user (index.mdx "Lower rate
+   * limits for some endpoints": 10 per minute). Default 10; `Infinity` turns it off.
+   */
+  verifyRateLimitPerMinute?: number;
+  /** How run notifications are delivered (notification-configurations.mdx); see {@link FakeNotificationOptions}. */
+  notifications?: FakeNotificationOptions;
+}
+
+/** What a test can decide about one notification before it is sent. */
+export interface FakeNotificationIntent {
+  configurationId: string;
+  url: string;
+  /** `run:completed`, … or `verification` for the verification request. */
+  trigger: string;
+  runId: string | null;
+  runStatus: string | null;
+  workspaceName: string | null;
+}
+
+export interface FakeNotificationOptions {
+  /**
+   * Run notifications this returns true for are recorded as dropped and never sent (TFC promises no
+   * redelivery: a lost notification is lost). Verification requests are never dropped.
+   */
+  drop?: (intent: FakeNotificationIntent) => boolean;
+  /** Real-time delay between observing a run's transition and sending its notification. Default 0. */
+  delayMs?: number;
+  /** How long a destination may take to answer. Default 10 s (assumed; the docs name no timeout). */
+  timeoutMs?: number;
+}
+
+/** One notification or verification request the fake sent (or dropped). */
+export interface FakeNotificationDelivery extends FakeNotificationIntent {
+  /** The exact body sent (what the signature covers). */
+  body: string;
+  /** `X-TFE-Notification-Signature`, when the configuration has a token. */
+  signature: string | undefined;
+  /** The destination's HTTP status; undefined when dropped or when it did not answer. */
+  status: number | undefined;
+  /** Why there is no status (network error, timeout), when there is none and it was not dropped. */
+  error: string | undefined;
+  dropped: boolean;
+  /** The fake's clock when the transition was observed (or the verification sent). */
+  at: number;
+  /** Real time (`Date.now()`) when the request was answered, failed or dropped. */
+  settledAt: number;
+}
+
+/** A notification configuration as a test sees it, token included (the API never shows it). */
+export interface FakeNotificationConfigurationView {
+  id: string;
+  subscribable: { type: 'workspaces' | 'projects'; id: string };
+  name: string;
+  destinationType: string;
+  url: string | null;
+  token: string | null;
+  triggers: readonly string[];
+  enabled: boolean;
 }
 
 /** A running fake. Views are snapshots taken at the time of the call. */
@@ -292,6 +351,14 @@ export interface TfcFake {
   readonly projects: readonly FakeProjectView[];
   /** Variable sets of the organization. */
   readonly variableSets: readonly FakeVariableSetView[];
+  /** Notification configurations of workspaces and projects. */
+  readonly notificationConfigurations: readonly FakeNotificationConfigurationView[];
+  /** Every run notification and verification request sent or dropped so far, in order. */
+  readonly notificationDeliveries: readonly FakeNotificationDelivery[];
+  /** Replaces the `notifications.drop` option: `true` drops every run notification, `false` none. */
+  dropNotifications(drop: boolean | ((intent: FakeNotificationIntent) => boolean)): void;
+  /** Resolves once every notification due by now has been sent and answered (or dropped). */
+  settleNotifications(): Promise<void>;
   /**
    * An outage: stops listening and drops every open connection, so requests meet `ECONNREFUSED` (or a
    * closed connection) as when TFC or the network in between is down. State and the log are kept.
