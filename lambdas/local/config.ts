@@ -29,6 +29,8 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
         .regex(MODULE_VERSION_LABEL_PATTERN, MODULE_VERSION_LABEL_RULE)
         .optional(),
       TFC_PROJECT: z.string().min(1).optional(),
+      TFC_NOTIFICATIONS: z.enum(['true', 'false']).default('true'),
+      TFC_NOTIFICATION_URL: z.url({ protocol: /^https?$/ }).optional(),
       TFC_REQUESTS_PER_SECOND: limitSetting(TFC_LIMITS.requestsPerSecond),
       TFC_RUNS_LIST_PER_MINUTE: limitSetting(TFC_LIMITS.runsListPerMinute),
       TFC_MAX_CONCURRENT_RUNS: limitSetting(TFC_LIMITS.maxConcurrentRuns),
@@ -72,6 +74,10 @@ export function localConfigFromEnv(env: NodeJS.ProcessEnv = process.env): LocalC
     // A queued flow asks for a slot as often as a running one checks its run, unless told otherwise.
     queuedWaitSeconds: e.ADMISSION_WAIT_SECONDS ?? waitSeconds,
     ...(tfc ? { tfc } : {}),
+    // Run notifications: TFC calls the receiver route of this server (or TFC_NOTIFICATION_URL).
+    ...(e.TFC_NOTIFICATIONS === 'true'
+      ? { notifications: e.TFC_NOTIFICATION_URL ? { url: e.TFC_NOTIFICATION_URL } : {} }
+      : {}),
     ...(e.WEBHOOK_URL ? { webhookUrl: e.WEBHOOK_URL } : {}),
   };
 }

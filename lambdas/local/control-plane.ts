@@ -1,4 +1,5 @@
 import type { RunNeedsAttentionAction } from '../core/run-status';
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -22,6 +23,7 @@ import { buildModuleArchive } from '../adapters/tfc/module-archive';
 import { staticTokenProvider } from '../adapters/tfc/token';
 import { moduleVersion } from '../core/module-version';
 import { buildOpenApiDocument } from '../core/openapi';
+import { RUN_NOTIFICATION_PATH } from '../core/run-notification';
 import type { RunLink } from '../core/tenant';
 import { systemClock, type TerraformBackend } from '../core/ports';
 import { MemoryRateWindowStore, WindowedRateBudget } from '../core/rate-budget';
@@ -74,6 +76,11 @@ export interface LocalConfig {
   };
   /** Label in front of the module's content hash in its version. */
   moduleVersionLabel?: string;
+  /**
+   * Run notifications on (absent: off): with `tfc`, TFC is told to notify the end of each run to `url`
+   * (@default `http://127.0.0.1:<port>` + RUN_NOTIFICATION_PATH, this server's receiver route).
+   */
+  notifications?: { url?: string };
   webhookUrl?: string;
   /** Looks at a tenant busy with another request before a rollout skips it. @default 10 */
   rolloutMaxBusyAttempts?: number;
@@ -103,6 +110,11 @@ export interface RunningControlPlane {
   moduleVersion: string;
   resumed: { executions: number; runs: number; rollouts: number };
   bus: LocalBus;
+  /**
+   * The HMAC token of this process's run notifications (random, made once per start): TFC signs with it,
+   * the receiver route verifies with it. Never logged.
+   */
+  notificationToken: string;
   stop(): Promise<void>;
 }
 
@@ -151,6 +163,10 @@ export async function startLocalControlPlane(
   });
   // Answers link each run to TFC's page of it, or to its log on this server (known once it listens).
   let serverUrl = '';
+  const notificationToken = randomBytes(32).toString('hex');
+  const notificationUrl = (): string | undefined =>
+    config.notifications?.url ??
+    (serverUrl === '' ? undefined : `http://127.0.0.1:${new URL(serverUrl).port}${RUN_NOTIFICATION_PATH}`);
   let runLink: RunLink;
   let backends: TerraformBackend[];
   let localRunner: LocalTerraformBackend | undefined;
@@ -163,6 +179,16 @@ export async function startLocalControlPlane(
       scope: `${new URL(tfc.address).host}/${tfc.organization}`,
       limits: { api: tfc.requestsPerSecond, 'runs-list': tfc.runsListPerMinute },
     });
+    // One target for every worker: they share one registration (TfcTerraformBackend).
+    const notifications = config.notifications
+      ? { url: notificationUrl, token: () => Promise.resolve(notificationToken) }
+      : undefined;
+    const tfcLog = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string, attributes?: Record<string, unknown>) =>
+        io.warn(attributes ? `${message} ${JSON.stringify(attributes)}` : message),
+    };
     backends = Array.from({ length: Math.max(1, tfc.workers ?? 1) }, (_, worker) => {
       const client = new TfcClient({
         address: tfc.address,
@@ -170,12 +196,17 @@ export async function startLocalControlPlane(
         token: staticTokenProvider(tfc.tokens?.[worker] ?? tfc.token),
         budget,
       });
-      return new TfcTerraformBackend(client, {
-        ...tfc,
-        environment: config.environment,
-        moduleDir: config.moduleDir,
-        ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
-      });
+      return new TfcTerraformBackend(
+        client,
+        {
+          ...tfc,
+          environment: config.environment,
+          moduleDir: config.moduleDir,
+          ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
+          ...(notifications ? { notifications } : {}),
+        },
+        tfcLog,
+      );
     });
     backendName = `Terraform Cloud at ${tfc.address} (organization ${tfc.organization})`;
     runLink = tfcRunLink({ ...tfc, environment: config.environment });
@@ -320,6 +351,7 @@ export async function startLocalControlPlane(
     moduleVersion: currentModuleVersion,
     resumed: { executions, runs, rollouts: resumedRollouts },
     bus,
+    notificationToken,
     stop: async () => {
       // Abort flows and mark runs as interrupted first, synchronously: on Ctrl-C the terminal signals
       // DynamoDB Local and terraform too, and nothing that fails from here on may be recorded as ended.

@@ -43,6 +43,8 @@ export interface TfcBackendOptions {
   notifications?: NotificationTarget;
 }
 
+const registrations = new WeakMap<NotificationTarget, NotificationRegistration>();
+
 /** The project of an environment's workspaces unless configured. */
 export function defaultProjectName(environment: string): string {
   return `tenant-control-plane-${environment}`;
@@ -72,13 +74,18 @@ export class TfcTerraformBackend implements TerraformBackend {
     private readonly options: TfcBackendOptions,
     logger?: TfcLogger,
   ) {
-    this.notifications =
-      options.notifications === undefined
-        ? undefined
-        : new NotificationRegistration(client.notifications, options.notifications, {
-            projectId: () => this.project(),
-            logger,
-          });
+    const target = options.notifications;
+    if (target !== undefined) {
+      // Backends of one process given the same target (the local control plane's workers) share one
+      // registration, so they never race each other into duplicate configurations.
+      this.notifications =
+        registrations.get(target) ??
+        new NotificationRegistration(client.notifications, target, {
+          projectId: () => this.project(),
+          logger,
+        });
+      registrations.set(target, this.notifications);
+    }
     this.modules = new TfcModuleVersions(client, {
       environment: options.environment,
       moduleDir: options.moduleDir,

@@ -12,8 +12,11 @@ import {
 
 /** Where TFC should send run notifications, and the HMAC key it signs them with. */
 export interface NotificationTarget {
-  /** The receiver's URL (a function when it is only known once a local server listens). */
-  url: string | (() => string);
+  /**
+   * The receiver's URL, or a function giving it: undefined while it is not known yet (a local server that
+   * does not listen yet), and the run starts without registering.
+   */
+  url: string | (() => string | undefined);
   /** The HMAC token (Secrets Manager in AWS, a per-process random token locally). Never logged. */
   token: () => Promise<string>;
 }
@@ -56,6 +59,7 @@ export class NotificationRegistration {
 
   /** Before a run starts on the workspace: the configuration covering it exists. Never throws. */
   public async ensureFor(workspaceId: string): Promise<void> {
+    if (this.url() === undefined) return;
     if (this.mode === 'projects') {
       if (this.project === undefined && this.now() < this.retryAt) return;
       this.project ??= this.attempt(async () => {
@@ -100,8 +104,13 @@ export class NotificationRegistration {
     }
   }
 
+  private url(): string | undefined {
+    return typeof this.target.url === 'function' ? this.target.url() : this.target.url;
+  }
+
   private async ensure(scope: NotificationScope): Promise<void> {
-    const url = typeof this.target.url === 'function' ? this.target.url() : this.target.url;
+    const url = this.url();
+    if (url === undefined) return;
     const token = await this.target.token();
     const name = notificationConfigurationName(url, token);
     const ours = (await this.api.list(scope)).filter(

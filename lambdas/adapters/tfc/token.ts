@@ -15,13 +15,16 @@ export interface SecretsManagerTokenOptions {
    * @default Powertools' shared provider, through `getSecret`
    */
   provider?: Pick<SecretsProvider, 'get'>;
+  /** What the secret holds, in error messages. @default 'TFC token' */
+  what?: string;
 }
 
 export const DEFAULT_TOKEN_MAX_AGE_SECONDS = 300;
 
-/** Token from Secrets Manager, cached in memory for `maxAgeSeconds` by Powertools Parameters. */
+/** Token (the TFC API token, or the notification HMAC token) from Secrets Manager, cached in memory for `maxAgeSeconds` by Powertools Parameters. */
 export function secretsManagerTokenProvider(options: SecretsManagerTokenOptions): TokenProvider {
   const { secretId, provider } = options;
+  const what = options.what ?? 'TFC token';
   const maxAge = options.maxAgeSeconds ?? DEFAULT_TOKEN_MAX_AGE_SECONDS;
   const read = provider ? () => provider.get(secretId, { maxAge }) : () => getSecret(secretId, { maxAge });
   return async () => {
@@ -29,12 +32,12 @@ export function secretsManagerTokenProvider(options: SecretsManagerTokenOptions)
     try {
       value = await read();
     } catch (error) {
-      throw new TfcTokenUnavailableError(`could not read the TFC token from secret '${secretId}'`, {
+      throw new TfcTokenUnavailableError(`could not read the ${what} from secret '${secretId}'`, {
         cause: error,
       });
     }
     if (typeof value !== 'string' || value.trim() === '') {
-      throw new TfcTokenUnavailableError(`secret '${secretId}' does not hold a TFC token string`, {
+      throw new TfcTokenUnavailableError(`secret '${secretId}' does not hold a ${what} string`, {
         retryable: false,
       });
     }

@@ -27,6 +27,19 @@ export const FLOW_ENV = {
   project: 'TFC_PROJECT',
   /** The role TFC runs assume through dynamic provider credentials. */
   awsRunRoleArn: 'TFC_AWS_RUN_ROLE_ARN',
+  /**
+   * The run notification receiver's public URL. Set on the trigger function when notifications are on
+   * (`tfcNotifications`), with {@link FLOW_ENV.notificationTokenSecret}: Trigger then makes sure the
+   * environment's project has the notification configuration before its first run (no URL, no
+   * registration). The construct that sets it also grants the trigger function `secretsmanager:GetSecretValue`
+   * on the secret.
+   */
+  notificationUrl: 'TFC_NOTIFICATION_URL',
+  /**
+   * The Secrets Manager secret (ARN) whose SecretString is the notification HMAC token itself (plain text,
+   * not JSON): the key TFC signs notifications with and the receiver verifies them with.
+   */
+  notificationTokenSecret: 'TFC_NOTIFICATION_TOKEN_SECRET_ARN',
 } as const;
 
 /** The one flow definition shared by the create, update and delete state machines (from the repository root). */
@@ -69,6 +82,8 @@ export const FLOW_VARS = {
   ),
   project: envVar(FLOW_ENV.project, z.string().min(1).optional()),
   awsRunRoleArn: envVar(FLOW_ENV.awsRunRoleArn, z.string().optional()),
+  notificationUrl: envVar(FLOW_ENV.notificationUrl, z.url({ protocol: /^https?$/ }).optional()),
+  notificationTokenSecret: envVar(FLOW_ENV.notificationTokenSecret, z.string().min(1).optional()),
   /** Required by finalize only (it notifies). */
   topic: envVar(TOPIC_ENV, z.string().optional()),
 };

@@ -29,6 +29,11 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   const env = loadSettings(FLOW_VARS);
   if (task === 'finalize' && !env.topic)
     throw new ConfigError(`invalid configuration: ${FLOW_VARS.topic.name} (is required)`);
+  if (env.notificationUrl && !env.notificationTokenSecret) {
+    throw new ConfigError(
+      `invalid configuration: ${FLOW_VARS.notificationTokenSecret.name} (is required with ${FLOW_VARS.notificationUrl.name})`,
+    );
+  }
   const clients = {
     dynamodb: lambdaDynamoDb(),
     doc: lambdaDocumentClient(),
@@ -38,6 +43,12 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
   tracer.captureAWSv3Client(clients.dynamodb);
   tracer.captureAWSv3Client(clients.sns);
   tracer.captureAWSv3Client(clients.secretsManager);
+  const secrets = new SecretsProvider({ awsSdkV3Client: clients.secretsManager });
+  const tfcLogger = {
+    debug: (message: string, attributes = {}) => currentLogger().debug(message, attributes),
+    info: (message: string, attributes = {}) => currentLogger().info(message, attributes),
+    warn: (message: string, attributes = {}) => currentLogger().warn(message, attributes),
+  };
   const client = new TfcClient({
     address: env.tfcAddress,
     organization: env.tfcOrganization,
@@ -49,15 +60,8 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
         'runs-list': env.runsListPerMinute,
       },
     }),
-    token: secretsManagerTokenProvider({
-      secretId: env.tokenSecret,
-      provider: new SecretsProvider({ awsSdkV3Client: clients.secretsManager }),
-    }),
-    logger: {
-      debug: (message, attributes = {}) => currentLogger().debug(message, attributes),
-      info: (message, attributes = {}) => currentLogger().info(message, attributes),
-      warn: (message, attributes = {}) => currentLogger().warn(message, attributes),
-    },
+    token: secretsManagerTokenProvider({ secretId: env.tokenSecret, provider: secrets }),
+    logger: tfcLogger,
   });
   const notifier: LifecycleNotifier = env.topic
     ? new SnsLifecycleNotifier(clients.sns, env.topic)
@@ -67,15 +71,32 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
       };
   return new TenantFlow({
     repository: repositoryOf(env, clients),
-    backend: new TfcTerraformBackend(client, {
-      address: env.tfcAddress,
-      organization: env.tfcOrganization,
-      environment: env.environmentName,
-      moduleDir: env.moduleDir,
-      ...(env.moduleVersionLabel ? { moduleVersionLabel: env.moduleVersionLabel } : {}),
-      ...(env.project ? { project: env.project } : {}),
-      ...(env.awsRunRoleArn ? { runRoleArn: env.awsRunRoleArn } : {}),
-    }),
+    backend: new TfcTerraformBackend(
+      client,
+      {
+        address: env.tfcAddress,
+        organization: env.tfcOrganization,
+        environment: env.environmentName,
+        moduleDir: env.moduleDir,
+        ...(env.moduleVersionLabel ? { moduleVersionLabel: env.moduleVersionLabel } : {}),
+        ...(env.project ? { project: env.project } : {}),
+        ...(env.awsRunRoleArn ? { runRoleArn: env.awsRunRoleArn } : {}),
+        // Only Trigger starts runs, so only Trigger registers the run notification configuration.
+        ...(task === 'trigger' && env.notificationUrl && env.notificationTokenSecret
+          ? {
+              notifications: {
+                url: env.notificationUrl,
+                token: secretsManagerTokenProvider({
+                  secretId: env.notificationTokenSecret,
+                  provider: secrets,
+                  what: 'notification token',
+                }),
+              },
+            }
+          : {}),
+      },
+      tfcLogger,
+    ),
     notifier,
     clock: systemClock,
     // Check frees the slot as soon as the run is over; Finalize frees it in every case.

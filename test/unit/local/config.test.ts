@@ -44,4 +44,25 @@ describe('local configuration (npm start)', () => {
     expect(start).toThrow(ConfigError);
     expect(start).toThrow(`invalid configuration: ${name} (must be an integer from ${bounds})`);
   });
+
+  it('turns run notifications on by default, to this server unless TFC_NOTIFICATION_URL says otherwise', () => {
+    expect(localConfigFromEnv({ ...TFC }).notifications).toEqual({});
+    expect(localConfigFromEnv({}).notifications).toEqual({});
+    expect(
+      localConfigFromEnv({ ...TFC, TFC_NOTIFICATION_URL: 'https://hooks.example.com/tfc/notifications' })
+        .notifications,
+    ).toEqual({ url: 'https://hooks.example.com/tfc/notifications' });
+    expect(localConfigFromEnv({ ...TFC, TFC_NOTIFICATIONS: 'false' }).notifications).toBeUndefined();
+    expect(localConfigFromEnv({ ...TFC, TFC_NOTIFICATIONS: 'true' }).notifications).toEqual({});
+  });
+
+  it.each([
+    ['TFC_NOTIFICATIONS', 'yes'],
+    ['TFC_NOTIFICATIONS', '0'],
+    ['TFC_NOTIFICATION_URL', 'not a url'],
+    ['TFC_NOTIFICATION_URL', 'ftp://example.com/x'],
+  ])('refuses %s=%s, naming it', (name, value) => {
+    expect(() => localConfigFromEnv({ ...TFC, [name]: value })).toThrow(ConfigError);
+    expect(() => localConfigFromEnv({ ...TFC, [name]: value })).toThrow(name);
+  });
 });
