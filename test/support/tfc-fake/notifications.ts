@@ -224,7 +224,8 @@ export class NotificationHub {
       if (lastEvent !== undefined && lastEvent.at <= now && isTerminal(lastEvent.status))
         this.watched.delete(runId);
     }
-    if (Number.isFinite(next)) this.sleepUntil(next, now);
+    // No configuration, nothing to send: the next request or view is soon enough to mark statuses handled.
+    if (Number.isFinite(next) && this.store.notificationConfigurations.size > 0) this.sleepUntil(next, now);
   }
 
   private sleepUntil(next: number, now: number): void {
