@@ -12,8 +12,9 @@
  * - "Notification verification and delivery responses": a verification request (the "Send a test"
  *   payload: every run field null, trigger `verification`) on saving an enabled configuration and on the
  *   verify action; success is a 2xx; the most recent response is kept in `delivery-responses`.
- * - Nothing is sent for speculative (plan-only) runs (the page's note). Nothing is ever sent twice: there
- *   is no redelivery of a notification the destination failed or did not answer.
+ * - Nothing is sent for speculative (plan-only) runs (the page's note). Nothing is ever sent twice: the
+ *   docs describe no retry or redelivery of a notification the destination failed or did not answer
+ *   (DESIGN.md "Event-driven completion": TFC promises none), so the fake makes one attempt.
  *
  * The fake sends a notification when it observes a run reach a status (every request and view brings runs
  * up to date; a timer wakes it when the next status is due), so a simulated `clock` works too: the
