@@ -6,13 +6,29 @@ import { METRICS_NAMESPACE, SERVICE_NAME as serviceName } from '../core/telemetr
 
 /** One logger, metrics and tracer per sandbox; every line carries the tenant code and flowId once known. */
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace: METRICS_NAMESPACE });
 export const tracer = new Tracer({ serviceName });
+
+/** Flushed at the end of every invocation, most of which count nothing: that is not worth a warning. */
+const EMPTY_FLUSH = 'No application metrics to publish';
+export const metrics = new Metrics({
+  serviceName,
+  namespace: METRICS_NAMESPACE,
+  // Its own notices as structured log lines.
+  logger: {
+    debug: (message: string) => logger.debug(message),
+    info: (message: string) => logger.info(message),
+    warn: (message: string) =>
+      message.startsWith(EMPTY_FLUSH) ? logger.debug(message) : logger.warn(message),
+    error: (message: string) => logger.error(message),
+  },
+});
 
 export interface LogContext {
   tenantCode?: string;
   flowId?: string;
   rolloutId?: string;
+  /** API Gateway's id of the request (the one its access log and the caller's `x-amzn-RequestId` show). */
+  requestId?: string;
 }
 
 const invocationLogger = new AsyncLocalStorage<Logger>();
@@ -24,8 +40,10 @@ export function currentLogger(): Logger {
 
 /**
  * Runs `fn` with a logger of its own that adds the tenant code and flowId to every line. A child per
- * invocation, not keys on the shared logger: invocations that overlap (the local control plane runs
- * many flows in one process) must not overwrite or remove each other's keys.
+ * invocation, not `logger.appendKeys` on the shared logger: invocations that overlap (the local control
+ * plane runs many flows in one process) must not overwrite or remove each other's keys, and Powertools
+ * scopes appended keys to an invocation only inside the Lambda runtime's own invocation store (Lambda
+ * Managed Instances). The shared logger's context and key reset come from `lambdaHandler`'s middleware.
  */
 export function withLogContext<T>(context: LogContext, fn: () => Promise<T>): Promise<T> {
   const keys = Object.fromEntries(Object.entries(context).filter(([, v]) => v !== undefined));

@@ -37,6 +37,8 @@ async function logged(fn: () => Promise<void>): Promise<string> {
   const spies = [
     jest.spyOn(process.stdout, 'write').mockImplementation(capture),
     jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+    // The handler middleware puts the configured level (SILENT in tests) back at each invocation's start.
+    jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined),
   ];
   logger.setLogLevel('DEBUG');
   try {

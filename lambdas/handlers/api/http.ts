@@ -13,7 +13,7 @@ import {
 } from '../../core/errors';
 import { API_ERRORS, type ApiErrorCode } from '../../core/api-routes';
 import { MAX_BODY_BYTES } from '../../core/api-schema';
-import { logger } from '../../shared/observability';
+import { currentLogger } from '../../shared/observability';
 
 export type ApiEvent = Partial<
   Pick<
@@ -21,7 +21,10 @@ export type ApiEvent = Partial<
     'body' | 'isBase64Encoded' | 'headers' | 'pathParameters' | 'queryStringParameters'
   >
 > & {
-  requestContext?: { identity?: { userArn?: string | null; caller?: string | null } };
+  requestContext?: {
+    requestId?: string;
+    identity?: { userArn?: string | null; caller?: string | null };
+  };
 };
 export type ApiResult = APIGatewayProxyResult;
 
@@ -49,10 +52,10 @@ export function errorResponse(error: unknown): ApiResult {
   if (error instanceof IdempotencyInProgressError) return answer('IDEMPOTENCY_IN_PROGRESS', error.message);
   if (error instanceof IdempotencyKeyReusedError) return answer('IDEMPOTENCY_KEY_REUSED', error.message);
   if (error instanceof FlowStartError) {
-    logger.error('flow could not be started', { error });
+    currentLogger().error('flow could not be started', { error });
     return answer('FLOW_START_FAILED', error.message);
   }
-  logger.error('unhandled error', { error });
+  currentLogger().error('unhandled error', { error });
   const message = error instanceof ControlPlaneError ? error.message : 'internal error';
   return answer('INTERNAL_ERROR', message);
 }

@@ -1,9 +1,9 @@
-import type { Context } from 'aws-lambda';
 import type { RouteName } from '../../core/api-routes';
 import { parseTenantInputs, type TenantInputs } from '../../core/tenant-inputs';
 // The module the trigger uploads (TERRAFORM_MODULE_BUNDLE): its tenant inputs ship inside this bundle.
 import awsModuleInputs from '../../../terraform-module/aws/tenant-inputs.json';
-import { logger } from '../../shared/observability';
+import { lambdaHandler } from '../../shared/middleware';
+import { withLogContext } from '../../shared/observability';
 import type { ApiEvent, ApiResult } from './http';
 import type { TenantApi } from './tenant-api';
 
@@ -12,11 +12,14 @@ export function moduleTenantInputs(): TenantInputs {
   return parseTenantInputs(awsModuleInputs, 'terraform-module/aws/tenant-inputs.json');
 }
 
-/** A route as a Lambda handler: the invocation's context on every log line and for idempotency. */
-export function lambdaHandler(api: TenantApi, name: RouteName) {
-  return (event: ApiEvent, context: Context): Promise<ApiResult> => {
-    logger.addContext(context);
+/**
+ * A route as a Lambda handler (Powertools' middleware): the invocation's context on every log line and
+ * for idempotency, and API Gateway's request id on the route's lines.
+ */
+export function routeLambda(api: TenantApi, name: RouteName) {
+  return lambdaHandler((event: ApiEvent, context): Promise<ApiResult> => {
     api.registerContext(context);
-    return api[name](event);
-  };
+    const requestId = event.requestContext?.requestId;
+    return withLogContext(requestId ? { requestId } : {}, () => api[name](event));
+  });
 }

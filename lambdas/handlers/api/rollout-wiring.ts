@@ -11,7 +11,7 @@ import { Rollouts } from '../../use-cases/rollouts';
 import { MODULE_VARS, tenantTableVar } from '../contract';
 import { currentModuleVersionOf } from '../module-version';
 import { ROLLOUT_ENV } from '../rollouts/contract';
-import { lambdaHandler, moduleTenantInputs } from './lambda-route';
+import { moduleTenantInputs, routeLambda } from './lambda-route';
 import { makeTenantApi } from './tenant-api';
 
 // The rollout routes' wiring, apart from the tenant routes' (wiring.ts): a rollout route's bundle carries
@@ -78,5 +78,5 @@ function tracedSns() {
 export function rolloutRouteHandler(name: RouteName) {
   const definition = route(name);
   if (definition.access !== 'rollout') throw new Error(`${name} is a tenant route: routeHandler`);
-  return lambdaHandler(rolloutApiFromEnv(definition), name);
+  return routeLambda(rolloutApiFromEnv(definition), name);
 }

@@ -11,7 +11,7 @@ import { busVar, HISTORY_VARS, MODULE_VARS, TFC_LOCATION_VARS, tenantTableVar } 
 import { currentModuleVersionOf } from '../module-version';
 import { TenantRequests } from '../../use-cases/tenant-requests';
 import { idempotencyTableVar, idempotencyTtlVar } from './contract';
-import { lambdaHandler, moduleTenantInputs } from './lambda-route';
+import { moduleTenantInputs, routeLambda } from './lambda-route';
 import { makeTenantApi } from './tenant-api';
 
 /**
@@ -89,5 +89,5 @@ export function apiFromEnv(name: RouteName) {
 
 /** The Lambda handler of one tenant route of the table, built from the function's environment. */
 export function routeHandler(name: RouteName) {
-  return lambdaHandler(apiFromEnv(name), name);
+  return routeLambda(apiFromEnv(name), name);
 }

@@ -1,6 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { Context } from 'aws-lambda';
 import {
   type AwsClients,
   lambdaDocumentClient,
@@ -19,7 +18,8 @@ import { isTransient, TransientError } from '../../core/errors';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
 import { WindowedRateBudget } from '../../core/rate-budget';
 import { ConfigError, loadSettings, type Settings } from '../../shared/config';
-import { currentLogger, logger, metrics, tracer, withLogContext } from '../../shared/observability';
+import { lambdaHandler } from '../../shared/middleware';
+import { currentLogger, metrics, tracer, withLogContext } from '../../shared/observability';
 import { Admission } from '../../use-cases/admission';
 import { TenantFlow } from '../../use-cases/tenant-flow';
 import { ADMISSION_VARS, FLOW_VARS } from './contract';
@@ -104,10 +104,8 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
     pollIntervalSeconds: env.pollIntervalSeconds,
     pollBudget: env.pollBudget,
     onRunNeedsAttention: env.onRunNeedsAttention,
-    onFinalized: (_tenant, event) => {
-      metrics.addMetric(event, MetricUnit.Count, 1);
-      metrics.publishStoredMetrics();
-    },
+    // Flushed when the invocation ends (lambdaHandler).
+    onFinalized: (_tenant, event) => metrics.addMetric(event, MetricUnit.Count, 1),
   });
 }
 
@@ -139,14 +137,13 @@ export function admissionFromEnv(): Admission {
 }
 
 /**
- * A flow task as a Lambda handler: tenant code and flowId on every log line, and errors worth retrying
- * renamed `TransientError`, the name the state machine's Retry matches.
+ * A flow task as a Lambda handler (Powertools' middleware): tenant code and flowId on every log line, and
+ * errors worth retrying renamed `TransientError`, the name the state machine's Retry matches.
  */
 export function taskHandler<I extends { tenantCode: string; flowId: string }, O>(
   fn: (input: I) => Promise<O>,
 ) {
-  return async (input: I, context?: Context): Promise<O> => {
-    if (context) logger.addContext(context);
+  return lambdaHandler(async (input: I): Promise<O> => {
     return withLogContext({ tenantCode: input.tenantCode, flowId: input.flowId }, async () => {
       try {
         return await fn(input);
@@ -158,5 +155,5 @@ export function taskHandler<I extends { tenantCode: string; flowId: string }, O>
         throw error;
       }
     });
-  };
+  });
 }

@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import {
   type AwsClients,
@@ -20,6 +19,7 @@ import { TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
 import { systemClock, type Clock, type OpsLog, type TenantCounter } from '../../core/ports';
 import { TENANTS_METRIC } from '../../core/telemetry';
 import { ConfigError, loadSettingGroups, loadSettings, type Settings } from '../../shared/config';
+import { lambdaHandler } from '../../shared/middleware';
 import { logger, metrics, tracer } from '../../shared/observability';
 import { Decommission, type DecommissionSummary } from '../../use-cases/decommission';
 import { Reconciler, type ReconcileSummary } from '../../use-cases/reconciler';
@@ -135,9 +135,9 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
  */
 export const DecommissionEventSchema = z.object({ dryRun: z.boolean().default(false) });
 
+/** The sweep's counts are flushed when the invocation ends (lambdaHandler). */
 export function decommissionHandler(sweep: Decommission) {
-  return async (event: unknown, context?: Context): Promise<DecommissionSummary> => {
-    if (context) logger.addContext(context);
+  return lambdaHandler(async (event: unknown): Promise<DecommissionSummary> => {
     const parsed = DecommissionEventSchema.safeParse(event ?? {});
     if (!parsed.success) {
       throw new ValidationError('the decommission event may only carry { "dryRun": true | false }', [
@@ -148,10 +148,9 @@ export function decommissionHandler(sweep: Decommission) {
     if (!summary.dryRun) {
       metrics.addMetric('DecommissionsStarted', MetricUnit.Count, summary.started.length);
       metrics.addMetric('DecommissionsFailed', MetricUnit.Count, summary.failed.length);
-      metrics.publishStoredMetrics();
     }
     return summary;
-  };
+  });
 }
 
 /** Builds what counts tenants by status for the dashboard's gauge: the tenant table's status index. */
@@ -172,10 +171,9 @@ export async function publishTenantCounts(counter: TenantCounter): Promise<Recor
   return counts;
 }
 
-/** The reconciler's pass, then (when given a counter) the tenants-by-status gauge. */
+/** The reconciler's pass, then (when given a counter) the tenants-by-status gauge; counts flushed at the end. */
 export function reconcilerHandler(reconciler: Reconciler, counter?: TenantCounter) {
-  return async (_event: unknown, context?: Context): Promise<ReconcileSummary> => {
-    if (context) logger.addContext(context);
+  return lambdaHandler(async (_event: unknown): Promise<ReconcileSummary> => {
     const summary = await reconciler.run();
     if (counter) {
       try {
@@ -187,7 +185,6 @@ export function reconcilerHandler(reconciler: Reconciler, counter?: TenantCounte
     metrics.addMetric('FlowsRepublished', MetricUnit.Count, summary.republished.length);
     // Counted like finalize's failures, so the failed-tenants alarm sees lost flows too.
     if (summary.failed.length) metrics.addMetric(FAILURE_EVENT, MetricUnit.Count, summary.failed.length);
-    metrics.publishStoredMetrics();
     return summary;
-  };
+  });
 }

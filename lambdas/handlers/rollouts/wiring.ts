@@ -1,4 +1,3 @@
-import type { Context } from 'aws-lambda';
 import {
   lambdaDocumentClient,
   lambdaDynamoDb,
@@ -13,7 +12,8 @@ import { isTransient, TransientError } from '../../core/errors';
 import { systemClock } from '../../core/ports';
 import { DEFAULT_ROLLOUT_TIMINGS, RolloutStepEventSchema } from '../../core/rollout';
 import { envVar, loadSettings, nonEmpty } from '../../shared/config';
-import { currentLogger, logger, tracer, withLogContext, type LogContext } from '../../shared/observability';
+import { lambdaHandler } from '../../shared/middleware';
+import { currentLogger, tracer, withLogContext, type LogContext } from '../../shared/observability';
 import { Rollouts, runRolloutStep } from '../../use-cases/rollouts';
 import { TenantRequests } from '../../use-cases/tenant-requests';
 import { busVar, HISTORY_VARS, MODULE_VARS, positiveSetting, tenantTableVar } from '../contract';
@@ -77,8 +77,7 @@ export function rolloutsFromEnv(): Rollouts {
  * definition's Retry matches it).
  */
 export function rolloutStepHandler(rollouts: Rollouts) {
-  return async (event: unknown, context?: Context): Promise<unknown> => {
-    if (context) logger.addContext(context);
+  return lambdaHandler(async (event: unknown): Promise<unknown> => {
     const step = RolloutStepEventSchema.parse(event);
     const keys: LogContext = {
       rolloutId: step.rolloutId,
@@ -95,5 +94,5 @@ export function rolloutStepHandler(rollouts: Rollouts) {
         throw error;
       }
     });
-  };
+  });
 }

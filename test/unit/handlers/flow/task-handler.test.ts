@@ -11,6 +11,8 @@ async function logLines(fn: () => Promise<void>): Promise<Array<Record<string, u
   const spies = [
     jest.spyOn(process.stdout, 'write').mockImplementation(capture),
     jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+    // The handler middleware puts the configured level (SILENT in tests) back at each invocation's start.
+    jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined),
   ];
   logger.setLogLevel('ERROR');
   try {
