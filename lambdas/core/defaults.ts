@@ -10,6 +10,13 @@ export const DEFAULT_TFC_ADDRESS = 'https://app.terraform.io';
 /** Seconds between two looks at a run (the flow's Wait state). */
 export const DEFAULT_POLL_INTERVAL_SECONDS = 120;
 
+/**
+ * Seconds the AwaitRun state waits for its run's notification before the flow falls back to polling: TFC
+ * does not redeliver a notification it failed to deliver. The definition's AwaitRun `TimeoutSeconds` is
+ * this value (a test holds them equal).
+ */
+export const DEFAULT_NOTIFICATION_WAIT_SECONDS = 1800;
+
 /** Looks at one run before the flow gives up on it. */
 export const DEFAULT_POLL_BUDGET = 90;
 

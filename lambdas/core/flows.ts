@@ -85,9 +85,14 @@ export function flowConstants(action: Action): FlowConstants {
 /** A state machine execution's input: the request detail plus the flow's constants. */
 export interface FlowInput extends TenantRequestDetail {
   flow: FlowConstants;
+  /**
+   * Where the states keep the run (and a failed task's error, `$.run.error`): empty at the start, so a
+   * Catch before Trigger has an object to write into.
+   */
+  run: Record<string, never>;
 }
 
 /** Builds the execution input exactly as the CDK rule's input transformer does. */
 export function flowInput(action: Action, detail: TenantRequestDetail): FlowInput {
-  return { ...detail, flow: flowConstants(action) };
+  return { ...detail, flow: flowConstants(action), run: {} };
 }

@@ -33,6 +33,8 @@ export const TENANT_TABLE_ACTIONS = {
   trigger: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** recordProgress, recordRetry, clearRetry (a read, then a write only when a retry is shown). */
   check: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  /** recordRunWaiter, recordProgress, recordRetry, clearRetry (a read, then a write only when a retry is shown). */
+  awaitRun: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** completeFlow, recordRetry, and get when the flow was superseded. */
   finalize: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** listDueForDecommission, a consistent get per due tenant, the delete transition (and its undo). */
@@ -59,6 +61,7 @@ export const HISTORY_TABLE_ACTIONS = {
   admit: ['dynamodb:PutItem'],
   trigger: ['dynamodb:PutItem'],
   check: ['dynamodb:PutItem'],
+  awaitRun: ['dynamodb:PutItem'],
   finalize: ['dynamodb:PutItem'],
   decommission: ['dynamodb:PutItem'],
   reconciler: ['dynamodb:PutItem'],
@@ -89,6 +92,7 @@ export const COORDINATION_TABLE_ACTIONS = {
   trigger: COORDINATION_ACTIONS.rateBudget,
   // Check frees the run slot as soon as the run is over; Finalize frees it in every case.
   check: [...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release])],
+  awaitRun: COORDINATION_ACTIONS.rateBudget,
   finalize: [...new Set([...COORDINATION_ACTIONS.rateBudget, ...COORDINATION_ACTIONS.release])],
   reconciler: COORDINATION_ACTIONS.reconcile,
 } as const satisfies Partial<Record<TenantTableUser, readonly DynamoDbAction[]>>;

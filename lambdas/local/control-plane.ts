@@ -28,15 +28,16 @@ import type { RunLink } from '../core/tenant';
 import { systemClock, type TerraformBackend } from '../core/ports';
 import { MemoryRateWindowStore, WindowedRateBudget } from '../core/rate-budget';
 import { makeTenantApi } from '../handlers/api/tenant-api';
-import { taskHandler } from '../handlers/flow/wiring';
+import { finalizeTask, taskHandler } from '../handlers/flow/wiring';
 import { Admission } from '../use-cases/admission';
-import { TenantFlow, type FinalizeInput } from '../use-cases/tenant-flow';
+import { TenantFlow } from '../use-cases/tenant-flow';
 import { TenantRequests } from '../use-cases/tenant-requests';
 import { Decommission } from '../use-cases/decommission';
 import { Reconciler } from '../use-cases/reconciler';
 import { Rollouts } from '../use-cases/rollouts';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
 import { LocalBus } from './event-bus';
+import { LocalFlowWaker } from './flow-waker';
 import { startApiServer } from './http-server';
 import { LocalNotifier } from './notifier';
 import { LocalRolloutEngine } from './rollout-engine';
@@ -81,6 +82,11 @@ export interface LocalConfig {
    * (@default `http://127.0.0.1:<port>` + RUN_NOTIFICATION_PATH, this server's receiver route).
    */
   notifications?: { url?: string };
+  /**
+   * Seconds a flow waits for its run's notification before it falls back to polling every `waitSeconds`.
+   * @default 0: flows poll
+   */
+  notificationWaitSeconds?: number;
   webhookUrl?: string;
   /** Looks at a tenant busy with another request before a rollout skips it. @default 10 */
   rolloutMaxBusyAttempts?: number;
@@ -115,6 +121,8 @@ export interface RunningControlPlane {
    * the receiver route verifies with it. Never logged.
    */
   notificationToken: string;
+  /** Wakes flows waiting for their run's end (the receiver route's waker). */
+  flowWaker: LocalFlowWaker;
   stop(): Promise<void>;
 }
 
@@ -231,6 +239,9 @@ export async function startLocalControlPlane(
     waitSeconds: config.queuedWaitSeconds,
   });
   const notifier = new LocalNotifier(io.out, config.webhookUrl, io.warn);
+  const flowWaker = new LocalFlowWaker();
+  // Flows wait for a run notification only where one comes: from TFC, when it is told to send them.
+  const awaitSeconds = config.tfc && config.notifications ? (config.notificationWaitSeconds ?? 0) : 0;
   const flows = backends.map(
     (backend) =>
       new TenantFlow({
@@ -241,6 +252,8 @@ export async function startLocalControlPlane(
         clock: systemClock,
         pollIntervalSeconds: config.waitSeconds,
         pollBudget: config.pollBudget,
+        awaitSeconds,
+        waker: flowWaker,
         ...(config.onRunNeedsAttention ? { onRunNeedsAttention: config.onRunNeedsAttention } : {}),
       }),
   );
@@ -252,11 +265,13 @@ export async function startLocalControlPlane(
     waitMs: config.waitSeconds * 1000,
     // The Admit task's own ask interval (config.queuedWaitSeconds near the queue's head, longer behind).
     queuedWaitMs: 'definition',
+    ...(awaitSeconds > 0 ? { awaitRun: { waker: flowWaker, timeoutMs: awaitSeconds * 1000 } } : {}),
     tasks: {
       admit: taskHandler((i) => admission.admit(i)),
       trigger: taskHandler((i) => flow().trigger(i)),
       check: taskHandler((i) => flow().check(i)),
-      finalize: taskHandler((i: FinalizeInput) => flow().finalize(i)),
+      awaitRun: taskHandler((i) => flow().awaitRun(i)),
+      finalize: finalizeTask(flow),
     },
     onError: (record, error) =>
       io.warn(`execution ${record.executionId} crashed: ${(error as Error).message}`),
@@ -352,6 +367,7 @@ export async function startLocalControlPlane(
     resumed: { executions, runs, rollouts: resumedRollouts },
     bus,
     notificationToken,
+    flowWaker,
     stop: async () => {
       // Abort flows and mark runs as interrupted first, synchronously: on Ctrl-C the terminal signals
       // DynamoDB Local and terraform too, and nothing that fails from here on may be recorded as ended.

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { ACTIONS, flowInput, type Action, type TenantRequestDetail } from '../core/flows';
 import type { EventPublisher, ExecutionInspector, ExecutionStatus } from '../core/ports';
-import { executeFlow, type FlowTasks, type LocalExecution } from './state-machine';
+import { executeFlow, type FlowTasks, type LocalAwait, type LocalExecution } from './state-machine';
 
 export interface ExecutionRecord {
   executionId: string;
@@ -41,6 +41,8 @@ export interface LocalBusOptions {
   waitMs: number;
   /** How long the Queued state lasts locally, in milliseconds, or `definition`. @default waitMs */
   queuedWaitMs?: number | 'definition';
+  /** How the AwaitRun state waits for run notifications. @default none: flows poll */
+  awaitRun?: LocalAwait;
   onExecutionEnd?: (record: ExecutionRecord, execution: LocalExecution) => void;
   onError?: (record: ExecutionRecord, error: unknown) => void;
   /** Told about journal lines that could not be read (and where they were moved). */
@@ -114,6 +116,7 @@ export class LocalBus implements EventPublisher, ExecutionInspector {
       executionId: record.executionId,
       waitMs: this.options.waitMs,
       ...(this.options.queuedWaitMs === undefined ? {} : { queuedWaitMs: this.options.queuedWaitMs }),
+      ...(this.options.awaitRun ? { awaitRun: this.options.awaitRun } : {}),
       signal: this.abort.signal,
     }).then(async (execution) => {
       if (execution.status === 'aborted') return;

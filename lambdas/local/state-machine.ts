@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { FlowInput } from '../core/flows';
-import type { AdmissionRef, AdmitInput } from '../use-cases/admission';
 import type {
-  CheckInput,
-  FinalizeInput,
+  AdmissionRef,
+  AdmitRequest,
+  AwaitRequest,
+  CheckRequest,
+  FinalizeRequest,
   FinalizeResult,
   RunRef,
-  TriggerInput,
-} from '../use-cases/tenant-flow';
+  TriggerRequest,
+} from '../core/flow-state';
+import type { FlowInput } from '../core/flows';
 import { FLOW_DEFINITION_FILE, FLOW_SUBSTITUTIONS } from '../handlers/flow/contract';
+import type { LocalFlowWaker } from './flow-waker';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22+); Node 20 needs it provided.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
@@ -67,10 +70,23 @@ function sharedMachine(): Promise<StateMachine> {
 }
 
 export interface FlowTasks {
-  admit(input: AdmitInput): Promise<AdmissionRef>;
-  trigger(input: TriggerInput): Promise<RunRef>;
-  check(input: CheckInput): Promise<RunRef>;
-  finalize(input: FinalizeInput): Promise<FinalizeResult>;
+  admit(input: AdmitRequest): Promise<AdmissionRef>;
+  trigger(input: TriggerRequest): Promise<RunRef>;
+  check(input: CheckRequest): Promise<RunRef>;
+  /** The AwaitRun state's function: stores the task token, reads the run once. */
+  awaitRun(input: AwaitRequest): Promise<unknown>;
+  finalize(input: FinalizeRequest): Promise<FinalizeResult>;
+}
+
+/**
+ * The AwaitRun state's callback, emulated (aws-local-stepfunctions has no `.waitForTaskToken`): the
+ * state's handler opens a wait on the waker, hands its token to the await task, and resolves with the
+ * run's end once the receiver (or the task's own read) wakes it — or fails `States.Timeout` after
+ * `timeoutMs`, which the definition's Catch turns into the polling fallback, as in AWS.
+ */
+export interface LocalAwait {
+  waker: LocalFlowWaker;
+  timeoutMs: number;
 }
 
 export interface LocalExecutionOptions {
@@ -86,6 +102,8 @@ export interface LocalExecutionOptions {
   retryMs?: number;
   /** Stops the execution where it is (a shutdown); it ends `aborted`. */
   signal?: AbortSignal;
+  /** How the AwaitRun state waits locally. @default a wait that times out at once (the flow polls) */
+  awaitRun?: LocalAwait;
 }
 
 export interface LocalExecution {
@@ -108,14 +126,21 @@ export async function executeFlow(
   const machine = await sharedMachine();
   const retryMs = options.retryMs;
   const execution = machine.run(input as unknown as JSONValue, {
-    context: { Execution: { Id: options.executionId } },
+    // The token is the local waker's, made per wait by the AwaitRun handler.
+    context: { Execution: { Id: options.executionId }, Task: { Token: 'local' } },
     overrides: {
       taskResourceLocalHandlers: {
-        Admit: (i) => tasks.admit(i as unknown as AdmitInput) as unknown as Promise<JSONValue>,
-        Trigger: (i) => tasks.trigger(i as unknown as TriggerInput) as unknown as Promise<JSONValue>,
-        Check: (i) => tasks.check(i as unknown as CheckInput) as unknown as Promise<JSONValue>,
-        Finalize: (i) =>
-          tasks.finalize((i as unknown as { input: FinalizeInput }).input) as unknown as Promise<JSONValue>,
+        Admit: (i) => tasks.admit(i as unknown as AdmitRequest),
+        Trigger: (i) => tasks.trigger(i as unknown as TriggerRequest),
+        Check: (i) => tasks.check(i as unknown as CheckRequest),
+        AwaitRun: (i) =>
+          awaitRun(
+            (i as unknown as { Payload: AwaitRequest }).Payload,
+            tasks,
+            options.awaitRun,
+            options.signal,
+          ) as unknown as Promise<JSONValue>,
+        Finalize: (i) => tasks.finalize(i as unknown as FinalizeRequest),
       },
       waitTimeOverrides: {
         Wait: options.waitMs,
@@ -125,7 +150,13 @@ export async function executeFlow(
       ...(retryMs === undefined
         ? {}
         : {
-            retryIntervalOverrides: { Admit: retryMs, Trigger: retryMs, Check: retryMs, Finalize: retryMs },
+            retryIntervalOverrides: {
+              Admit: retryMs,
+              Trigger: retryMs,
+              Check: retryMs,
+              AwaitRun: retryMs,
+              Finalize: retryMs,
+            },
           }),
     },
   });
@@ -150,5 +181,41 @@ export async function executeFlow(
     };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A task failing with this name is caught as the state's own timeout (`States.Timeout`). */
+class LocalTimeoutError extends Error {
+  public override readonly name = 'States.Timeout';
+}
+
+/** The AwaitRun state locally: see {@link LocalAwait}. */
+async function awaitRun(
+  payload: AwaitRequest,
+  tasks: FlowTasks,
+  local: LocalAwait | undefined,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (!local) throw new LocalTimeoutError('no local waker: the flow polls');
+  const wait = local.waker.open();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    await tasks.awaitRun({ ...payload, taskToken: wait.token });
+    return await Promise.race([
+      wait.woken,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new LocalTimeoutError(`no notification within ${local.timeoutMs} ms`)),
+          local.timeoutMs,
+        );
+        onAbort = () => reject(new Error('the execution was stopped'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    wait.close();
   }
 }

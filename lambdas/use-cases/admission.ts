@@ -1,28 +1,5 @@
-import type { FlowConstants } from '../core/flows';
+import { AdmitInputSchema, type AdmissionRef, type AdmitRequest } from '../core/flow-state';
 import type { AdmissionEntry, AdmissionQueue, Clock, TenantRepository } from '../core/ports';
-import { parseTenantCode } from '../core/tenant-code';
-
-/** What the Admit task puts in `$.admission`. */
-export interface AdmissionRef {
-  /** Another execution already holds this flowId (a duplicated event): end without touching anything. */
-  duplicate: boolean;
-  /** The flow holds a run slot (or needs none): go on to Trigger. */
-  admitted: boolean;
-  /**
-   * Seconds the `Queued` state waits before asking again: `waitSeconds` near the head of the queue, up to
-   * `MAX_WAIT_MULTIPLE` times that for a flow whole rounds of slots behind it (see `askAgainIn`).
-   */
-  waitSeconds: number;
-  /** The flow's place in the queue, while it waits. */
-  ticket?: number;
-}
-
-export interface AdmitInput {
-  tenantCode: string;
-  flowId: string;
-  flow: FlowConstants;
-  executionId: string;
-}
 
 export interface AdmissionDeps {
   queue: AdmissionQueue;
@@ -83,8 +60,9 @@ export class Admission {
     return this.deps.clock.now().toISOString();
   }
 
-  public async admit(input: AdmitInput): Promise<AdmissionRef> {
-    const code = parseTenantCode(input.tenantCode);
+  public async admit(request: AdmitRequest): Promise<AdmissionRef> {
+    const input = AdmitInputSchema.parse(request);
+    const code = input.tenantCode;
     const waitSeconds = this.deps.waitSeconds;
     const { claimed } = await this.deps.repository.claimFlow(code, input.flowId, input.executionId);
     if (!claimed) return { duplicate: true, admitted: false, waitSeconds };

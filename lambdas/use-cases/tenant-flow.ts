@@ -1,9 +1,25 @@
 import { FlowFailureError, FlowSupersededError, failureCodeOf, isTransient } from '../core/errors';
-import { FAILURE_EVENT, FAILURE_STATUS, FLOWS, type FlowConstants } from '../core/flows';
-import type { TenantStatus } from '../core/lifecycle';
+import {
+  AwaitInputSchema,
+  CheckInputSchema,
+  FinalizeInputSchema,
+  TriggerInputSchema,
+  type AwaitRequest,
+  type CheckRequest,
+  type FinalizeInput,
+  type FinalizeRequest,
+  type FinalizeResult,
+  type FlowRun,
+  type RunEnd,
+  type RunRef,
+  type TaskError,
+  type TriggerRequest,
+} from '../core/flow-state';
+import { FAILURE_EVENT, FAILURE_STATUS, FLOWS } from '../core/flows';
 import type {
   Clock,
   FlowCompletion,
+  FlowWaker,
   LifecycleNotifier,
   RunState,
   TenantRepository,
@@ -18,51 +34,7 @@ import {
 } from '../core/run-status';
 import { observeRetries } from '../core/retry-reporting';
 import type { Tenant, TenantError } from '../core/tenant';
-import { parseTenantCode, type TenantCode } from '../core/tenant-code';
-
-/** What the flow carries between states in `$.run`. */
-export interface RunRef {
-  duplicate: boolean;
-  workspaceId?: string;
-  runId?: string;
-  runStatus?: string;
-  outcome: RunOutcome;
-  reason?: string;
-  /** The module version the run applies. */
-  moduleVersion?: string;
-  /** The tenant's `lastError.code` when the outcome is `failed` for a reason other than the run's end. */
-  errorCode?: string;
-  waitSeconds: number;
-  pollsLeft: number;
-}
-
-export interface TriggerInput {
-  tenantCode: string;
-  flowId: string;
-  flow: FlowConstants;
-  executionId: string;
-}
-
-export interface CheckInput {
-  tenantCode: string;
-  flowId: string;
-  flow: FlowConstants;
-  run: RunRef;
-}
-
-/** The whole state at Finalize: `run` when Trigger succeeded, `error` when a task's Catch fired. */
-export interface FinalizeInput {
-  tenantCode: string;
-  flowId: string;
-  flow: FlowConstants;
-  run?: RunRef;
-  error?: { Error?: string; Cause?: string };
-}
-
-export interface FinalizeResult {
-  status: TenantStatus | 'superseded';
-  event?: string;
-}
+import type { TenantCode } from '../core/tenant-code';
 
 export interface TenantFlowDeps {
   repository: TenantRepository;
@@ -75,12 +47,22 @@ export interface TenantFlowDeps {
   onRunNeedsAttention?: RunNeedsAttentionAction;
   /** Admission control: finalize frees the flow's run slot. @default no admission control */
   admission?: { release(flowId: string): Promise<unknown> };
+  /**
+   * Run notifications: the AwaitRun state waits up to this many seconds for the run's notification before
+   * the flow falls back to polling every `pollIntervalSeconds`. @default 0 (off: the flow polls)
+   */
+  awaitSeconds?: number;
+  /** Wakes the AwaitRun state when its one read finds the run already over. Required with `awaitSeconds`. */
+  waker?: FlowWaker;
   /** Reports what finalize decided (metrics); optional. */
   onFinalized?: (tenant: Tenant, event: string) => void;
 }
 
+/** The tenant's `lastError.code` when its run stopped for a person. */
+const NEEDS_ATTENTION_CODE = 'RunNeedsAttention';
+
 /** Turns a Step Functions error (`Cause` is the Lambda's JSON error) into a reason a person can act on. */
-export function reasonFromTaskError(error: { Error?: string; Cause?: string }): TenantError['message'] {
+export function reasonFromTaskError(error: TaskError): TenantError['message'] {
   let message = error.Cause ?? '';
   try {
     const parsed = JSON.parse(message) as { errorMessage?: unknown };
@@ -116,10 +98,15 @@ export class TenantFlow {
     }, call);
   }
 
-  public async trigger(input: TriggerInput): Promise<RunRef> {
-    const code = parseTenantCode(input.tenantCode);
+  public async trigger(request: TriggerRequest): Promise<RunRef> {
+    const input = TriggerInputSchema.parse(request);
+    const code = input.tenantCode;
     const { claimed, tenant } = await this.deps.repository.claimFlow(code, input.flowId, input.executionId);
-    const base = { waitSeconds: this.deps.pollIntervalSeconds, pollsLeft: this.deps.pollBudget };
+    const base = {
+      waitSeconds: this.deps.pollIntervalSeconds,
+      pollsLeft: this.deps.pollBudget,
+      awaitSeconds: this.deps.awaitSeconds ?? 0,
+    };
     if (!claimed) return { duplicate: true, outcome: 'running', ...base };
     if (tenant.runId) {
       // This execution already started the run before a retry: carry on with it.
@@ -178,14 +165,15 @@ export class TenantFlow {
     return { duplicate: false, ...started, runStatus: started.status, outcome, ...base, waitSeconds };
   }
 
-  public async check(input: CheckInput): Promise<RunRef> {
+  public async check(request: CheckRequest): Promise<RunRef> {
+    const input = CheckInputSchema.parse(request);
     const { run } = input;
     const pollsLeft = run.pollsLeft - 1;
     // Trigger already decided (a failure a person must look at, or nothing to run).
     if (run.outcome !== 'running') return { ...run, pollsLeft };
     const runId = run.runId;
     if (!runId) return { ...run, outcome: 'succeeded', pollsLeft };
-    const code = parseTenantCode(input.tenantCode);
+    const code = input.tenantCode;
     const state = await this.showingRetries(code, input.flowId, () =>
       this.deps.backend.getRun({ runId, workspaceId: run.workspaceId, tenantCode: code }),
     );
@@ -197,9 +185,17 @@ export class TenantFlow {
     }
     const runClass = classifyRun(state);
     if (runClass === 'needs-attention') {
-      const ref = await this.needsAttention(input, code, state, pollsLeft);
+      const reason = await this.needsAttention(code, input.flowId, run.workspaceId, state);
       await this.deps.admission?.release(input.flowId);
-      return ref;
+      return {
+        ...run,
+        runStatus: state.status,
+        outcome: 'failed',
+        errorCode: NEEDS_ATTENTION_CODE,
+        reason,
+        pollsLeft,
+        waitSeconds: this.deps.pollIntervalSeconds,
+      };
     }
     const outcome = runClass;
     // The run no longer executes, so it no longer counts against TFC's concurrency: its slot goes to the
@@ -220,42 +216,62 @@ export class TenantFlow {
   /**
    * A run that waits for a person never ends by itself and holds the workspace's queue: the flow fails
    * now, naming the run and its status, and (by default) discards it so the retry is not queued behind it.
+   * Returns the tenant's error message.
    */
   private async needsAttention(
-    input: CheckInput,
     code: TenantCode,
+    flowId: string,
+    workspaceId: string | undefined,
     state: RunState,
-    pollsLeft: number,
-  ): Promise<RunRef> {
+  ): Promise<string> {
     const action = this.deps.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION;
     const where = state.url ? ` (${state.url})` : '';
-    let reason = `Terraform run ${state.id} needs a person: it stopped at ${state.status}${where}`;
-    if (action === 'discard') {
-      await this.showingRetries(code, input.flowId, () =>
-        this.deps.backend.discardRun({
-          runId: state.id,
-          workspaceId: input.run.workspaceId,
-          tenantCode: code,
-          comment: `Discarded by tenant-control-plane: flow ${input.flowId} does not wait for a person.`,
-        }),
-      );
-      reason +=
-        '; the control plane discarded it, so retry with an update or a delete once the cause is fixed';
-    } else {
-      reason += '; it was left for a person to confirm, override or discard';
-    }
-    return {
-      ...input.run,
-      runStatus: state.status,
-      outcome: 'failed',
-      errorCode: 'RunNeedsAttention',
-      reason,
-      pollsLeft,
-      waitSeconds: this.deps.pollIntervalSeconds,
-    };
+    const reason = `Terraform run ${state.id} needs a person: it stopped at ${state.status}${where}`;
+    if (action === 'leave') return `${reason}; it was left for a person to confirm, override or discard`;
+    await this.showingRetries(code, flowId, () =>
+      this.deps.backend.discardRun({
+        runId: state.id,
+        workspaceId,
+        tenantCode: code,
+        comment: `Discarded by tenant-control-plane: flow ${flowId} does not wait for a person.`,
+      }),
+    );
+    return `${reason}; the control plane discarded it, so retry with an update or a delete once the cause is fixed`;
   }
 
-  public async finalize(input: FinalizeInput): Promise<FinalizeResult> {
+  /**
+   * The AwaitRun state's task: stores the state's task token with the run id (under the flowId guard), so
+   * the run's notification can wake the flow, then reads the run once. A run that ended before the token
+   * was stored (its notification found nothing to wake) wakes the flow from here. The state waits until
+   * one of them completes it, or times out and falls back to polling.
+   */
+  public async awaitRun(request: AwaitRequest): Promise<{ waiting: boolean }> {
+    const input = AwaitInputSchema.parse(request);
+    const { run, taskToken, flowId } = input;
+    const code = input.tenantCode;
+    const waker = this.deps.waker;
+    if (!waker) throw new Error('the AwaitRun state needs a flow waker (run notifications are off)');
+    if (!run.runId) throw new Error('the AwaitRun state needs the run Trigger started');
+    const runId = run.runId;
+    if (!(await this.deps.repository.recordRunWaiter(code, flowId, runId, taskToken, this.now()))) {
+      throw new FlowSupersededError(code, flowId);
+    }
+    const state = await this.showingRetries(code, flowId, () =>
+      this.deps.backend.getRun({ runId, workspaceId: run.workspaceId, tenantCode: code }),
+    );
+    const runClass = classifyRun(state);
+    if (runClass === 'running') {
+      if (state.status !== run.runStatus)
+        await this.deps.repository.recordProgress(code, flowId, { runStatus: state.status }, this.now());
+      return { waiting: true };
+    }
+    const end: RunEnd = { runId, runStatus: state.status, outcome: runClass, via: 'read', at: this.now() };
+    await waker.wake(taskToken, end);
+    return { waiting: false };
+  }
+
+  public async finalize(request: FinalizeRequest): Promise<FinalizeResult> {
+    const input = FinalizeInputSchema.parse(request);
     const result = await this.complete(input);
     // The run is over (or never started): its slot goes to the next flow in the queue.
     await this.deps.admission?.release(input.flowId);
@@ -263,7 +279,7 @@ export class TenantFlow {
   }
 
   private async complete(input: FinalizeInput): Promise<FinalizeResult> {
-    const code = parseTenantCode(input.tenantCode);
+    const code = input.tenantCode;
     const completion = await this.decide(code, input);
     let tenant: Tenant;
     try {
@@ -289,7 +305,11 @@ export class TenantFlow {
       ...(tenant.lastError ? { error: tenant.lastError } : {}),
     });
     this.deps.onFinalized?.(tenant, event);
-    return { status: tenant.status, event };
+    return {
+      status: tenant.status,
+      event,
+      ...(failed && tenant.lastError ? { reason: tenant.lastError.message } : {}),
+    };
   }
 
   /**
@@ -307,25 +327,30 @@ export class TenantFlow {
   /** Works out the terminal write; reads outputs or deletes the workspace on success. */
   private async decide(code: TenantCode, input: FinalizeInput): Promise<FlowCompletion> {
     const now = this.now();
+    const end = input.run.end;
+    // The wake's status is the newest the flow knows.
+    const run: FlowRun = end ? { ...input.run, runStatus: end.runStatus } : input.run;
     const fail = (errorCode: string, message: string): FlowCompletion => ({
       status: FAILURE_STATUS,
       now,
-      ...(input.run?.runStatus ? { runStatus: input.run.runStatus } : {}),
+      ...(run.runStatus ? { runStatus: run.runStatus } : {}),
       lastError: { code: errorCode, message, at: now },
     });
-    if (input.error) {
-      const message = await this.withRetryShown(code, input.flowId, reasonFromTaskError(input.error));
-      return fail(input.error.Error ?? 'FlowError', message);
+    if (run.error) {
+      const message = await this.withRetryShown(code, input.flowId, reasonFromTaskError(run.error));
+      return fail(run.error.Error ?? 'FlowError', message);
     }
-    const run = input.run;
-    if (!run) return fail('FlowError', 'the flow reached finalize without a run');
-    if (run.outcome === 'failed') {
+    if (end) {
+      const failure = await this.endFailure(code, input, end);
+      if (failure) return fail(failure.code, failure.message);
+    } else if (!run.outcome) {
+      return fail('FlowError', 'the flow reached finalize without a run');
+    } else if (run.outcome === 'failed') {
       return fail(
         run.errorCode ?? 'RunFailed',
         run.reason ?? `Terraform run ${run.runId ?? ''} ended ${run.runStatus ?? ''}`,
       );
-    }
-    if (run.outcome === 'running') {
+    } else if (run.outcome === 'running') {
       return fail(
         'PollBudgetExhausted',
         `Terraform run ${run.runId ?? ''} was still ${run.runStatus ?? 'running'} after ${this.deps.pollBudget} checks ` +
@@ -342,10 +367,33 @@ export class TenantFlow {
     }
   }
 
+  /**
+   * Why a run the flow was woken for did not succeed, if it did not: a failed run is read once for TFC's
+   * reason; a run that waits for a person goes the way Check sends it (discarded by default).
+   */
+  private async endFailure(
+    code: TenantCode,
+    input: FinalizeInput,
+    end: RunEnd,
+  ): Promise<{ code: string; message: string } | undefined> {
+    if (end.outcome === 'succeeded') return undefined;
+    const state = await this.showingRetries(code, input.flowId, () =>
+      this.deps.backend.getRun({ runId: end.runId, workspaceId: input.run.workspaceId, tenantCode: code }),
+    );
+    if (end.outcome === 'failed') {
+      return {
+        code: 'RunFailed',
+        message: state.reason ?? `Terraform run ${end.runId} ended ${end.runStatus}`,
+      };
+    }
+    const message = await this.needsAttention(code, input.flowId, input.run.workspaceId, state);
+    return { code: NEEDS_ATTENTION_CODE, message };
+  }
+
   private async succeed(
     code: TenantCode,
     input: FinalizeInput,
-    run: RunRef,
+    run: FlowRun,
     now: string,
   ): Promise<FlowCompletion> {
     const { flow } = input;

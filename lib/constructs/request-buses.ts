@@ -87,6 +87,7 @@ export function flowInputTransformer(action: Action): RuleTargetInput {
     requestedBy: EventField.fromPath('$.detail.requestedBy'),
     requestedAt: EventField.fromPath('$.detail.requestedAt'),
     flow: flowConstants(action),
+    run: {},
   };
   return RuleTargetInput.fromObject(input);
 }

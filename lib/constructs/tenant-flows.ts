@@ -3,7 +3,7 @@ import {
   type RunNeedsAttentionAction,
 } from '../../lambdas/core/run-status';
 import { readFileSync } from 'node:fs';
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
 import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -35,7 +35,12 @@ export { FLOW_DEFINITION_FILE, FLOW_SUBSTITUTIONS };
 /** What each function does on the coordination table (`lambdas/core/table-access.ts`). */
 export { COORDINATION_ACTIONS } from '../../lambdas/core/table-access';
 
-const FLOW_TABLE_USERS = { Trigger: 'trigger', Check: 'check', Finalize: 'finalize' } as const;
+const FLOW_TABLE_USERS = {
+  Trigger: 'trigger',
+  Check: 'check',
+  AwaitRun: 'awaitRun',
+  Finalize: 'finalize',
+} as const;
 
 /** The Terraform Cloud / Terraform Enterprise organization the flows drive. */
 export interface TfcSettings {
@@ -138,7 +143,15 @@ export class TenantFlows extends Construct {
   public readonly admit: ControlPlaneFunction;
   public readonly trigger: ControlPlaneFunction;
   public readonly check: ControlPlaneFunction;
+  /** The AwaitRun state's function: stores the task token with the run, reads the run once. */
+  public readonly awaitRun: ControlPlaneFunction;
   public readonly finalize: ControlPlaneFunction;
+  /**
+   * The three state machines' ARNs, known before they exist (their names are fixed): what may complete a
+   * waiting task (`states:SendTaskSuccess`) is granted on these without a dependency cycle through the
+   * definition, which names the functions.
+   */
+  public readonly stateMachineArns: readonly string[];
 
   public constructor(scope: Construct, id: string, props: TenantFlowsProps) {
     super(scope, id);
@@ -176,7 +189,7 @@ export class TenantFlows extends Construct {
       [FLOW_ENV.onRunNeedsAttention]: props.tfc.onRunNeedsAttention ?? DEFAULT_RUN_NEEDS_ATTENTION_ACTION,
     };
     const step = (
-      stepId: 'Trigger' | 'Check' | 'Finalize',
+      stepId: keyof typeof FLOW_TABLE_USERS,
       stepProps: Omit<ControlPlaneFunctionProps, 'logRetention'>,
     ) =>
       new ControlPlaneFunction(this, stepId, {
@@ -218,6 +231,29 @@ export class TenantFlows extends Construct {
       description: 'Reads the Terraform run, classifies it and frees its run slot once it is over',
       timeout: Duration.seconds(90),
     }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.check);
+    const machineNames = Object.fromEntries(
+      ACTIONS.map((action) => [
+        action,
+        `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-${action}`,
+      ]),
+    ) as Record<Action, string>;
+    this.stateMachineArns = ACTIONS.map((action) =>
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'stateMachine',
+        resourceName: machineNames[action],
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    this.awaitRun = step('AwaitRun', {
+      entry: 'lambdas/handlers/flow/await-run.ts',
+      description: "Stores the flow's task token with its run and reads the run once (run notifications)",
+      timeout: Duration.seconds(90),
+    }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.awaitRun);
+    // Its one read may find the run already over: it then completes its own state's task.
+    this.awaitRun.function.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [...this.stateMachineArns] }),
+    );
     this.finalize = step('Finalize', {
       entry: 'lambdas/handlers/flow/finalize.ts',
       description: 'Records the outcome of the flow, frees its run slot and publishes the lifecycle event',
@@ -230,6 +266,7 @@ export class TenantFlows extends Construct {
       AdmitFunctionArn: this.admit.function.functionArn,
       TriggerFunctionArn: this.trigger.function.functionArn,
       CheckFunctionArn: this.check.function.functionArn,
+      AwaitFunctionArn: this.awaitRun.function.functionArn,
       FinalizeFunctionArn: this.finalize.function.functionArn,
     };
 
@@ -237,6 +274,7 @@ export class TenantFlows extends Construct {
     for (const action of ACTIONS) {
       const name = `${action[0]?.toUpperCase()}${action.slice(1)}`;
       const machine = new StateMachine(this, `${name}Flow`, {
+        stateMachineName: machineNames[action],
         stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(definition),
         definitionSubstitutions: substitutions,
@@ -249,7 +287,7 @@ export class TenantFlows extends Construct {
           includeExecutionData: false,
         },
       });
-      // The definition string hides the tasks from CDK: grant exactly the four functions, unqualified.
+      // The definition string hides the tasks from CDK: grant exactly the five functions, unqualified.
       machine.addToRolePolicy(
         new PolicyStatement({
           actions: ['lambda:InvokeFunction'],
@@ -259,7 +297,7 @@ export class TenantFlows extends Construct {
       acknowledge(machine.role, {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing (xray:PutTraceSegments, GetSamplingRules) support no resource-level permissions; lambda:InvokeFunction names the four flow functions.',
+          'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray tracing (xray:PutTraceSegments, GetSamplingRules) support no resource-level permissions; lambda:InvokeFunction names the five flow functions.',
       });
       machines[action] = machine;
     }

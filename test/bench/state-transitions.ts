@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { flowInput, type Action } from '../../lambdas/core/flows';
 import type { Clock } from '../../lambdas/core/ports';
 import { parseTenantCode } from '../../lambdas/core/tenant-code';
-import { taskHandler } from '../../lambdas/handlers/flow/wiring';
+import type { CheckRequest } from '../../lambdas/core/flow-state';
+import { finalizeTask, taskHandler } from '../../lambdas/handlers/flow/wiring';
 import { executeFlow, type EventLog, type FlowTasks } from '../../lambdas/local/state-machine';
-import { TenantFlow, type CheckInput, type FinalizeInput } from '../../lambdas/use-cases/tenant-flow';
+import { TenantFlow } from '../../lambdas/use-cases/tenant-flow';
 import { createTestTables } from '../support/dynamodb';
 import { flowHarness } from '../support/flow-harness';
 import { startTfcFake } from '../support/tfc-fake/server';
@@ -99,13 +100,14 @@ export async function stateTransitions(options: TransitionOptions, scope: Scope)
       const tasks: FlowTasks = {
         admit: taskHandler((i) => harness.admission.admit(i)),
         trigger: taskHandler((i) => flow.trigger(i)),
-        check: taskHandler((i: CheckInput) => {
+        check: taskHandler((i: CheckRequest) => {
           // The Wait state before this Check lasted `run.waitSeconds` in AWS: let that much time pass.
           clock.advance(i.run.waitSeconds);
           checks += 1;
           return flow.check(i);
         }),
-        finalize: taskHandler((i: FinalizeInput) => flow.finalize(i)),
+        awaitRun: taskHandler((i) => flow.awaitRun(i)),
+        finalize: finalizeTask(() => flow),
       };
       const code = parseTenantCode(`transitions-${runMinutes}m`);
       for (const action of ['create', 'delete'] as const) {

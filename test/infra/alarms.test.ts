@@ -69,7 +69,7 @@ describe('alarms', () => {
 
   it('notifies an encrypted alarm topic with an email subscription, CloudWatch allowed to use its key', () => {
     const topic = cp.alarms.topic;
-    expect(alarms.length).toBe(3 * 2 + 5 + 20 + 1 + 1);
+    expect(alarms.length).toBe(3 * 2 + 5 + 21 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([ref(topic)]);
       expect(alarm.Properties.OKActions).toEqual([ref(topic)]);

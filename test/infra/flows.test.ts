@@ -36,7 +36,7 @@ describe('tenant flows', () => {
     expect(new Set(machines.map((m) => JSON.stringify(m.Properties.DefinitionString))).size).toBe(1);
   });
 
-  it('substitutes the same four functions, the definition’s only placeholders, into all three', () => {
+  it('substitutes the same five functions, the definition’s only placeholders, into all three', () => {
     const placeholders = [...new Set([...definitionFile.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]))].sort();
     expect(placeholders).toEqual([...FLOW_SUBSTITUTIONS].sort());
     for (const machine of machines) {
@@ -44,6 +44,7 @@ describe('tenant flows', () => {
         AdmitFunctionArn: arnOf(cp.flows.admit.function),
         TriggerFunctionArn: arnOf(cp.flows.trigger.function),
         CheckFunctionArn: arnOf(cp.flows.check.function),
+        AwaitFunctionArn: arnOf(cp.flows.awaitRun.function),
         FinalizeFunctionArn: arnOf(cp.flows.finalize.function),
       });
     }
@@ -96,7 +97,7 @@ describe('tenant flows', () => {
     expect(withLimits({ maxConcurrentRuns: 3, requestsPerSecond: 20 })).not.toThrow();
   });
 
-  it('lets each state machine role invoke only the four flow functions', () => {
+  it('lets each state machine role invoke only the five flow functions', () => {
     for (const action of ACTIONS) {
       const statements = roleStatements(template, cp.flows.stateMachines[action].role);
       expect(actionsOf(statements).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
@@ -104,6 +105,7 @@ describe('tenant flows', () => {
         arnOf(cp.flows.admit.function),
         arnOf(cp.flows.trigger.function),
         arnOf(cp.flows.check.function),
+        arnOf(cp.flows.awaitRun.function),
         arnOf(cp.flows.finalize.function),
       ]);
       // Nothing else but log delivery and X-Ray.
@@ -155,7 +157,8 @@ describe('tenant flows', () => {
     expect(timeoutOf(cp.flows.admit)).toBeLessThan(definition.States.Admit?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.trigger)).toBeLessThan(definition.States.Trigger?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.check)).toBeLessThan(definition.States.Check?.TimeoutSeconds ?? 0);
+    expect(timeoutOf(cp.flows.awaitRun)).toBeLessThan(definition.States.AwaitRun?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.finalize)).toBeLessThan(definition.States.Finalize?.TimeoutSeconds ?? 0);
-    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(20);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(21);
   });
 });

@@ -12,7 +12,7 @@ const { stack } = synthStack();
 const functions = Object.entries(stack.controlPlane.functions);
 
 /** The functions that call TFC: the only ones that need its HTTP client (undici). */
-const TFC_TASKS = ['trigger', 'check', 'finalize'];
+const TFC_TASKS = ['trigger', 'check', 'awaitRun', 'finalize'];
 const KIB = 1024;
 /** Ceilings with room for dependency updates; a wrong-way import adds tens to hundreds of KiB. */
 const CEILING = { tfcTask: 960 * KIB, other: 680 * KIB };

@@ -276,7 +276,7 @@ describe('the TFC token key', () => {
       .filter(([, fn]) => kmsOn(fn.role, tokenKey).length > 0)
       .map(([name]) => name)
       .sort();
-    expect(readers).toEqual(['check', 'finalize', 'trigger']);
+    expect(readers).toEqual(['awaitRun', 'check', 'finalize', 'trigger']);
     for (const name of readers) expect(kmsOn(functions[name]!.role, tokenKey)).toEqual(['kms:Decrypt']);
   });
 });

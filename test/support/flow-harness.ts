@@ -13,10 +13,11 @@ import {
   type TerraformBackend,
 } from '../../lambdas/core/ports';
 import type { RunNeedsAttentionAction } from '../../lambdas/core/run-status';
-import { taskHandler } from '../../lambdas/handlers/flow/wiring';
+import { finalizeTask, taskHandler } from '../../lambdas/handlers/flow/wiring';
+import { LocalFlowWaker } from '../../lambdas/local/flow-waker';
 import { executeFlow, type FlowTasks } from '../../lambdas/local/state-machine';
 import { Admission } from '../../lambdas/use-cases/admission';
-import { TenantFlow, type FinalizeInput } from '../../lambdas/use-cases/tenant-flow';
+import { TenantFlow } from '../../lambdas/use-cases/tenant-flow';
 import { TenantRequests } from '../../lambdas/use-cases/tenant-requests';
 import type { TestTables } from './dynamodb';
 import { RecordingPublisher } from './api';
@@ -48,6 +49,11 @@ export interface FlowHarnessOptions {
   retry?: RetryOptions;
   /** Registers a run notification configuration for this receiver. @default none */
   notifications?: NotificationTarget;
+  /**
+   * Flows wait in AwaitRun for their run's notification (woken through `waker`), up to `timeoutMs`
+   * before falling back to polling. @default none: flows poll
+   */
+  awaitRun?: { timeoutMs: number };
 }
 
 export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarnessOptions = {}) {
@@ -78,6 +84,7 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
   });
   const notifier = new RecordingNotifier();
   const publisher = new RecordingPublisher();
+  const waker = new LocalFlowWaker();
   const flow = new TenantFlow({
     repository,
     backend: options.wrapBackend ? options.wrapBackend(backend) : backend,
@@ -86,19 +93,28 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     admission,
     pollIntervalSeconds: 1,
     pollBudget: options.pollBudget ?? 200,
+    // Any positive value: locally the wait lasts `awaitRun.timeoutMs`.
+    awaitSeconds: options.awaitRun ? 1 : 0,
+    waker,
     ...(options.onRunNeedsAttention ? { onRunNeedsAttention: options.onRunNeedsAttention } : {}),
   });
   const tasks: FlowTasks = {
     admit: taskHandler((i) => admission.admit(i)),
     trigger: taskHandler((i) => flow.trigger(i)),
     check: taskHandler((i) => flow.check(i)),
-    finalize: taskHandler((i: FinalizeInput) => flow.finalize(i)),
+    awaitRun: taskHandler((i) => flow.awaitRun(i)),
+    finalize: finalizeTask(() => flow),
   };
   const requests = new TenantRequests({ repository, publisher, clock: systemClock });
 
   /** Runs one execution for a published request event, as the bus rule would start it. */
   const execute = (action: Action, detail: TenantRequestDetail, executionId = `exec-${randomUUID()}`) =>
-    executeFlow(flowInput(action, detail), tasks, { executionId, waitMs: 20, retryMs: 20 });
+    executeFlow(flowInput(action, detail), tasks, {
+      executionId,
+      waitMs: 20,
+      retryMs: 20,
+      ...(options.awaitRun ? { awaitRun: { waker, timeoutMs: options.awaitRun.timeoutMs } } : {}),
+    });
 
   /** Runs the execution of the last published event. */
   const executeLast = () => {
@@ -117,6 +133,7 @@ export function flowHarness(tables: TestTables, fake: TfcFake, options: FlowHarn
     publisher,
     flow,
     tasks,
+    waker,
     requests,
     execute,
     executeLast,

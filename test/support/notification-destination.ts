@@ -9,25 +9,49 @@ export interface ReceivedNotification {
   json: Record<string, unknown> & { notifications: Record<string, unknown>[] };
 }
 
+/** A receiver behind the destination: gets the raw body and signature, gives the status and body. */
+export type NotificationHandler = (
+  body: Buffer,
+  signature: string | undefined,
+) => Promise<{ statusCode: number; body: string }>;
+
 export class NotificationDestination {
   public readonly received: ReceivedNotification[] = [];
-  /** What the destination answers (TFC wants a 2xx). */
+  /** What the destination answers (TFC wants a 2xx) when no handler is set. */
   public status = 200;
   private server: Server | undefined;
+
+  /** @param handler the receiver that answers each request (default: record and answer `status`). */
+  public constructor(private readonly handler?: NotificationHandler) {}
 
   public async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
+        const raw = Buffer.concat(chunks);
+        const body = raw.toString('utf8');
         this.received.push({
           headers: req.headers,
           body,
           json: JSON.parse(body) as ReceivedNotification['json'],
         });
-        res.statusCode = this.status;
-        res.end('ok');
+        if (!this.handler) {
+          res.statusCode = this.status;
+          res.end('ok');
+          return;
+        }
+        const signature = req.headers['x-tfe-notification-signature'];
+        void this.handler(raw, typeof signature === 'string' ? signature : undefined).then(
+          (answer) => {
+            res.statusCode = answer.statusCode;
+            res.end(answer.body);
+          },
+          () => {
+            res.statusCode = 500;
+            res.end();
+          },
+        );
       });
     });
     const server = this.server;

@@ -1,6 +1,6 @@
-import type { AdmitInput } from '../../use-cases/admission';
+import type { AdmitRequest } from '../../core/flow-state';
 import { admissionFromEnv, taskHandler } from './wiring';
 
 const admission = admissionFromEnv();
 
-export const handler = taskHandler((input: AdmitInput) => admission.admit(input));
+export const handler = taskHandler((input: AdmitRequest) => admission.admit(input));

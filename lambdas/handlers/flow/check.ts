@@ -1,6 +1,6 @@
-import type { CheckInput } from '../../use-cases/tenant-flow';
+import type { CheckRequest } from '../../core/flow-state';
 import { flowFromEnv, taskHandler } from './wiring';
 
 const flow = flowFromEnv('check');
 
-export const handler = taskHandler((input: CheckInput) => flow.check(input));
+export const handler = taskHandler((input: CheckRequest) => flow.check(input));

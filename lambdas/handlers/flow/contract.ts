@@ -13,7 +13,7 @@ import {
 } from '../contract';
 
 /**
- * The flow functions (admit, trigger, check, finalize) and their state machines, named once: the CDK
+ * The flow functions (admit, trigger, check, await, finalize) and their state machines, named once: the CDK
  * constructs set these variables and fill the definition's placeholders, `wiring.ts` and the local state
  * machine read them. Plain data and zod: the CDK app imports it without the AWS SDK.
  */
@@ -50,6 +50,7 @@ export const FLOW_SUBSTITUTIONS = [
   'AdmitFunctionArn',
   'TriggerFunctionArn',
   'CheckFunctionArn',
+  'AwaitFunctionArn',
   'FinalizeFunctionArn',
 ] as const;
 

@@ -1,6 +1,6 @@
-import type { TriggerInput } from '../../use-cases/tenant-flow';
+import type { TriggerRequest } from '../../core/flow-state';
 import { flowFromEnv, taskHandler } from './wiring';
 
 const flow = flowFromEnv('trigger');
 
-export const handler = taskHandler((input: TriggerInput) => flow.trigger(input));
+export const handler = taskHandler((input: TriggerRequest) => flow.trigger(input));

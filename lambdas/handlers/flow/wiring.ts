@@ -5,6 +5,7 @@ import {
   lambdaDocumentClient,
   lambdaDynamoDb,
   lambdaSecretsManager,
+  lambdaSfn,
   lambdaSns,
 } from '../../adapters/aws-clients';
 import { DynamoDbAdmissionQueue } from '../../adapters/dynamodb/admission-queue';
@@ -14,7 +15,10 @@ import { SnsLifecycleNotifier } from '../../adapters/sns/notifier';
 import { TfcTerraformBackend } from '../../adapters/tfc/backend';
 import { TfcClient } from '../../adapters/tfc/client';
 import { secretsManagerTokenProvider } from '../../adapters/tfc/token';
+import { StepFunctionsFlowWaker } from '../../adapters/sfn/flow-waker';
+import { DEFAULT_NOTIFICATION_WAIT_SECONDS } from '../../core/defaults';
 import { isTransient, TransientError } from '../../core/errors';
+import { finalizeAnswer, TenantFailedError, type FinalizeRequest } from '../../core/flow-state';
 import { systemClock, type LifecycleNotifier } from '../../core/ports';
 import { WindowedRateBudget } from '../../core/rate-budget';
 import { ConfigError, loadSettings, type Settings } from '../../shared/config';
@@ -25,7 +29,7 @@ import { TenantFlow } from '../../use-cases/tenant-flow';
 import { ADMISSION_VARS, FLOW_VARS } from './contract';
 
 /** Builds the flow for one task Lambda from its environment; finalize also needs TOPIC_ARN. */
-export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow {
+export function flowFromEnv(task: 'trigger' | 'check' | 'await' | 'finalize'): TenantFlow {
   const env = loadSettings(FLOW_VARS);
   if (task === 'finalize' && !env.topic)
     throw new ConfigError(`invalid configuration: ${FLOW_VARS.topic.name} (is required)`);
@@ -103,10 +107,20 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'finalize'): TenantFlow 
     ...(task === 'trigger' ? {} : { admission: admissionOf(env, clients) }),
     pollIntervalSeconds: env.pollIntervalSeconds,
     pollBudget: env.pollBudget,
+    // Trigger registers the notification configuration, so its runs are the ones worth waiting for.
+    awaitSeconds: env.notificationUrl ? DEFAULT_NOTIFICATION_WAIT_SECONDS : 0,
+    ...(task === 'await' ? { waker: sfnWaker() } : {}),
     onRunNeedsAttention: env.onRunNeedsAttention,
     // Flushed when the invocation ends (lambdaHandler).
     onFinalized: (_tenant, event) => metrics.addMetric(event, MetricUnit.Count, 1),
   });
+}
+
+/** AwaitRun wakes its own state when the one read finds the run already over. */
+function sfnWaker(): StepFunctionsFlowWaker {
+  const sfn = lambdaSfn();
+  tracer.captureAWSv3Client(sfn);
+  return new StepFunctionsFlowWaker(sfn);
 }
 
 type AdmissionSettings = Settings<typeof ADMISSION_VARS>;
@@ -148,6 +162,11 @@ export function taskHandler<I extends { tenantCode: string; flowId: string }, O>
       try {
         return await fn(input);
       } catch (error) {
+        // A failed tenant is an outcome, recorded on the tenant: not a fault of the function.
+        if (error instanceof TenantFailedError) {
+          currentLogger().info('tenant failed', { reason: error.message });
+          throw error;
+        }
         currentLogger().error('flow task failed', { error });
         if (isTransient(error) && !(error instanceof TransientError)) {
           throw new TransientError(error instanceof Error ? error.message : String(error), { cause: error });
@@ -156,4 +175,9 @@ export function taskHandler<I extends { tenantCode: string; flowId: string }, O>
       }
     });
   });
+}
+
+/** Finalize as the state machine calls it: a tenant that ended `failed` fails the execution (`TenantFailed`). */
+export function finalizeTask(flow: () => TenantFlow) {
+  return taskHandler(async (input: FinalizeRequest) => finalizeAnswer(await flow().finalize(input)));
 }

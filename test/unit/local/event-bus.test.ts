@@ -9,8 +9,10 @@ import type { FlowTasks } from '../../../lambdas/local/state-machine';
 /** Every execution is a duplicate: the flow ends at once, without touching Terraform. */
 const DUPLICATE_TASKS: FlowTasks = {
   admit: () => Promise.resolve({ duplicate: true, admitted: false, waitSeconds: 0 }),
-  trigger: () => Promise.resolve({ duplicate: true, outcome: 'running', waitSeconds: 0, pollsLeft: 0 }),
+  trigger: () =>
+    Promise.resolve({ duplicate: true, outcome: 'running', waitSeconds: 0, pollsLeft: 0, awaitSeconds: 0 }),
   check: () => Promise.reject(new Error('not reached')),
+  awaitRun: () => Promise.reject(new Error('not reached')),
   finalize: () => Promise.reject(new Error('not reached')),
 };
 

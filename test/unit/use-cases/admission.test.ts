@@ -2,7 +2,8 @@ import { flowConstants } from '../../../lambdas/core/flows';
 import type { Clock, RunProgress, TenantRepository } from '../../../lambdas/core/ports';
 import type { Tenant } from '../../../lambdas/core/tenant';
 import type { TenantCode } from '../../../lambdas/core/tenant-code';
-import { Admission, askAgainIn, type AdmitInput } from '../../../lambdas/use-cases/admission';
+import type { AdmitRequest } from '../../../lambdas/core/flow-state';
+import { Admission, askAgainIn } from '../../../lambdas/use-cases/admission';
 import { MemoryAdmissionQueue } from '../../support/memory-admission-queue';
 
 /** A clock the test moves. */
@@ -53,7 +54,7 @@ function setup(options: { staleAfterSeconds?: number } = {}) {
   return { queue, repository, clock, admission };
 }
 
-const input = (i: number, executionId = `exec-${i}`): AdmitInput => ({
+const input = (i: number, executionId = `exec-${i}`): AdmitRequest => ({
   tenantCode: `tenant-${i}`,
   flowId: `flow-${i}`,
   flow: flowConstants(i % 3 === 0 ? 'delete' : 'create'),

@@ -7,7 +7,8 @@ import type { LifecycleEvent } from '../../../lambdas/core/ports';
 import type { TenantCode } from '../../../lambdas/core/tenant-code';
 import { workspaceName } from '../../../lambdas/core/workspace';
 import { LocalTerraformBackend } from '../../../lambdas/local/terraform-runner';
-import { TenantFlow, type FinalizeInput } from '../../../lambdas/use-cases/tenant-flow';
+import type { FinalizeInput, TaskError } from '../../../lambdas/core/flow-state';
+import { TenantFlow } from '../../../lambdas/use-cases/tenant-flow';
 import { fixedClock } from '../../support/api';
 import { NOW, repositoryFixture } from '../../support/repository';
 
@@ -67,6 +68,7 @@ function deleteFinalize(code: TenantCode, flowId: string): FinalizeInput {
       outcome: 'succeeded',
       waitSeconds: 1,
       pollsLeft: 3,
+      awaitSeconds: 0,
     },
   };
 }
@@ -130,11 +132,11 @@ describe('Finalize of a step that failed while TFC was failing', () => {
     attempt: 4,
     maxAttempts: 5,
   };
-  const failedStep = (code: TenantCode, flowId: string, error: FinalizeInput['error']): FinalizeInput => ({
+  const failedStep = (code: TenantCode, flowId: string, error: TaskError | undefined): FinalizeInput => ({
     tenantCode: code,
     flowId,
     flow: flowConstants('create'),
-    ...(error ? { error } : {}),
+    run: error ? { error } : {},
   });
 
   it('adds the retry the tenant showed to an error that does not name it (the step timed out)', async () => {

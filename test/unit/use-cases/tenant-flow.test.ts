@@ -2,12 +2,9 @@ import { FlowFailureError, FlowSupersededError } from '../../../lambdas/core/err
 import { flowConstants, type Action } from '../../../lambdas/core/flows';
 import { parseTenantCode } from '../../../lambdas/core/tenant-code';
 import type { RunNeedsAttentionAction } from '../../../lambdas/core/run-status';
-import {
-  TenantFlow,
-  type CheckInput,
-  type FinalizeInput,
-  type RunRef,
-} from '../../../lambdas/use-cases/tenant-flow';
+import type { CheckRequest, FlowRun, RunEnd, RunRef, TaskError } from '../../../lambdas/core/flow-state';
+import type { FlowWaker } from '../../../lambdas/core/ports';
+import { TenantFlow } from '../../../lambdas/use-cases/tenant-flow';
 import { fixedClock } from '../../support/api';
 import { MemoryAdmissionQueue } from '../../support/memory-admission-queue';
 import { MemoryLifecycleNotifier, MemoryTerraformBackend } from '../../support/memory-ports';
@@ -16,7 +13,19 @@ import { MemoryTenantRepository } from '../../support/memory-tenant-repository';
 const NOW = '2026-11-23T10:00:00.000Z';
 const code = parseTenantCode('acme');
 
-function setup(options: { onRunNeedsAttention?: RunNeedsAttentionAction } = {}) {
+/** A waker that records each wake: the first wake of a token counts, later ones find it spent. */
+class RecordingWaker implements FlowWaker {
+  public readonly woken: { taskToken: string; end: RunEnd }[] = [];
+  public wake(taskToken: string, end: RunEnd): Promise<boolean> {
+    const spent = this.woken.some((w) => w.taskToken === taskToken);
+    if (!spent) this.woken.push({ taskToken, end });
+    return Promise.resolve(!spent);
+  }
+}
+
+function setup(
+  options: { onRunNeedsAttention?: RunNeedsAttentionAction; awaitSeconds?: number; waker?: FlowWaker } = {},
+) {
   const repository = new MemoryTenantRepository();
   const backend = new MemoryTerraformBackend();
   const notifier = new MemoryLifecycleNotifier();
@@ -46,9 +55,15 @@ function setup(options: { onRunNeedsAttention?: RunNeedsAttentionAction } = {}) 
   const trigger = (action: Action, flowId: string, executionId = `exec-${flowId}`) =>
     flow.trigger({ tenantCode: code, flowId, flow: flowConstants(action), executionId });
   const check = (action: Action, flowId: string, run: RunRef): Promise<RunRef> =>
-    flow.check({ tenantCode: code, flowId, flow: flowConstants(action), run } satisfies CheckInput);
-  const finalize = (action: Action, flowId: string, rest: Partial<FinalizeInput> = {}) =>
-    flow.finalize({ tenantCode: code, flowId, flow: flowConstants(action), ...rest });
+    flow.check({ tenantCode: code, flowId, flow: flowConstants(action), run } satisfies CheckRequest);
+  /** Finalize's input as the definition selects it: `$.run`, with a Catch's error at `$.run.error`. */
+  const finalize = (action: Action, flowId: string, rest: { run?: FlowRun; error?: TaskError } = {}) =>
+    flow.finalize({
+      tenantCode: code,
+      flowId,
+      flow: flowConstants(action),
+      run: { ...rest.run, ...(rest.error ? { error: rest.error } : {}) },
+    });
   /** Polls like the state machine: Check until the run is no longer running or the budget is spent. */
   const poll = async (action: Action, flowId: string, run: RunRef) => {
     let ref = run;
@@ -61,7 +76,30 @@ function setup(options: { onRunNeedsAttention?: RunNeedsAttentionAction } = {}) 
     const run = await poll(action, flowId, await trigger(action, flowId));
     return finalize(action, flowId, { run });
   };
-  return { repository, backend, notifier, admission, flow, request, trigger, check, finalize, poll, drive };
+  /** Trigger's run, then the run moves on to its next scripted state before the next read. */
+  const triggerAndMoveOn = async (action: Action, flowId: string) => {
+    const ref = await trigger(action, flowId);
+    await backend.getRun({ runId: ref.runId ?? '', tenantCode: code });
+    return ref;
+  };
+  /** AwaitRun's task with the token Step Functions would give it. */
+  const awaitRun = (flowId: string, run: RunRef, taskToken = `token-${flowId}`) =>
+    flow.awaitRun({ tenantCode: code, flowId, run, taskToken });
+  return {
+    repository,
+    backend,
+    notifier,
+    admission,
+    flow,
+    request,
+    trigger,
+    triggerAndMoveOn,
+    check,
+    awaitRun,
+    finalize,
+    poll,
+    drive,
+  };
 }
 
 describe('TenantFlow over in-memory ports', () => {
@@ -83,6 +121,8 @@ describe('TenantFlow over in-memory ports', () => {
         outcome: 'running',
         waitSeconds: 7,
         pollsLeft: 3,
+        // Run notifications are off: the flow polls.
+        awaitSeconds: 0,
       });
       expect(t.repository.row(code)).toMatchObject({
         claimedBy: 'exec-f1',
@@ -267,7 +307,11 @@ describe('TenantFlow over in-memory ports', () => {
 
       const result = await t.drive('create', 'f1');
 
-      expect(result).toEqual({ status: 'failed', event: 'TenantFailed' });
+      expect(result).toEqual({
+        status: 'failed',
+        event: 'TenantFailed',
+        reason: 'Terraform run run-1 ended errored',
+      });
       expect((await t.repository.get(code))?.lastError).toEqual({
         code: 'RunFailed',
         message: 'Terraform run run-1 ended errored',
@@ -355,6 +399,113 @@ describe('TenantFlow over in-memory ports', () => {
 
       expect(t.admission.entries.get('f1')?.state).toBe('released');
       expect((await t.repository.get(code))?.lastError?.message).toBe('Lambda.Unknown');
+    });
+  });
+  describe('awaitRun (run notifications on)', () => {
+    const end = (outcome: RunEnd['outcome'], runStatus: string): RunEnd => ({
+      runId: 'run-1',
+      runStatus,
+      outcome,
+      via: 'notification',
+      at: NOW,
+    });
+
+    it('makes Trigger send the flow to AwaitRun for as long as the wait lasts', async () => {
+      const t = setup({ awaitSeconds: 1800, waker: new RecordingWaker() });
+      await t.request('create', 'f1');
+
+      expect(await t.trigger('create', 'f1')).toMatchObject({ outcome: 'running', awaitSeconds: 1800 });
+    });
+
+    it('stores the task token with the run under the flowId, reads the run once and leaves the wake to the notification', async () => {
+      const waker = new RecordingWaker();
+      const t = setup({ awaitSeconds: 1800, waker });
+      t.backend.scriptRuns('planning');
+      await t.request('create', 'f1');
+      const ref = await t.trigger('create', 'f1');
+
+      expect(await t.awaitRun('f1', ref)).toEqual({ waiting: true });
+
+      expect(await t.repository.getRunWaiter(code)).toEqual({
+        tenantCode: code,
+        flowId: 'f1',
+        runId: 'run-1',
+        taskToken: 'token-f1',
+        since: NOW,
+      });
+      expect(waker.woken).toEqual([]);
+    });
+
+    it('wakes its own state when the run ended before the token was stored (its notification found no waiter)', async () => {
+      const waker = new RecordingWaker();
+      const t = setup({ awaitSeconds: 1800, waker });
+      t.backend.scriptRuns('planning', 'applied');
+      await t.request('create', 'f1');
+      const ref = await t.triggerAndMoveOn('create', 'f1');
+
+      expect(await t.awaitRun('f1', ref)).toEqual({ waiting: false });
+
+      expect(waker.woken).toEqual([
+        { taskToken: 'token-f1', end: { ...end('succeeded', 'applied'), via: 'read' } },
+      ]);
+    });
+
+    it('stores nothing for a flow that no longer owns the tenant: Finalize then finds it superseded', async () => {
+      const waker = new RecordingWaker();
+      const t = setup({ awaitSeconds: 1800, waker });
+      await t.request('create', 'f1');
+      const ref = await t.trigger('create', 'f1');
+
+      await expect(t.awaitRun('stale-flow', ref)).rejects.toBeInstanceOf(FlowSupersededError);
+
+      expect(await t.repository.getRunWaiter(code)).toBeUndefined();
+      expect(waker.woken).toEqual([]);
+    });
+
+    it('finalizes from the wake: a succeeded run ends ready with its outputs, without polling', async () => {
+      const t = setup({ awaitSeconds: 1800, waker: new RecordingWaker() });
+      await t.request('create', 'f1');
+      const ref = await t.trigger('create', 'f1');
+
+      const result = await t.finalize('create', 'f1', { run: { ...ref, end: end('succeeded', 'applied') } });
+
+      expect(result).toEqual({ status: 'ready', event: 'TenantReady' });
+      const tenant = await t.repository.get(code);
+      expect(tenant).toMatchObject({ status: 'ready', runStatus: 'applied' });
+      expect(await t.repository.getRunWaiter(code)).toBeUndefined();
+      expect(t.repository.row(code)).not.toHaveProperty('waitToken');
+    });
+
+    it('reads a failed run once for the reason TFC gives', async () => {
+      const t = setup({ awaitSeconds: 1800, waker: new RecordingWaker() });
+      t.backend.scriptRuns('planning', { status: 'errored', reason: 'Error: bucket name taken' });
+      await t.request('create', 'f1');
+      const ref = await t.triggerAndMoveOn('create', 'f1');
+
+      const result = await t.finalize('create', 'f1', { run: { ...ref, end: end('failed', 'errored') } });
+
+      expect(result).toMatchObject({ status: 'failed', reason: 'Error: bucket name taken' });
+      expect((await t.repository.get(code))?.lastError).toMatchObject({
+        code: 'RunFailed',
+        message: 'Error: bucket name taken',
+      });
+    });
+
+    it('sends a run that needs a person the way Check does: discarded, RunNeedsAttention', async () => {
+      const t = setup({ awaitSeconds: 1800, waker: new RecordingWaker() });
+      t.backend.scriptRuns('planning', { status: 'policy_override', url: 'https://tfc.test/run-1' });
+      await t.request('create', 'f1');
+      const ref = await t.triggerAndMoveOn('create', 'f1');
+
+      await t.finalize('create', 'f1', { run: { ...ref, end: end('needs-attention', 'policy_override') } });
+
+      expect(t.backend.discarded).toHaveLength(1);
+      expect((await t.repository.get(code))?.lastError).toMatchObject({
+        code: 'RunNeedsAttention',
+        message: expect.stringContaining(
+          'Terraform run run-1 needs a person: it stopped at policy_override',
+        ) as string,
+      });
     });
   });
 });
