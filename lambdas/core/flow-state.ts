@@ -54,14 +54,17 @@ export const RunRefSchema = z.object({
   moduleVersion: z.string().optional(),
   /** The tenant's `lastError.code` when the outcome is `failed` for a reason other than the run's end. */
   errorCode: z.string().optional(),
-  /** Seconds the Wait state lasts before the next Check (the fallback interval while notifications are on). */
-  waitSeconds: z.number().int().min(0),
+  /**
+   * Seconds the Wait state lasts before the next Check (the fallback interval while notifications are on);
+   * fractions locally (`LOCAL_WAIT_SECONDS`), whole seconds in AWS.
+   */
+  waitSeconds: z.number().min(0),
   pollsLeft: z.number().int(),
   /**
    * Seconds the AwaitRun state may wait for the run's notification before falling back to polling; 0 when
    * notifications are off, and the flow polls as before.
    */
-  awaitSeconds: z.number().int().min(0),
+  awaitSeconds: z.number().min(0),
 });
 export type RunRef = z.infer<typeof RunRefSchema>;
 
@@ -119,7 +122,7 @@ export const AdmissionRefSchema = z.object({
    * Seconds the `Queued` state waits before asking again: `waitSeconds` near the head of the queue, up to
    * `MAX_WAIT_MULTIPLE` times that for a flow whole rounds of slots behind it (see `askAgainIn`).
    */
-  waitSeconds: z.number().int().min(0),
+  waitSeconds: z.number().min(0),
   /** The flow's place in the queue, while it waits. */
   ticket: z.number().int().optional(),
 });

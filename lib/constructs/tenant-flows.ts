@@ -3,9 +3,9 @@ import {
   type RunNeedsAttentionAction,
 } from '../../lambdas/core/run-status';
 import { readFileSync } from 'node:fs';
-import { ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { TableBase } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -146,12 +146,6 @@ export class TenantFlows extends Construct {
   /** The AwaitRun state's function: stores the task token with the run, reads the run once. */
   public readonly awaitRun: ControlPlaneFunction;
   public readonly finalize: ControlPlaneFunction;
-  /**
-   * The three state machines' ARNs, known before they exist (their names are fixed): what may complete a
-   * waiting task (`states:SendTaskSuccess`) is granted on these without a dependency cycle through the
-   * definition, which names the functions.
-   */
-  public readonly stateMachineArns: readonly string[];
 
   public constructor(scope: Construct, id: string, props: TenantFlowsProps) {
     super(scope, id);
@@ -231,29 +225,11 @@ export class TenantFlows extends Construct {
       description: 'Reads the Terraform run, classifies it and frees its run slot once it is over',
       timeout: Duration.seconds(90),
     }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.check);
-    const machineNames = Object.fromEntries(
-      ACTIONS.map((action) => [
-        action,
-        `${Names.uniqueResourceName(this, { maxLength: 60, separator: '-' })}-${action}`,
-      ]),
-    ) as Record<Action, string>;
-    this.stateMachineArns = ACTIONS.map((action) =>
-      Stack.of(this).formatArn({
-        service: 'states',
-        resource: 'stateMachine',
-        resourceName: machineNames[action],
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    );
     this.awaitRun = step('AwaitRun', {
       entry: 'lambdas/handlers/flow/await-run.ts',
       description: "Stores the flow's task token with its run and reads the run once (run notifications)",
       timeout: Duration.seconds(90),
     }).bindTableActions(props.coordinationTable, coordination, COORDINATION_TABLE_ACTIONS.awaitRun);
-    // Its one read may find the run already over: it then completes its own state's task.
-    this.awaitRun.function.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [...this.stateMachineArns] }),
-    );
     this.finalize = step('Finalize', {
       entry: 'lambdas/handlers/flow/finalize.ts',
       description: 'Records the outcome of the flow, frees its run slot and publishes the lifecycle event',
@@ -274,7 +250,6 @@ export class TenantFlows extends Construct {
     for (const action of ACTIONS) {
       const name = `${action[0]?.toUpperCase()}${action.slice(1)}`;
       const machine = new StateMachine(this, `${name}Flow`, {
-        stateMachineName: machineNames[action],
         stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(definition),
         definitionSubstitutions: substitutions,
@@ -302,6 +277,18 @@ export class TenantFlows extends Construct {
       machines[action] = machine;
     }
     this.stateMachines = machines;
+    // AwaitRun's one read may find the run already over: it then completes its own state's task. A policy
+    // of its own, not the role's default one, which the function depends on: the state machines name the
+    // function, so the function's role cannot name them without a cycle.
+    new Policy(this, 'AwaitRunTaskResponse', {
+      roles: [this.awaitRun.role],
+      statements: [
+        new PolicyStatement({
+          actions: ['states:SendTaskSuccess'],
+          resources: ACTIONS.map((action) => machines[action].stateMachineArn),
+        }),
+      ],
+    });
   }
 }
 

@@ -113,6 +113,18 @@ describe('tenant flows', () => {
     }
   });
 
+  it('lets only AwaitRun complete a waiting task (states:SendTaskSuccess), on the three flows only', () => {
+    const statements = roleStatements(template, cp.flows.awaitRun.role);
+    expect(resourcesFor(statements, 'states:SendTaskSuccess')).toEqual(
+      ACTIONS.map((action) => ({ Ref: logicalId(cp.flows.stateMachines[action]) })),
+    );
+    expect(actionsOf(statements).filter((a) => a.startsWith('states:'))).toEqual(['states:SendTaskSuccess']);
+    for (const step of [cp.flows.admit, cp.flows.trigger, cp.flows.check, cp.flows.finalize])
+      expect(actionsOf(roleStatements(template, step.role)).filter((a) => a.startsWith('states:'))).toEqual(
+        [],
+      );
+  });
+
   it('configures the steps alike (TFC, token secret, polling); the module for trigger, the topic for finalize', () => {
     const envOf = (fn: typeof cp.flows.trigger) =>
       resource(template, 'AWS::Lambda::Function', logicalId(fn.function)).Properties.Environment as {

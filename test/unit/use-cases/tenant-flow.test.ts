@@ -401,6 +401,20 @@ describe('TenantFlow over in-memory ports', () => {
       expect((await t.repository.get(code))?.lastError?.message).toBe('Lambda.Unknown');
     });
   });
+  it("carries a fractional Wait (npm start's LOCAL_WAIT_SECONDS) through Check and Finalize", async () => {
+    const t = setup();
+    t.backend.scriptRuns('planning', 'applied');
+    await t.request('create', 'f1');
+    const ref = { ...(await t.triggerAndMoveOn('create', 'f1')), waitSeconds: 0.2 };
+
+    const run = await t.check('create', 'f1', ref);
+
+    expect(run).toMatchObject({ outcome: 'succeeded' });
+    expect(await t.finalize('create', 'f1', { run: { ...run, waitSeconds: 0.2 } })).toMatchObject({
+      status: 'ready',
+    });
+  });
+
   describe('awaitRun (run notifications on)', () => {
     const end = (outcome: RunEnd['outcome'], runStatus: string): RunEnd => ({
       runId: 'run-1',
