@@ -35,6 +35,7 @@ import { TenantRequests } from '../use-cases/tenant-requests';
 import { Decommission } from '../use-cases/decommission';
 import { Reconciler } from '../use-cases/reconciler';
 import { Rollouts } from '../use-cases/rollouts';
+import { RunNotifications } from '../use-cases/run-notifications';
 import { ensureTable, LOCAL_AWS, startDynamoDbLocal } from './dynamodb-local';
 import { LocalBus } from './event-bus';
 import { LocalFlowWaker } from './flow-waker';
@@ -121,7 +122,7 @@ export interface RunningControlPlane {
    * the receiver route verifies with it. Never logged.
    */
   notificationToken: string;
-  /** Wakes flows waiting for their run's end (the receiver route's waker). */
+  /** The emulated task-token callback: flows wait on it, the receiver route wakes them. */
   flowWaker: LocalFlowWaker;
   stop(): Promise<void>;
 }
@@ -172,6 +173,7 @@ export async function startLocalControlPlane(
   // Answers link each run to TFC's page of it, or to its log on this server (known once it listens).
   let serverUrl = '';
   const notificationToken = randomBytes(32).toString('hex');
+  const flowWaker = new LocalFlowWaker();
   const notificationUrl = (): string | undefined =>
     config.notifications?.url ??
     (serverUrl === '' ? undefined : `http://127.0.0.1:${new URL(serverUrl).port}${RUN_NOTIFICATION_PATH}`);
@@ -239,7 +241,6 @@ export async function startLocalControlPlane(
     waitSeconds: config.queuedWaitSeconds,
   });
   const notifier = new LocalNotifier(io.out, config.webhookUrl, io.warn);
-  const flowWaker = new LocalFlowWaker();
   // Flows wait for a run notification only where one comes: from TFC, when it is told to send them.
   const awaitSeconds = config.tfc && config.notifications ? (config.notificationWaitSeconds ?? 0) : 0;
   const flows = backends.map(
@@ -340,6 +341,20 @@ export async function startLocalControlPlane(
     }),
   ].map((start) => start(io.warn));
 
+  // Always served, like the function URL in AWS: without a valid signature it answers 401.
+  const notificationReceiver = new RunNotifications({
+    repository,
+    waker: flowWaker,
+    token: () => Promise.resolve(notificationToken),
+    environment: config.environment,
+    clock: systemClock,
+    log: {
+      info: () => undefined,
+      warn: (message, attributes) =>
+        io.warn(attributes ? `${message} ${JSON.stringify(attributes)}` : message),
+    },
+  });
+
   await hooks.beforeListen?.();
   const server = await startApiServer(
     api,
@@ -351,6 +366,7 @@ export async function startLocalControlPlane(
         decommission: (options) => decommission.run(options),
         reconcile: () => reconciler.run(),
       },
+      notifications: (request) => notificationReceiver.receive(request),
     },
     {
       openApi: buildOpenApiDocument(),

@@ -8,8 +8,14 @@ import {
 import type { AddressInfo, Socket } from 'node:net';
 import { API_ROUTES } from '../core/api-routes';
 import { MAX_BODY_BYTES } from '../core/api-schema';
+import {
+  MAX_NOTIFICATION_BODY_BYTES,
+  NOTIFICATION_SIGNATURE_HEADER,
+  RUN_NOTIFICATION_PATH,
+} from '../core/run-notification';
 import { errorResponse, json, type ApiEvent, type ApiResult } from '../handlers/api/http';
 import type { TenantApi } from '../handlers/api/tenant-api';
+import type { NotificationAnswer, NotificationRequest } from '../use-cases/run-notifications';
 
 /** Bodies beyond this are not even read; the API itself rejects anything over MAX_BODY_BYTES. */
 const READ_LIMIT = MAX_BODY_BYTES * 4;
@@ -192,6 +198,47 @@ export interface ApiServerOptions {
   log?: (line: string) => void;
   /** Serves `POST /ops/decommission[?dryRun=true]` and `POST /ops/reconcile` (local mode only). */
   ops?: LocalOps;
+  /**
+   * The run notification receiver, served at `POST` RUN_NOTIFICATION_PATH: what the public function URL
+   * serves in AWS. It authenticates each request itself (the notification's HMAC signature).
+   */
+  notifications?: (request: NotificationRequest) => Promise<NotificationAnswer>;
+}
+
+/**
+ * Reads at most `limit + 1` bytes of a body and drains the rest unread: enough for the receiver to see that
+ * a body is over its cap without holding it.
+ */
+function readRawBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (kept > limit) return;
+      const part = chunk.subarray(0, limit + 1 - kept);
+      chunks.push(part);
+      kept += part.length;
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** `POST` RUN_NOTIFICATION_PATH; undefined for any other path. */
+async function notificationRoute(
+  receive: ApiServerOptions['notifications'],
+  req: IncomingMessage,
+  target: RequestTarget,
+): Promise<ApiResult | undefined> {
+  if (!receive || target.path.replace(/\/$/, '') !== RUN_NOTIFICATION_PATH) return undefined;
+  if (req.method !== 'POST') {
+    req.resume();
+    return errorResult(405, 'METHOD_NOT_ALLOWED', `${req.method ?? ''} ${target.path} is not a route`);
+  }
+  const header = req.headers[NOTIFICATION_SIGNATURE_HEADER];
+  const body = await readRawBody(req, MAX_NOTIFICATION_BODY_BYTES);
+  const answer = await receive({ body, ...(typeof header === 'string' ? { signature: header } : {}) });
+  return { ...answer, headers: { 'content-type': 'application/json' } };
 }
 
 /** `POST /ops/decommission?dryRun=true|false` and `POST /ops/reconcile`; undefined for any other path. */
@@ -235,6 +282,8 @@ export async function startApiServer(
       try {
         const target = parseRequestTarget(req.url);
         if (req.method === 'GET' && target.path === '/healthz') return send(res, json(200, { status: 'ok' }));
+        const notification = await notificationRoute(options.notifications, req, target);
+        if (notification) return send(res, notification);
         const ops = await opsRoute(options.ops, req.method, target);
         if (ops) {
           req.resume();
