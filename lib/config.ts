@@ -42,6 +42,8 @@ export interface ControlPlaneConfig {
   readonly alarmTopicArn?: string;
   readonly tfcAwsRunRoleArn?: string;
   readonly tfcDynamicCredentials: boolean;
+  /** Run notifications: the public receiver and its registration at TFC. */
+  readonly tfcNotifications: boolean;
   readonly tfcOidcProviderArn?: string;
   readonly tfcRunRoleManagedPolicyArns?: string[];
   readonly tfcRunRolePermissionsBoundaryArn?: string;
@@ -184,6 +186,7 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     false,
   );
   const tfcDynamicCredentials = flag('tfcDynamicCredentials', false);
+  const tfcNotifications = flag('tfcNotifications', true);
   const tfcOidcProviderArn = text(
     'tfcOidcProviderArn',
     /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/[^\s/]+$/,
@@ -281,6 +284,7 @@ export function readControlPlaneConfig(get: (key: string) => unknown): ControlPl
     rolloutBusySeconds,
     rolloutMaxBusyAttempts,
     tfcDynamicCredentials,
+    tfcNotifications,
     ...(vpcId ? { vpcId } : {}),
     ...(executeApiVpcEndpointId ? { executeApiVpcEndpointId } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
@@ -302,6 +306,7 @@ export function controlPlaneStackProps(config: ControlPlaneConfig): TenantContro
       address: config.tfcAddress,
       organization: config.tfcOrganization,
       onRunNeedsAttention: config.onRunNeedsAttention,
+      notifications: config.tfcNotifications,
       ...(config.tfcProject ? { project: config.tfcProject } : {}),
       ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
       ...(config.tfcAwsRunRoleArn ? { awsRunRoleArn: config.tfcAwsRunRoleArn } : {}),

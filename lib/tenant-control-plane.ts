@@ -11,6 +11,7 @@ import {
   DEFAULT_TFC_ADDRESS,
 } from '../lambdas/core/defaults';
 import { ACTIONS } from '../lambdas/core/flows';
+import { FLOW_ENV } from '../lambdas/handlers/flow/contract';
 import { DEFAULT_HISTORY_RETENTION_DAYS } from '../lambdas/core/history';
 import { AdminHost } from './constructs/admin-host';
 import { type AlarmNotificationOptions, ControlPlaneAlarms } from './constructs/control-plane-alarms';
@@ -23,6 +24,7 @@ import { type DeliveryRetryOptions, RequestBuses } from './constructs/request-bu
 import { TenantFlows, type TfcLimits, type TfcSettings } from './constructs/tenant-flows';
 import { TenantOperations } from './constructs/tenant-operations';
 import { type RolloutOptions, TenantRollouts } from './constructs/tenant-rollouts';
+import { RunNotifications } from './constructs/run-notifications';
 import { TenantTables } from './constructs/tenant-tables';
 import {
   TfcDynamicCredentials,
@@ -40,6 +42,14 @@ export interface ControlPlaneTfcSettings extends TfcSettings {
    * @default - none: the workspaces use `awsRunRoleArn`, or get their AWS credentials some other way
    */
   readonly dynamicCredentials?: TfcDynamicCredentialsOptions;
+  /**
+   * Run notifications ({@link RunNotifications}): a public receiver (a Lambda function URL) that TFC calls the
+   * moment a run ends, so a waiting flow wakes at once instead of at its next poll. The trigger function
+   * registers the receiver's URL and HMAC token on the environment's TFC project. Off: no receiver, and
+   * the flows learn of each run's end by polling alone.
+   * @default true
+   */
+  readonly notifications?: boolean;
 }
 
 /** Everything a platform team sets to run the control plane in its account. */
@@ -188,6 +198,8 @@ export class TenantControlPlane extends Construct {
   public readonly tfcToken: TfcTokenSecret;
   /** The OIDC provider and run role, when `tfc.dynamicCredentials` is set. */
   public readonly tfcDynamicCredentials?: TfcDynamicCredentials;
+  /** The run notification receiver and its HMAC token, unless `tfc.notifications` is false. */
+  public readonly runNotifications?: RunNotifications;
   public readonly flows: TenantFlows;
   public readonly buses: RequestBuses;
   public readonly api: PrivateApi;
@@ -226,7 +238,7 @@ export class TenantControlPlane extends Construct {
     this.lifecycleTopic = new LifecycleTopic(this, 'Lifecycle', { encryptionKey: this.encryptionKey });
     this.tfcToken = new TfcTokenSecret(this, 'TfcToken', { encryptionKey: this.tfcTokenKey });
 
-    const { dynamicCredentials, ...tfc } = props.tfc;
+    const { dynamicCredentials, notifications = true, ...tfc } = props.tfc;
     if (dynamicCredentials) {
       if (tfc.awsRunRoleArn) {
         throw new Error(
@@ -255,6 +267,19 @@ export class TenantControlPlane extends Construct {
       pollBudget: flows.pollBudget ?? DEFAULT_POLL_BUDGET,
       logRetention,
     });
+    if (notifications) {
+      this.runNotifications = new RunNotifications(this, 'RunNotifications', {
+        table: this.tables.tenants,
+        stateMachines: Object.values(this.flows.stateMachines),
+        environmentName: props.environmentName,
+        encryptionKey: this.encryptionKey,
+        logRetention,
+      });
+      // Only Trigger starts runs, so only Trigger registers the notification configuration (and its token).
+      this.flows.trigger
+        .addEnvironment(FLOW_ENV.notificationUrl, this.runNotifications.notificationUrl)
+        .bindSecret(this.runNotifications.tokenSecret, FLOW_ENV.notificationTokenSecret);
+    }
     this.buses = new RequestBuses(this, 'Buses', {
       stateMachines: this.flows.stateMachines,
       ...flows.delivery,
@@ -328,6 +353,7 @@ export class TenantControlPlane extends Construct {
         ...Object.fromEntries(this.operations.deadLetterQueues.map((q) => [q.node.id, q.queue])),
       },
       api: this.api.api,
+      signatureRejections: this.runNotifications !== undefined,
       encryptionKey: this.encryptionKey,
       ...(props.alarmTopic ? { alarmTopic: props.alarmTopic } : {}),
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
@@ -369,6 +395,7 @@ export class TenantControlPlane extends Construct {
       finalize: this.flows.finalize,
       decommission: this.operations.decommission,
       reconciler: this.operations.reconciler,
+      ...(this.runNotifications ? { runNotifications: this.runNotifications.receiver } : {}),
     };
   }
 }

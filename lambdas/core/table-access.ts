@@ -43,6 +43,8 @@ export const TENANT_TABLE_ACTIONS = {
   reconciler: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
   /** The selection: a get per named tenant, or list by status (status index). */
   startRollout: ['dynamodb:GetItem', 'dynamodb:Query'],
+  /** getRunWaiter: one read of the tenant whose workspace the notification names. */
+  runNotifications: ['dynamodb:GetItem'],
   /** get of each tenant; the update transition (a consistent read, then the write; undo with UpdateItem). */
   rolloutStep: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
 } as const satisfies Record<string, readonly DynamoDbAction[]>;

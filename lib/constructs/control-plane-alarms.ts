@@ -9,6 +9,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FAILURE_EVENT } from '../../lambdas/core/flows';
+import { NOTIFICATION_SIGNATURE_REJECTED_METRIC } from '../../lambdas/core/telemetry';
 import { type ControlPlaneFunction, METRICS_NAMESPACE, SERVICE_NAME } from './control-plane-function';
 
 /** Where the alarms notify. */
@@ -34,14 +35,21 @@ export interface ControlPlaneAlarmsProps extends AlarmNotificationOptions {
   readonly deadLetterQueues: Readonly<Record<string, IQueue>>;
   /** The API, whose 5XX answers raise an alarm. */
   readonly api: RestApi;
+  /**
+   * Whether the run notification receiver exists: any notification it refuses for a missing or wrong
+   * signature raises an alarm (a rotated token TFC does not have yet, or someone probing the public URL).
+   * @default false
+   */
+  readonly signatureRejections?: boolean;
   /** Key encrypting a topic this construct creates. */
   readonly encryptionKey: IKey;
 }
 
 /**
  * Alarms on everything that means a tenant or a request needs a person: failed or timed-out executions
- * per state machine, any message in a dead-letter queue, function errors, API 5XX, and the `TenantFailed`
- * metric finalize emits (namespace `TenantControlPlane`, dimension `service`).
+ * per state machine, any message in a dead-letter queue, function errors, API 5XX, the `TenantFailed`
+ * metric finalize emits and the receiver's `NotificationSignatureRejected` (namespace `TenantControlPlane`,
+ * dimension `service`).
  */
 export class ControlPlaneAlarms extends Construct {
   public readonly alarms: Alarm[] = [];
@@ -85,6 +93,18 @@ export class ControlPlaneAlarms extends Construct {
       }),
       'A tenant flow ended in the failed status',
     );
+    if (props.signatureRejections) {
+      this.alarm(
+        'NotificationSignatureRejected',
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: NOTIFICATION_SIGNATURE_REJECTED_METRIC,
+          dimensionsMap: { service: SERVICE_NAME },
+          statistic: 'Sum',
+        }),
+        'The run notification receiver refused requests without a valid signature',
+      );
+    }
   }
 
   private alarm(alarmId: string, metric: Metric, description: string): void {

@@ -136,6 +136,11 @@ export interface ControlPlaneFunctionProps {
    * @default - none
    */
   readonly bundledDirectories?: BundledDirectory[];
+  /**
+   * Concurrent executions reserved for the function, which are also its cap (a throttle).
+   * @default - none: the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /** DynamoDB actions that write (they need the table key for data keys, not just Decrypt). */
@@ -233,6 +238,9 @@ export class ControlPlaneFunction extends Construct implements IGrantable {
       tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       environment: {
         ...FUNCTION_ENVIRONMENT,
         ...props.environment,

@@ -67,9 +67,20 @@ describe('alarms', () => {
     fires(found[0]);
   });
 
+  it('fires on any run notification refused for its signature (the receiver counts them)', () => {
+    const found = alarmsOn('NotificationSignatureRejected');
+    expect(found).toHaveLength(1);
+    expect(found[0]?.Properties).toMatchObject({
+      Namespace: 'TenantControlPlane',
+      Dimensions: [{ Name: 'service', Value: 'tenant-control-plane' }],
+      Statistic: 'Sum',
+    });
+    fires(found[0]);
+  });
+
   it('notifies an encrypted alarm topic with an email subscription, CloudWatch allowed to use its key', () => {
     const topic = cp.alarms.topic;
-    expect(alarms.length).toBe(3 * 2 + 5 + 21 + 1 + 1);
+    expect(alarms.length).toBe(3 * 2 + 5 + 22 + 1 + 1 + 1);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([ref(topic)]);
       expect(alarm.Properties.OKActions).toEqual([ref(topic)]);

@@ -46,6 +46,7 @@ describe('app configuration from cdk context', () => {
       apiThrottleBurstLimit: 100,
       apiGatewayCloudWatchRole: true,
       tfcDynamicCredentials: false,
+      tfcNotifications: true,
     });
     expect(controlPlaneStackProps(config)).toMatchObject({
       environmentName: 'dev',
@@ -182,6 +183,7 @@ describe('app configuration from cdk context', () => {
         address: 'https://app.terraform.io',
         organization: 'my-organization',
         onRunNeedsAttention: 'discard',
+        notifications: true,
         dynamicCredentials: { existingProviderArn: provider },
       });
       expect(props).toMatchObject({
@@ -234,6 +236,18 @@ describe('app configuration from cdk context', () => {
         'tfcDynamicCredentials creates the run role: leave tfcAwsRunRoleArn unset',
       ]);
     });
+  });
+
+  it('turns run notifications off with tfcNotifications=false, and refuses anything but a boolean', () => {
+    for (const value of [false, 'false']) {
+      const config = from({ ...cdkJson.context, tfcNotifications: value });
+      expect(config.tfcNotifications).toBe(false);
+      expect(controlPlaneStackProps(config).tfc.notifications).toBe(false);
+    }
+    expect(from({ ...cdkJson.context, tfcNotifications: 'true' }).tfcNotifications).toBe(true);
+    expect(problemsOf({ ...cdkJson.context, tfcNotifications: 'off' })).toEqual([
+      "tfcNotifications must be true or false, got 'off'",
+    ]);
   });
 
   it('refuses combinations that cannot work', () => {

@@ -155,7 +155,13 @@ describe('the Lambda construct', () => {
         'TFC_MAX_CONCURRENT_RUNS',
         'ADMISSION_WAIT_SECONDS',
       ],
-      trigger: [...tfc, ...history, 'TF_MODULE_DIR'],
+      trigger: [
+        ...tfc,
+        ...history,
+        'TF_MODULE_DIR',
+        'TFC_NOTIFICATION_URL',
+        'TFC_NOTIFICATION_TOKEN_SECRET_ARN',
+      ],
       check: [...tfc, ...history],
       finalize: [...tfc, ...history, 'TOPIC_ARN'],
       decommission: ['TABLE_NAME', ...history, 'DELETE_BUS_NAME'],
@@ -170,6 +176,7 @@ describe('the Lambda construct', () => {
         'TOPIC_ARN',
         'COORDINATION_TABLE_NAME',
       ],
+      runNotifications: ['TABLE_NAME', 'ENVIRONMENT_NAME', 'TFC_NOTIFICATION_TOKEN_SECRET_ARN'],
     };
     for (const [name, variables] of Object.entries(expected)) {
       const env = (lambda(name).Environment as { Variables: Record<string, unknown> }).Variables;
@@ -283,11 +290,16 @@ describe('least privilege, per function', () => {
     expect(actionsOf(statementsOf('finalize'))).toEqual(
       sorted(step('finalize'), [...COORDINATION_ACTIONS.release], ['sns:Publish']),
     );
-    for (const name of ['trigger', 'check', 'finalize'] as const) {
+    for (const name of ['check', 'finalize'] as const) {
       expect(resourcesFor(statementsOf(name), 'secretsmanager:GetSecretValue')).toEqual([
         ref(cp.tfcToken.secret),
       ]);
     }
+    // Trigger also registers the run notification configuration, with its HMAC token.
+    expect(resourcesFor(statementsOf('trigger'), 'secretsmanager:GetSecretValue')).toEqual([
+      ref(cp.tfcToken.secret),
+      ref(cp.runNotifications!.tokenSecret),
+    ]);
     expect(resourcesFor(statementsOf('finalize'), 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
   });
 

@@ -265,7 +265,7 @@ describe('the TFC token key', () => {
       .filter((a) => a.startsWith('kms:'));
 
   it('is a key of its own, not the tables’ and topics’ key', () => {
-    const secret = Object.values(resourcesOfType(template, 'AWS::SecretsManager::Secret'))[0];
+    const secret = resourcesOfType(template, 'AWS::SecretsManager::Secret')[logicalId(cp.tfcToken.secret)];
     expect(JSON.stringify(secret?.Properties.KmsKeyId)).not.toContain(logicalId(cp.encryptionKey));
     expect(JSON.stringify(secret?.Properties.KmsKeyId)).toContain(logicalId(cp.tfcTokenKey));
   });
