@@ -227,6 +227,17 @@ export async function startLocalControlPlane(
       moduleDir: config.moduleDir,
       environment: config.environment,
       ...(config.moduleVersionLabel ? { moduleVersionLabel: config.moduleVersionLabel } : {}),
+      // Each run's end is notified to the receiver route, signed as TFC signs it.
+      ...(config.notifications
+        ? {
+            notifications: {
+              url: notificationUrl,
+              token: notificationToken,
+              runUrl: (code: string, runId: string) => `${serverUrl}/tenants/${code}/runs/${runId}/log`,
+            },
+          }
+        : {}),
+      warn: io.warn,
     });
     backends = [localRunner];
     runLink = (code, runId) => `${serverUrl}/tenants/${code}/runs/${runId}/log`;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { request } from 'undici';
 import type {
   RunLocator,
   RunState,
@@ -14,6 +15,11 @@ import type {
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { tenantInputs, workspaceName } from '../core/workspace';
 import { moduleVersion } from '../core/module-version';
+import {
+  NOTIFICATION_SIGNATURE_HEADER,
+  runNotificationPayload,
+  signNotification,
+} from '../core/run-notification';
 import { buildModuleArchive } from '../adapters/tfc/module-archive';
 
 /** Marks a working directory as created by the control plane; nothing without it is ever deleted. */
@@ -29,6 +35,33 @@ export interface LocalRun {
   reason?: string;
   createdAt: string;
   finishedAt?: string;
+}
+
+/** The notification configuration id local runs carry (there is no TFC configuration behind them). */
+export const LOCAL_NOTIFICATION_CONFIGURATION_ID = 'nc-local';
+
+/** The organization name local runs' notifications carry. */
+export const LOCAL_ORGANIZATION = 'local';
+
+/**
+ * Run notifications of local runs: at the end of each run the runner POSTs what Terraform Cloud would, a
+ * signed generic notification, so the receiver and the flow's wait behave as they do with TFC.
+ */
+export interface LocalRunNotifications {
+  /** Where to POST; undefined while not known yet (the local server's own route, once it listens). */
+  url: () => string | undefined;
+  /** The HMAC token the body is signed with (never logged). */
+  token: string;
+  /**
+   * The run's page, as `run_url`.
+   * @default - none (an empty string)
+   */
+  runUrl?: (tenantCode: string, runId: string) => string;
+  /**
+   * How long the receiver may take to answer (TFC waits 10 s).
+   * @default 10_000
+   */
+  timeoutMs?: number;
 }
 
 export interface LocalTerraformOptions {
@@ -49,6 +82,13 @@ export interface LocalTerraformOptions {
   terraformBinary?: string;
   /** Receives one line per run status change. */
   log?: (message: string, attributes: Record<string, unknown>) => void;
+  /**
+   * Notify the end of each run as TFC does.
+   * @default - no notifications: the flow learns of a run's end by polling
+   */
+  notifications?: LocalRunNotifications;
+  /** Receives a line when a run notification could not be delivered (it never fails the run). */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -226,6 +266,57 @@ export class LocalTerraformBackend implements TerraformBackend {
       const reason = error instanceof Error ? error.message : String(error);
       await update({ status: 'errored', reason, finishedAt: new Date().toISOString() });
     }
+    await this.notifyEnd(workspaceId, marker.tenantCode ?? workspaceId, run);
+  }
+
+  /**
+   * POSTs the run's end as a Terraform Cloud generic notification (payload version 1, the `run:completed`
+   * or `run:errored` trigger, X-TFE-Notification-Signature: hex HMAC-SHA512 of the body; source:
+   * hashicorp/terraform-docs-common, website/docs/cloud-docs/api-docs/notification-configurations.mdx).
+   * Like TFC, once and without retry; a failure is a warning and the flow's polling still sees the run end.
+   */
+  private async notifyEnd(workspaceId: string, tenantCode: string, run: LocalRun): Promise<void> {
+    const notifications = this.options.notifications;
+    const url = notifications?.url();
+    if (!notifications || !url || (run.status !== 'applied' && run.status !== 'errored')) return;
+    const applied = run.status === 'applied';
+    const body = JSON.stringify(
+      runNotificationPayload({
+        configurationId: LOCAL_NOTIFICATION_CONFIGURATION_ID,
+        runId: run.id,
+        runUrl: notifications.runUrl?.(tenantCode, run.id) ?? '',
+        workspaceId,
+        // The working directory is named like the tenant's TFC workspace (see startRun).
+        workspaceName: workspaceId,
+        organizationName: LOCAL_ORGANIZATION,
+        trigger: applied ? 'run:completed' : 'run:errored',
+        runStatus: run.status,
+        message: applied ? 'Run Applied' : 'Run Errored',
+        createdAt: run.createdAt,
+        updatedAt: run.finishedAt ?? new Date().toISOString(),
+      }),
+    );
+    const timeout = notifications.timeoutMs ?? 10_000;
+    const target = safeTarget(url);
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [NOTIFICATION_SIGNATURE_HEADER]: signNotification(body, notifications.token),
+        },
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      await res.body.dump();
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        this.options.warn?.(`run notification of ${run.id} to ${target} was answered ${res.statusCode}`);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.warn?.(`run notification of ${run.id} to ${target} failed: ${reason}`);
+    }
   }
 
   /** Replaces the workspace's Terraform files with the module's, keeping state and variables. */
@@ -283,6 +374,16 @@ export class LocalTerraformBackend implements TerraformBackend {
           );
       });
     });
+  }
+}
+
+/** A URL as logged: no user info, no query (either could carry a credential). */
+function safeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return 'an invalid URL';
   }
 }
 
