@@ -41,6 +41,9 @@ describe('local control plane over HTTP', () => {
     expect(deleted.status).toBe('deleted');
     expect(existsSync(workspace)).toBe(false);
     expect(plane.output()).toContain('"event":"TenantDeleted"');
+    // Each local run's end was notified to the receiver route, signed with this process's token.
+    expect(plane.output()).toMatch(/POST \/tfc\/notifications 200 \d+ms/);
+    expect(plane.output()).not.toContain('run notification of');
   });
 
   it('a module that fails → failed with the Terraform error, then retried by delete', async () => {
@@ -64,6 +67,10 @@ describe('local control plane over HTTP', () => {
     expect(bad.body.error).toMatchObject({ code: 'VALIDATION_ERROR' });
     expect((await http(plane.url, 'GET', '/tenants/nobody-home')).status).toBe(404);
     expect((await http(plane.url, 'GET', '/nowhere')).status).toBe(404);
+    // The receiver route is always served, and refuses what TFC did not sign.
+    const unsigned = await http(plane.url, 'POST', '/tfc/notifications', { payload_version: 1 });
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body.error).toMatchObject({ code: 'MISSING_SIGNATURE' });
   });
 });
 
