@@ -43,14 +43,7 @@ const receiverLog: OpsLog = {
  */
 export function runNotificationsFromEnv(wiring: ReceiverWiring = {}): RunNotifications {
   const env = loadSettings(NOTIFICATION_RECEIVER_VARS, wiring.env);
-  const clients = wiring.clients ?? {
-    doc: lambdaDocumentClient(),
-    secretsManager: lambdaSecretsManager(),
-    sfn: lambdaSfn(),
-  };
-  if (!wiring.clients) tracer.captureAWSv3Client(lambdaDynamoDb());
-  tracer.captureAWSv3Client(clients.secretsManager);
-  tracer.captureAWSv3Client(clients.sfn);
+  const clients = wiring.clients ?? sandboxClients();
   return new RunNotifications({
     repository: new DynamoDbTenantRepository(clients.doc, env.tenantTable),
     waker: new StepFunctionsFlowWaker(clients.sfn),
@@ -65,6 +58,15 @@ export function runNotificationsFromEnv(wiring: ReceiverWiring = {}): RunNotific
     // Flushed when the invocation ends (lambdaHandler).
     onSignatureRejected: () => metrics.addMetric(NOTIFICATION_SIGNATURE_REJECTED_METRIC, MetricUnit.Count, 1),
   });
+}
+
+/** This sandbox's clients, traced (the document client sends through the traced DynamoDB client). */
+function sandboxClients(): NonNullable<ReceiverWiring['clients']> {
+  const clients = { secretsManager: lambdaSecretsManager(), sfn: lambdaSfn() };
+  tracer.captureAWSv3Client(lambdaDynamoDb());
+  tracer.captureAWSv3Client(clients.secretsManager);
+  tracer.captureAWSv3Client(clients.sfn);
+  return { ...clients, doc: lambdaDocumentClient() };
 }
 
 /** The parts of a function URL request the receiver reads (payload format 2.0; header names lower-case). */
