@@ -211,6 +211,11 @@ export interface StartedRun {
   status?: string;
   /** The module version the run applies. */
   moduleVersion?: string;
+  /**
+   * The run's end will be notified to the receiver (a notification configuration covering its workspace is
+   * registered, or the local runner notifies): the flow may wait for it instead of polling.
+   */
+  notified?: boolean;
 }
 
 export interface RunState {

@@ -25,6 +25,7 @@ import { moduleVersion } from '../core/module-version';
 import { buildOpenApiDocument } from '../core/openapi';
 import { RUN_NOTIFICATION_PATH } from '../core/run-notification';
 import type { RunLink } from '../core/tenant';
+import { DEFAULT_NOTIFICATION_WAIT_SECONDS } from '../core/defaults';
 import { systemClock, type TerraformBackend } from '../core/ports';
 import { MemoryRateWindowStore, WindowedRateBudget } from '../core/rate-budget';
 import { makeTenantApi } from '../handlers/api/tenant-api';
@@ -85,7 +86,7 @@ export interface LocalConfig {
   notifications?: { url?: string };
   /**
    * Seconds a flow waits for its run's notification before it falls back to polling every `waitSeconds`.
-   * @default 0: flows poll
+   * @default DEFAULT_NOTIFICATION_WAIT_SECONDS (as in AWS)
    */
   notificationWaitSeconds?: number;
   webhookUrl?: string;
@@ -252,8 +253,11 @@ export async function startLocalControlPlane(
     waitSeconds: config.queuedWaitSeconds,
   });
   const notifier = new LocalNotifier(io.out, config.webhookUrl, io.warn);
-  // Flows wait for a run notification only where one comes: from TFC, when it is told to send them.
-  const awaitSeconds = config.tfc && config.notifications ? (config.notificationWaitSeconds ?? 0) : 0;
+  // With notifications on, a flow whose run will be notified (TFC took the configuration, or the local
+  // runner, which always notifies this server) waits for it; the others poll.
+  const awaitSeconds = config.notifications
+    ? (config.notificationWaitSeconds ?? DEFAULT_NOTIFICATION_WAIT_SECONDS)
+    : 0;
   const flows = backends.map(
     (backend) =>
       new TenantFlow({

@@ -157,7 +157,9 @@ export class LocalTerraformBackend implements TerraformBackend {
     };
     await writeJson(this.runPath(workspaceId, run.id), run);
     this.enqueue(workspaceId, run);
-    return { workspaceId, runId: run.id, status: run.status, moduleVersion: version };
+    // Its end is POSTed to the receiver route once the server listens (notifyEnd).
+    const notified = this.options.notifications?.url() !== undefined;
+    return { workspaceId, runId: run.id, status: run.status, moduleVersion: version, notified };
   }
 
   public async getRun(run: RunLocator): Promise<RunState> {

@@ -102,11 +102,13 @@ export class TenantFlow {
     const input = TriggerInputSchema.parse(request);
     const code = input.tenantCode;
     const { claimed, tenant } = await this.deps.repository.claimFlow(code, input.flowId, input.executionId);
+    // A flow waits for its run's notification only for a run Trigger knows will be notified (below).
     const base = {
       waitSeconds: this.deps.pollIntervalSeconds,
       pollsLeft: this.deps.pollBudget,
-      awaitSeconds: this.deps.awaitSeconds ?? 0,
+      awaitSeconds: 0,
     };
+    const awaitSeconds = this.deps.awaitSeconds ?? 0;
     if (!claimed) return { duplicate: true, outcome: 'running', ...base };
     if (tenant.runId) {
       // This execution already started the run before a retry: carry on with it.
@@ -160,9 +162,18 @@ export class TenantFlow {
       this.now(),
     );
     const outcome: RunOutcome = started.runId ? classifyRunStatus(started.status ?? 'pending') : 'succeeded';
-    // Nothing to wait for when there is no run to watch.
+    // Nothing to wait for when there is no run to watch; a run's notification only when one will come.
     const waitSeconds = outcome === 'running' ? base.waitSeconds : 0;
-    return { duplicate: false, ...started, runStatus: started.status, outcome, ...base, waitSeconds };
+    const { notified, ...run } = started;
+    return {
+      duplicate: false,
+      ...run,
+      runStatus: started.status,
+      outcome,
+      ...base,
+      waitSeconds,
+      awaitSeconds: notified === true && outcome === 'running' ? awaitSeconds : 0,
+    };
   }
 
   public async check(request: CheckRequest): Promise<RunRef> {

@@ -247,3 +247,24 @@ it('discards a run that stops for a person, as Check would, on its needs-attenti
   expect(tenant?.lastError).toMatchObject({ code: 'RunNeedsAttention' });
   expect(fake.runs.find((r) => r.id === tenant?.runId)?.status).toBe('discarded');
 });
+
+it('polls when TFC would not take the configuration (the receiver failed its verification)', async () => {
+  const refusing = await new NotificationDestination().start();
+  refusing.status = 500;
+  try {
+    const h = flowHarness(tables, fake, {
+      notifications: { url: () => refusing.url, token: () => Promise.resolve(HMAC) },
+      awaitRun: { timeoutMs: 30_000 },
+    });
+    const code = newCode();
+
+    const execution = await create(h, code);
+
+    expect(execution.status).toBe('succeeded');
+    expect(entered(execution.events)).not.toContain('AwaitRun');
+    expect(entered(execution.events)).toContain('Check');
+    expect(await h.repository.get(code)).toMatchObject({ status: 'ready' });
+  } finally {
+    await refusing.close();
+  }
+});

@@ -90,6 +90,9 @@ export class MemoryTerraformBackend implements TerraformBackend {
   private readonly faults = { startRun: new Faults(), getRun: new Faults(), getOutputs: new Faults() };
 
   /** What the runs started from now on report to successive getRun calls (the last one repeats). */
+  /** Whether the runs started from now on will be notified (`StartedRun.notified`). */
+  public notifies = false;
+
   public scriptRuns(...states: (string | Omit<RunState, 'id'>)[]): void {
     this.script = states.map((s) => (typeof s === 'string' ? { status: s } : s));
   }
@@ -117,6 +120,7 @@ export class MemoryTerraformBackend implements TerraformBackend {
       runId: run.id,
       status: run.states[0]?.status ?? 'pending',
       moduleVersion: this.moduleVersion,
+      notified: this.notifies,
     });
   }
 

@@ -154,7 +154,7 @@ export class TfcTerraformBackend implements TerraformBackend {
       if (existing) return { workspaceId: workspace.id, runId: existing.id, status: existing.status };
     }
     // Before the run exists, so that its end is notified; never fails the run (polling finishes it).
-    await this.notifications?.ensureFor(workspace.id);
+    const notified = (await this.notifications?.ensureFor(workspace.id)) ?? false;
     if (workspace.created && this.options.runRoleArn) {
       await this.client.upsertVariables(workspace.id, credentialVariables(this.options));
     }
@@ -174,7 +174,13 @@ export class TfcTerraformBackend implements TerraformBackend {
         variables: tenantInputs(tenant, this.options.environment),
       });
     });
-    return { workspaceId: workspace.id, runId: run.id, status: run.status, moduleVersion: run.moduleVersion };
+    return {
+      workspaceId: workspace.id,
+      runId: run.id,
+      status: run.status,
+      moduleVersion: run.moduleVersion,
+      notified,
+    };
   }
 
   private async createRun(

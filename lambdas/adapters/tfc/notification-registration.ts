@@ -57,11 +57,14 @@ export class NotificationRegistration {
     private readonly options: NotificationRegistrationOptions,
   ) {}
 
-  /** Before a run starts on the workspace: the configuration covering it exists. Never throws. */
-  public async ensureFor(workspaceId: string): Promise<void> {
-    if (this.url() === undefined) return;
+  /**
+   * Before a run starts on the workspace: the configuration covering it exists. Never throws; true when
+   * it is known to be registered (the run's end will be notified), false when it could not be (yet).
+   */
+  public async ensureFor(workspaceId: string): Promise<boolean> {
+    if (this.url() === undefined) return false;
     if (this.mode === 'projects') {
-      if (this.project === undefined && this.now() < this.retryAt) return;
+      if (this.project === undefined && this.now() < this.retryAt) return false;
       this.project ??= this.attempt(async () => {
         try {
           await this.ensure({ kind: 'projects', id: await this.options.projectId() });
@@ -75,15 +78,17 @@ export class NotificationRegistration {
       });
       const done = await this.project;
       if (!done) this.project = undefined;
-      if (this.mode === 'projects') return;
+      if (this.mode === 'projects') return done;
     }
     let registered = this.workspaces.get(workspaceId);
     if (registered === undefined) {
-      if (this.now() < this.retryAt) return;
+      if (this.now() < this.retryAt) return false;
       registered = this.attempt(() => this.ensure({ kind: 'workspaces', id: workspaceId }));
       this.workspaces.set(workspaceId, registered);
     }
-    if (!(await registered)) this.workspaces.delete(workspaceId);
+    const done = await registered;
+    if (!done) this.workspaces.delete(workspaceId);
+    return done;
   }
 
   /** Runs the registration; false (and logged) when it failed. */

@@ -424,11 +424,20 @@ describe('TenantFlow over in-memory ports', () => {
       at: NOW,
     });
 
-    it('makes Trigger send the flow to AwaitRun for as long as the wait lasts', async () => {
+    it('makes Trigger send the flow to AwaitRun for as long as the wait lasts, when the run will be notified', async () => {
       const t = setup({ awaitSeconds: 1800, waker: new RecordingWaker() });
+      t.backend.notifies = true;
       await t.request('create', 'f1');
 
       expect(await t.trigger('create', 'f1')).toMatchObject({ outcome: 'running', awaitSeconds: 1800 });
+    });
+
+    it('lets a flow poll when its run will not be notified (the configuration could not be registered)', async () => {
+      const t = setup({ awaitSeconds: 1800, waker: new RecordingWaker() });
+      t.backend.notifies = false;
+      await t.request('create', 'f1');
+
+      expect(await t.trigger('create', 'f1')).toMatchObject({ outcome: 'running', awaitSeconds: 0 });
     });
 
     it('stores the task token with the run under the flowId, reads the run once and leaves the wake to the notification', async () => {

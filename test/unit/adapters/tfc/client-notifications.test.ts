@@ -116,8 +116,8 @@ describe('NotificationsApi', () => {
 describe('NotificationRegistration', () => {
   it('creates one configuration on the project, once per process, and TFC then notifies the run end', async () => {
     const reg = registration();
-    await Promise.all([reg.ensureFor(workspaceId), reg.ensureFor(workspaceId)]);
-    await reg.ensureFor('ws-other');
+    expect(await Promise.all([reg.ensureFor(workspaceId), reg.ensureFor(workspaceId)])).toEqual([true, true]);
+    await expect(reg.ensureFor('ws-other')).resolves.toBe(true);
     const [nc, ...others] = fake.notificationConfigurations;
     expect(others).toHaveLength(0);
     expect(nc).toMatchObject({
@@ -197,7 +197,8 @@ describe('NotificationRegistration', () => {
       { url: destination.url, token: () => Promise.resolve(HMAC) },
       { projectId: () => Promise.resolve(projectId), logger, now: () => now },
     );
-    await expect(reg.ensureFor(workspaceId)).resolves.toBeUndefined();
+    // Not registered: the run is started all the same, and its flow polls.
+    await expect(reg.ensureFor(workspaceId)).resolves.toBe(false);
     expect(fake.notificationConfigurations).toHaveLength(0);
     expect(warnings).toEqual([
       expect.objectContaining({
@@ -205,11 +206,11 @@ describe('NotificationRegistration', () => {
       }),
     ]);
     expect(JSON.stringify(warnings)).not.toContain(HMAC);
-    await reg.ensureFor(workspaceId); // within the retry interval: nothing sent
+    await expect(reg.ensureFor(workspaceId)).resolves.toBe(false); // within the retry interval: nothing sent
     expect(destination.verifications()).toHaveLength(1);
     destination.status = 200;
     now = 60_001;
-    await reg.ensureFor(workspaceId);
+    await expect(reg.ensureFor(workspaceId)).resolves.toBe(true);
     expect(fake.notificationConfigurations).toHaveLength(1);
   });
 
