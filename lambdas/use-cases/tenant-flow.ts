@@ -369,7 +369,7 @@ export class TenantFlow {
       );
     }
     try {
-      return await this.succeed(code, input, run, now);
+      return await this.succeed(code, input, run);
     } catch (error) {
       // Transient: let the state's Retry try again. Anything else needs a person: record why.
       if (isTransient(error)) throw error;
@@ -401,12 +401,8 @@ export class TenantFlow {
     return { code: NEEDS_ATTENTION_CODE, message };
   }
 
-  private async succeed(
-    code: TenantCode,
-    input: FinalizeInput,
-    run: FlowRun,
-    now: string,
-  ): Promise<FlowCompletion> {
+  /** The terminal write of a run that succeeded, timed when it is written (after TFC's reads). */
+  private async succeed(code: TenantCode, input: FinalizeInput, run: FlowRun): Promise<FlowCompletion> {
     const { flow } = input;
     if (flow.destroy) {
       // Under the flowId guard: a retried Finalize of an old delete whose tenant has since been created
@@ -418,7 +414,11 @@ export class TenantFlow {
           this.deps.backend.deleteWorkspace(workspaceId, code),
         );
       }
-      return { status: flow.successStatus, now, ...(run.runStatus ? { runStatus: run.runStatus } : {}) };
+      return {
+        status: flow.successStatus,
+        now: this.now(),
+        ...(run.runStatus ? { runStatus: run.runStatus } : {}),
+      };
     }
     const workspaceId = run.workspaceId;
     const outputs = workspaceId
@@ -428,7 +428,7 @@ export class TenantFlow {
       : undefined;
     return {
       status: flow.successStatus,
-      now,
+      now: this.now(),
       ...(run.runStatus ? { runStatus: run.runStatus } : {}),
       ...(run.moduleVersion ? { moduleVersion: run.moduleVersion } : {}),
       outputs: outputs?.values ?? {},

@@ -122,7 +122,12 @@ describe('restart in the middle of a flow', () => {
   it('the tenant still reaches a terminal status after Ctrl-C and a new start', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tcp-e2e-restart-'));
     try {
-      const first = await startLocal({ LOCAL_DATA_DIR: dir, LOCAL_WAIT_SECONDS: '3' });
+      // Polling, so the flow is still waiting a second after its (quick) local run ended.
+      const first = await startLocal({
+        LOCAL_DATA_DIR: dir,
+        LOCAL_WAIT_SECONDS: '3',
+        TFC_NOTIFICATIONS: 'false',
+      });
       expect((await http(first.url, 'POST', '/tenants', { tenantCode: 'e2e-restart' })).status).toBe(202);
       // Interrupt while the flow waits between checks.
       await new Promise((r) => setTimeout(r, 1000));

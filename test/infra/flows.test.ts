@@ -171,6 +171,6 @@ describe('tenant flows', () => {
     expect(timeoutOf(cp.flows.check)).toBeLessThan(definition.States.Check?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.awaitRun)).toBeLessThan(definition.States.AwaitRun?.TimeoutSeconds ?? 0);
     expect(timeoutOf(cp.flows.finalize)).toBeLessThan(definition.States.Finalize?.TimeoutSeconds ?? 0);
-    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(21);
+    expect(Object.keys(resourcesOfType(template, 'AWS::Lambda::Function'))).toHaveLength(22);
   });
 });

@@ -58,7 +58,7 @@ const sorted = (...groups: string[][]) => [...new Set(groups.flat())].sort();
 
 describe('the Lambda construct', () => {
   it('gives every function the same defaults: newest Node.js, ARM64, tracing, Powertools', () => {
-    expect(Object.keys(functions)).toHaveLength(21);
+    expect(Object.keys(functions)).toHaveLength(22);
     for (const name of Object.keys(functions)) {
       const props = lambda(name);
       expect(props).toMatchObject({
@@ -108,7 +108,7 @@ describe('the Lambda construct', () => {
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
     const roles = new Set(Object.values(functions).map((fn) => logicalId(fn.role)));
-    expect(roles.size).toBe(21);
+    expect(roles.size).toBe(22);
     for (const [name, fn] of Object.entries(functions)) {
       const role = resource(template, 'AWS::IAM::Role', logicalId(fn.role)).Properties;
       expect(role.ManagedPolicyArns).toBeUndefined();
