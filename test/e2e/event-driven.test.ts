@@ -31,7 +31,13 @@ it('with the local Terraform CLI: ready within 2 s of the run, not at the next p
     const runId = (tenant.run as { id: string }).id;
     const run = JSON.parse(
       await readFile(
-        join(dataDir, 'workspaces', workspaceName('local', parseTenantCode('e2e-event')), 'runs', `${runId}.json`),
+        join(
+          dataDir,
+          'workspaces',
+          workspaceName('local', parseTenantCode('e2e-event')),
+          'runs',
+          `${runId}.json`,
+        ),
         'utf8',
       ),
     ) as { status: string; finishedAt: string };
