@@ -9,6 +9,8 @@ export interface BenchOptions {
   out: string;
   tenants: number;
   waitSeconds: number;
+  notifications: 'on' | 'off';
+  fallbackWaitSeconds: number;
   runDurationMs: number;
   burstTimeoutSeconds: number;
   steadyTenants: number;
@@ -71,6 +73,18 @@ const SPECS: Record<string, Spec> = {
     kind: 'number',
     default: '2',
     help: 'figures 1-2 and 7: local Wait state (LOCAL_WAIT_SECONDS; also the rollout watch interval)',
+  },
+  notifications: {
+    key: 'notifications',
+    kind: 'string',
+    default: 'on',
+    help: 'figures 1-2: run notifications on (flows wait for them, polling only as the fallback) or off (flows poll every --wait-seconds)',
+  },
+  'fallback-wait-seconds': {
+    key: 'fallbackWaitSeconds',
+    kind: 'number',
+    default: '120',
+    help: "figures 1-2 with notifications on: the flows' fallback Wait (AWS's default), so polling cannot be what finishes them; queued flows still ask every --wait-seconds",
   },
   'run-duration-ms': {
     key: 'runDurationMs',

@@ -47,6 +47,9 @@ function section(name: Section, options: BenchOptions, scope: Scope): Promise<Se
         {
           tenants: options.tenants,
           waitSeconds: options.waitSeconds,
+          ...(options.notifications === 'on'
+            ? { notifications: { fallbackWaitSeconds: options.fallbackWaitSeconds } }
+            : {}),
           runDurationMs: options.runDurationMs,
           timeoutSeconds: options.burstTimeoutSeconds,
           steadyTenants: options.steadyTenants,

@@ -44,6 +44,10 @@ beforeAll(async () => {
     runDurationMs: 400,
     organization: 'acme',
     token: 'tfc-test-token-123',
+    // TFC processes a new state before its outputs can be read (503 meanwhile): longer than the client's
+    // retries in the harness (about 150 ms) for the `-slow-` tenants.
+    outputsProcessingMs: (run) => (run.workspaceName.includes('-slow-') ? 800 : 0),
+    outputs: (name) => [{ name: 'bucket_name', value: `${name}-data` }],
     runOutcome: (ws) =>
       ws.name.includes('-fail-')
         ? { status: 'errored', message: 'Error: creating bucket: AccessDenied' }
@@ -267,4 +271,21 @@ it('polls when TFC would not take the configuration (the receiver failed its ver
   } finally {
     await refusing.close();
   }
+});
+
+it('reads outputs TFC is still processing when the notification arrives, without failing the step', async () => {
+  const h = harness();
+  const code = parseTenantCode(`aw-slow-${n++}`);
+
+  const execution = await create(h, code);
+
+  expect(execution.status).toBe('succeeded');
+  expect(execution.events.filter((e) => e.type === 'StateRetried')).toEqual([]);
+  expect(await h.repository.get(code)).toMatchObject({
+    status: 'ready',
+    outputs: { bucket_name: `${workspaceName(ENVIRONMENT, code)}-data` },
+  });
+  expect(
+    fake.requests.filter((r) => r.path.endsWith('/current-state-version-outputs') && r.status === 503).length,
+  ).toBeGreaterThan(0);
 });

@@ -11,7 +11,7 @@ import type { Tenant } from '../../core/tenant';
 import type { TenantCode } from '../../core/tenant-code';
 import { tenantInputs, workspaceName } from '../../core/workspace';
 import type { TfcClient, TfcLogger, VariableInput } from './client';
-import { TfcApiError, TfcNotFoundError } from './errors';
+import { TfcApiError, TfcNotFoundError, TfcRetriesExhaustedError } from './errors';
 import { TfcModuleVersions, type ModuleVersionRef } from './module-versions';
 import { NotificationRegistration, type NotificationTarget } from './notification-registration';
 
@@ -44,6 +44,9 @@ export interface TfcBackendOptions {
 }
 
 const registrations = new WeakMap<NotificationTarget, NotificationRegistration>();
+
+/** How long Finalize keeps asking for outputs TFC is still processing (503) before the step fails. */
+const OUTPUTS_PROCESSING_WAIT_MS = 60_000;
 
 /** The project of an environment's workspaces unless configured. */
 export function defaultProjectName(environment: string): string {
@@ -270,7 +273,26 @@ export class TfcTerraformBackend implements TerraformBackend {
     return `${base}/app/${this.options.organization}/workspaces/${workspace}/runs/${runId}`;
   }
 
+  /**
+   * The outputs of the state the run wrote. TFC answers 503 while it processes a new state version
+   * ("being processed … Retry the request", state-version-outputs.mdx); a flow woken by its run's
+   * notification reads right away, so it keeps asking for up to {@link OUTPUTS_PROCESSING_WAIT_MS}, each
+   * round of the client's retries starting again at its shortest delay, instead of failing the step into
+   * the state machine's much longer Retry interval.
+   */
   private async readOutputs(workspaceId: string, run?: { status?: string }): Promise<TerraformOutputs> {
+    const deadline = Date.now() + OUTPUTS_PROCESSING_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.readOutputsOnce(workspaceId, run);
+      } catch (error) {
+        const processing = error instanceof TfcRetriesExhaustedError && error.lastStatus === 503;
+        if (!processing || Date.now() >= deadline) throw error;
+      }
+    }
+  }
+
+  private async readOutputsOnce(workspaceId: string, run?: { status?: string }): Promise<TerraformOutputs> {
     try {
       return await this.client.getCurrentOutputs(workspaceId);
     } catch (error) {
