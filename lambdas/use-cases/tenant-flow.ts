@@ -283,10 +283,10 @@ export class TenantFlow {
 
   public async finalize(request: FinalizeRequest): Promise<FinalizeResult> {
     const input = FinalizeInputSchema.parse(request);
-    const result = await this.complete(input);
-    // The run is over (or never started): its slot goes to the next flow in the queue.
+    // The run is over (or never started): its slot goes to the next flow in the queue now, not after the
+    // outputs TFC may still be processing for a few seconds (a retried Finalize frees it again, harmlessly).
     await this.deps.admission?.release(input.flowId);
-    return result;
+    return this.complete(input);
   }
 
   private async complete(input: FinalizeInput): Promise<FinalizeResult> {
