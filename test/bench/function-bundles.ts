@@ -62,6 +62,8 @@ function controlPlaneFunctions(): FunctionUnderTest[] {
       ]),
     );
     if (env.TFC_ADDRESS) env.TFC_ADDRESS = NOWHERE;
+    // The receiver's function URL is a token until deployed: the trigger checks it is a URL.
+    if (env.TFC_NOTIFICATION_URL) env.TFC_NOTIFICATION_URL = `${NOWHERE}/tfc/notifications`;
     return { name, entry: relative(ROOT, fn.entry), env, bundling: fn.bundling };
   });
 }
