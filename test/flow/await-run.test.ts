@@ -4,7 +4,6 @@
  * task-token callback. The flow finishes on the notification, falls back to polling when it is lost, and
  * neither a late, repeated nor foreign notification changes what it does.
  */
-import { createHmac } from 'node:crypto';
 import type { RunEnd } from '../../lambdas/core/flow-state';
 import { systemClock } from '../../lambdas/core/ports';
 import { parseTenantCode, type TenantCode } from '../../lambdas/core/tenant-code';
@@ -14,6 +13,7 @@ import { RunNotifications } from '../../lambdas/use-cases/run-notifications';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { ENVIRONMENT, flowHarness, type FlowHarness } from '../support/flow-harness';
 import { NotificationDestination } from '../support/notification-destination';
+import { runNotificationPayload, signed } from '../support/run-notification-payload';
 import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
 const HMAC = 'await-run-notification-token-0123456789';
@@ -190,31 +190,28 @@ it('ignores a signed notification for a run the control plane did not start', as
   const code = newCode();
   await create(h, code);
   const before = await h.repository.get(code);
-  const body = JSON.stringify({
-    payload_version: 1,
-    notification_configuration_id: 'nc-foreign',
-    run_url: null,
-    run_id: 'run-not-ours',
-    run_message: 'foreign',
-    run_created_at: new Date().toISOString(),
-    run_created_by: 'someone',
-    workspace_id: 'ws-x',
-    workspace_name: workspaceName(ENVIRONMENT, code),
-    organization_name: 'acme',
-    notifications: [
-      {
+  const body = JSON.stringify(
+    runNotificationPayload({
+      notification_configuration_id: 'nc-foreign',
+      run_url: null,
+      run_id: 'run-not-ours',
+      run_message: 'foreign',
+      run_created_at: new Date().toISOString(),
+      run_created_by: 'someone',
+      workspace_id: 'ws-x',
+      workspace_name: workspaceName(ENVIRONMENT, code),
+      event: {
         message: 'Run Errored',
         trigger: 'run:errored',
         run_status: 'errored',
         run_updated_at: new Date().toISOString(),
-        run_updated_by: null,
       },
-    ],
-  });
+    }),
+  );
 
   const answer = await fetch(destination.url, {
     method: 'POST',
-    headers: { 'x-tfe-notification-signature': createHmac('sha512', HMAC).update(body).digest('hex') },
+    headers: { 'x-tfe-notification-signature': signed(body, HMAC) },
     body,
   });
 

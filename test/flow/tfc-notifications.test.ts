@@ -3,12 +3,12 @@
  * project before the first run, once per process, and TFC (the fake) then notifies the end of every run
  * of the environment's workspaces to the receiver, signed with the token.
  */
-import { createHmac } from 'node:crypto';
 import { parseTenantCode } from '../../lambdas/core/tenant-code';
 import { workspaceName } from '../../lambdas/core/workspace';
 import { createTestTables, type TestTables } from '../support/dynamodb';
 import { ENVIRONMENT, flowHarness } from '../support/flow-harness';
 import { NotificationDestination } from '../support/notification-destination';
+import { signed } from '../support/run-notification-payload';
 import { FAST_TIMINGS, startTfcFake, type TfcFake } from '../support/tfc-fake/server';
 
 const HMAC = 'flow-notification-token-0123456789abcdef';
@@ -50,9 +50,7 @@ it('registers once per process and TFC notifies each run end to the receiver, si
   );
   for (const r of completed) {
     expect(r.json.notifications[0]).toMatchObject({ trigger: 'run:completed', run_status: 'applied' });
-    expect(r.headers['x-tfe-notification-signature']).toBe(
-      createHmac('sha512', HMAC).update(r.body).digest('hex'),
-    );
+    expect(r.headers['x-tfe-notification-signature']).toBe(signed(r.body, HMAC));
     const tenant = await h.repository.get(
       parseTenantCode(String(r.json.workspace_name).replace(`tenant-${ENVIRONMENT}-`, '')),
     );

@@ -56,19 +56,11 @@ describe('alarms', () => {
     expect(alarmsOn('5XXError')).toHaveLength(1);
   });
 
-  it('fires on the TenantFailed metric finalize emits', () => {
-    const found = alarmsOn('TenantFailed');
-    expect(found).toHaveLength(1);
-    expect(found[0]?.Properties).toMatchObject({
-      Namespace: 'TenantControlPlane',
-      Dimensions: [{ Name: 'service', Value: 'tenant-control-plane' }],
-      Statistic: 'Sum',
-    });
-    fires(found[0]);
-  });
-
-  it('fires on any run notification refused for its signature (the receiver counts them)', () => {
-    const found = alarmsOn('NotificationSignatureRejected');
+  it.each([
+    ['TenantFailed', 'finalize emits it'],
+    ['NotificationSignatureRejected', 'the receiver counts each run notification refused for its signature'],
+  ])('fires on any %s (%s)', (metric) => {
+    const found = alarmsOn(metric);
     expect(found).toHaveLength(1);
     expect(found[0]?.Properties).toMatchObject({
       Namespace: 'TenantControlPlane',

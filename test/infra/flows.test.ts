@@ -5,14 +5,12 @@ import { ACTIONS } from '../../lambdas/core/flows';
 import { FLOW_DEFINITION_FILE, FLOW_SUBSTITUTIONS, TenantControlPlane } from '../../lib';
 import {
   BASE_PROPS,
-  actionsOf,
   arnOf,
+  grantsOf,
   logicalId,
   ref,
   resource,
-  resourcesFor,
   resourcesOfType,
-  roleStatements,
   synthStack,
   testApp,
 } from './support';
@@ -99,9 +97,9 @@ describe('tenant flows', () => {
 
   it('lets each state machine role invoke only the five flow functions', () => {
     for (const action of ACTIONS) {
-      const statements = roleStatements(template, cp.flows.stateMachines[action].role);
-      expect(actionsOf(statements).filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
-      expect(resourcesFor(statements, 'lambda:InvokeFunction')).toEqual([
+      const granted = grantsOf(template, cp.flows.stateMachines[action].role);
+      expect(granted.actions.filter((a) => a.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
+      expect(granted.resourcesFor('lambda:InvokeFunction')).toEqual([
         arnOf(cp.flows.admit.function),
         arnOf(cp.flows.trigger.function),
         arnOf(cp.flows.check.function),
@@ -109,20 +107,18 @@ describe('tenant flows', () => {
         arnOf(cp.flows.finalize.function),
       ]);
       // Nothing else but log delivery and X-Ray.
-      expect(actionsOf(statements).filter((a) => !/^(logs|xray|lambda):/.test(a))).toEqual([]);
+      expect(granted.actions.filter((a) => !/^(logs|xray|lambda):/.test(a))).toEqual([]);
     }
   });
 
   it('lets only AwaitRun complete a waiting task (states:SendTaskSuccess), on the three flows only', () => {
-    const statements = roleStatements(template, cp.flows.awaitRun.role);
-    expect(resourcesFor(statements, 'states:SendTaskSuccess')).toEqual(
+    const granted = grantsOf(template, cp.flows.awaitRun.role);
+    expect(granted.resourcesFor('states:SendTaskSuccess')).toEqual(
       ACTIONS.map((action) => ({ Ref: logicalId(cp.flows.stateMachines[action]) })),
     );
-    expect(actionsOf(statements).filter((a) => a.startsWith('states:'))).toEqual(['states:SendTaskSuccess']);
+    expect(granted.actions.filter((a) => a.startsWith('states:'))).toEqual(['states:SendTaskSuccess']);
     for (const step of [cp.flows.admit, cp.flows.trigger, cp.flows.check, cp.flows.finalize])
-      expect(actionsOf(roleStatements(template, step.role)).filter((a) => a.startsWith('states:'))).toEqual(
-        [],
-      );
+      expect(grantsOf(template, step.role).actions.filter((a) => a.startsWith('states:'))).toEqual([]);
   });
 
   it('configures the steps alike (TFC, token secret, polling); the module for trigger, the topic for finalize', () => {

@@ -15,16 +15,14 @@ import {
 } from '../../lib';
 import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
 import {
-  type PolicyStatementJson,
-  actionsOf,
+  type Grants,
   arnOf,
+  grantsOf,
   list,
   logicalId,
   ref,
   resource,
-  resourcesFor,
   resourcesOfType,
-  roleStatements,
   synthStack,
 } from './support';
 
@@ -33,10 +31,10 @@ const cp = stack.controlPlane;
 const functions = cp.functions;
 type Name = keyof typeof functions;
 
-const statementsOf = (name: Name): PolicyStatementJson[] => {
+const grantsTo = (name: Name): Grants => {
   const fn = functions[name];
   if (!fn) throw new Error(`no function ${name}`);
-  return roleStatements(template, fn.role);
+  return grantsOf(template, fn.role);
 };
 const lambda = (name: Name) => {
   const fn = functions[name];
@@ -116,7 +114,7 @@ describe('the Lambda construct', () => {
       expect(
         resource(template, 'AWS::Logs::LogGroup', logicalId(fn.logGroup)).Properties.RetentionInDays,
       ).toBe(30);
-      expect(resourcesFor(statementsOf(name), 'logs:PutLogEvents')).toEqual([arnOf(fn.logGroup)]);
+      expect(grantsTo(name).resourcesFor('logs:PutLogEvents')).toEqual([arnOf(fn.logGroup)]);
     }
   });
 
@@ -233,7 +231,7 @@ describe('least privilege, per function', () => {
       'rolloutStep',
     ];
     const touchesHistory = (name: Name, action: string) =>
-      JSON.stringify(resourcesFor(statementsOf(name), action)).includes(logicalId(cp.tables.history));
+      JSON.stringify(grantsTo(name).resourcesFor(action)).includes(logicalId(cp.tables.history));
     for (const name of Object.keys(functions)) {
       expect([name, touchesHistory(name, 'dynamodb:PutItem')]).toEqual([name, writers.includes(name)]);
       expect([name, touchesHistory(name, 'dynamodb:Query')]).toEqual([name, name === 'getTenantHistory']);
@@ -241,24 +239,24 @@ describe('least privilege, per function', () => {
         expect([name, action, touchesHistory(name, action)]).toEqual([name, action, false]);
       }
     }
-    expect(actionsOf(statementsOf('getTenantHistory'))).toEqual(
+    expect(grantsTo('getTenantHistory').actions).toEqual(
       sorted(BASE, KMS_READ, ['dynamodb:GetItem', 'dynamodb:Query']),
     );
   });
 
   it('lets get-tenant and list-tenants only read the tenant table, with the actions their code calls', () => {
-    expect(actionsOf(statementsOf('getTenant'))).toEqual(sorted(BASE, KMS_READ, ['dynamodb:GetItem']));
-    expect(actionsOf(statementsOf('listTenants'))).toEqual(
+    expect(grantsTo('getTenant').actions).toEqual(sorted(BASE, KMS_READ, ['dynamodb:GetItem']));
+    expect(grantsTo('listTenants').actions).toEqual(
       sorted(BASE, KMS_READ, ['dynamodb:Query', 'dynamodb:Scan']),
     );
     // The fleet summary reads the status index only: Query, never a Scan of the table.
-    expect(actionsOf(statementsOf('getFleet'))).toEqual(sorted(BASE, KMS_READ, ['dynamodb:Query']));
-    expect(resourcesFor(statementsOf('getFleet'), 'dynamodb:Query')).toContainEqual({
+    expect(grantsTo('getFleet').actions).toEqual(sorted(BASE, KMS_READ, ['dynamodb:Query']));
+    expect(grantsTo('getFleet').resourcesFor('dynamodb:Query')).toContainEqual({
       'Fn::Join': ['', [arnOf(cp.tables.tenants), '/index/*']],
     });
     for (const name of ['getTenant', 'listTenants', 'getFleet'] as const) {
       const tables = JSON.stringify(
-        statementsOf(name).filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:'))),
+        grantsTo(name).statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:'))),
       );
       expect(tables).not.toContain(logicalId(cp.tables.idempotency));
     }
@@ -269,56 +267,52 @@ describe('least privilege, per function', () => {
     ['updateTenant', 'update'],
     ['deleteTenant', 'delete'],
   ] as const)('lets %s write both tables and put events on the %s bus only', (name, action) => {
-    const statements = statementsOf(name);
-    expect(actionsOf(statements)).toEqual(
+    const granted = grantsTo(name);
+    expect(granted.actions).toEqual(
       sorted(BASE, KMS_WRITE, tenantTable(name), [...IDEMPOTENCY_TABLE_ACTIONS], ['events:PutEvents']),
     );
-    expect(resourcesFor(statements, 'events:PutEvents')).toEqual([arnOf(cp.buses.buses[action])]);
-    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual(
+    expect(granted.resourcesFor('events:PutEvents')).toEqual([arnOf(cp.buses.buses[action])]);
+    expect(granted.resourcesFor('dynamodb:PutItem')).toEqual(
       expect.arrayContaining([arnOf(cp.tables.idempotency), arnOf(cp.tables.history)]),
     );
-    expect(resourcesFor(statements, 'dynamodb:PutItem')).toHaveLength(2);
+    expect(granted.resourcesFor('dynamodb:PutItem')).toHaveLength(2);
   });
 
   it('lets the flow steps update tenants and read the token secret; only finalize publishes', () => {
     const step = (name: 'trigger' | 'check' | 'finalize') =>
       sorted(BASE, KMS_WRITE, tenantTable(name), ['dynamodb:PutItem', 'secretsmanager:GetSecretValue']);
-    expect(actionsOf(statementsOf('trigger'))).toEqual(step('trigger'));
-    expect(actionsOf(statementsOf('check'))).toEqual(
-      sorted(step('check'), [...COORDINATION_ACTIONS.release]),
-    );
-    expect(actionsOf(statementsOf('finalize'))).toEqual(
+    expect(grantsTo('trigger').actions).toEqual(step('trigger'));
+    expect(grantsTo('check').actions).toEqual(sorted(step('check'), [...COORDINATION_ACTIONS.release]));
+    expect(grantsTo('finalize').actions).toEqual(
       sorted(step('finalize'), [...COORDINATION_ACTIONS.release], ['sns:Publish']),
     );
     for (const name of ['check', 'finalize'] as const) {
-      expect(resourcesFor(statementsOf(name), 'secretsmanager:GetSecretValue')).toEqual([
-        ref(cp.tfcToken.secret),
-      ]);
+      expect(grantsTo(name).resourcesFor('secretsmanager:GetSecretValue')).toEqual([ref(cp.tfcToken.secret)]);
     }
     // Trigger also registers the run notification configuration, with its HMAC token.
-    expect(resourcesFor(statementsOf('trigger'), 'secretsmanager:GetSecretValue')).toEqual([
+    expect(grantsTo('trigger').resourcesFor('secretsmanager:GetSecretValue')).toEqual([
       ref(cp.tfcToken.secret),
       ref(cp.runNotifications!.tokenSecret),
     ]);
-    expect(resourcesFor(statementsOf('finalize'), 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
+    expect(grantsTo('finalize').resourcesFor('sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
   });
 
   it('lets admit read and update tenants (no TFC token) and queue flows on the coordination table', () => {
-    const statements = statementsOf('admit');
-    expect(actionsOf(statements)).toEqual(
+    const granted = grantsTo('admit');
+    expect(granted.actions).toEqual(
       sorted(BASE, KMS_WRITE, tenantTable('admit'), [...COORDINATION_ACTIONS.admit], ['dynamodb:PutItem']),
     );
-    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual(
+    expect(granted.resourcesFor('dynamodb:PutItem')).toEqual(
       expect.arrayContaining([arnOf(cp.tables.coordination), arnOf(cp.tables.history)]),
     );
-    expect(resourcesFor(statements, 'dynamodb:DeleteItem')).toEqual([arnOf(cp.tables.coordination)]);
+    expect(granted.resourcesFor('dynamodb:DeleteItem')).toEqual([arnOf(cp.tables.coordination)]);
   });
 
   it('grants on the coordination table only the actions each function calls there, to those functions only', () => {
     const coordination = JSON.stringify(arnOf(cp.tables.coordination));
     const onCoordination = (name: Name) =>
-      statementsOf(name)
-        .filter((s) => JSON.stringify(s.Resource).includes(coordination))
+      grantsTo(name)
+        .statements.filter((s) => JSON.stringify(s.Resource).includes(coordination))
         .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
         .sort();
     expect(onCoordination('admit')).toEqual([...COORDINATION_ACTIONS.admit].sort());
@@ -340,20 +334,20 @@ describe('least privilege, per function', () => {
   });
 
   it('lets decommission read, update (never put or delete tenants), append history and publish to the delete bus only', () => {
-    const statements = statementsOf('decommission');
-    expect(resourcesFor(statements, 'dynamodb:PutItem')).toEqual([arnOf(cp.tables.history)]);
-    expect(actionsOf(statements)).toEqual(
+    const granted = grantsTo('decommission');
+    expect(granted.resourcesFor('dynamodb:PutItem')).toEqual([arnOf(cp.tables.history)]);
+    expect(granted.actions).toEqual(
       sorted(BASE, KMS_WRITE, tenantTable('decommission'), ['dynamodb:PutItem', 'events:PutEvents']),
     );
-    expect(resourcesFor(statements, 'events:PutEvents')).toEqual([arnOf(cp.buses.buses.delete)]);
-    expect(resourcesFor(statements, 'dynamodb:Query')).toContainEqual({
+    expect(granted.resourcesFor('events:PutEvents')).toEqual([arnOf(cp.buses.buses.delete)]);
+    expect(granted.resourcesFor('dynamodb:Query')).toContainEqual({
       'Fn::Join': ['', [arnOf(cp.tables.tenants), '/index/*']],
     });
   });
 
   it('lets the reconciler publish to the three buses and the topic, and describe the three flows’ executions', () => {
-    const statements = statementsOf('reconciler');
-    expect(actionsOf(statements)).toEqual(
+    const granted = grantsTo('reconciler');
+    expect(granted.actions).toEqual(
       sorted(
         BASE,
         KMS_WRITE,
@@ -362,11 +356,11 @@ describe('least privilege, per function', () => {
         ['dynamodb:PutItem', 'events:PutEvents', 'sns:Publish', 'states:DescribeExecution'],
       ),
     );
-    expect(resourcesFor(statements, 'sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
-    expect(resourcesFor(statements, 'events:PutEvents')).toEqual(
+    expect(granted.resourcesFor('sns:Publish')).toEqual([ref(cp.lifecycleTopic.topic)]);
+    expect(granted.resourcesFor('events:PutEvents')).toEqual(
       (['create', 'update', 'delete'] as const).map((a) => arnOf(cp.buses.buses[a])),
     );
-    const executions = JSON.stringify(resourcesFor(statements, 'states:DescribeExecution'));
+    const executions = JSON.stringify(granted.resourcesFor('states:DescribeExecution'));
     for (const machine of Object.values(cp.flows.stateMachines)) {
       expect(executions).toContain(
         `":execution:",{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(machine)}"}]}]},":*"`,

@@ -4,13 +4,11 @@ import { InterfaceVpcEndpoint, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { TenantControlPlane } from '../../lib';
 import {
   BASE_PROPS,
-  actionsOf,
+  grantsOf,
   logicalId,
   ref,
   resource,
-  resourcesFor,
   resourcesOfType,
-  roleStatements,
   synthStack,
   testApp,
 } from './support';
@@ -95,9 +93,9 @@ describe('admin host', () => {
         ],
       },
     ]);
-    const statements = roleStatements(template, host.role);
-    expect(actionsOf(statements)).toEqual(['execute-api:Invoke']);
-    const [stageArn] = resourcesFor(statements, 'execute-api:Invoke');
+    const granted = grantsOf(template, host.role);
+    expect(granted.actions).toEqual(['execute-api:Invoke']);
+    const [stageArn] = granted.resourcesFor('execute-api:Invoke');
     expect(JSON.stringify(stageArn)).toContain(JSON.stringify(ref(cp.api.api)));
     expect(JSON.stringify(stageArn)).toContain(JSON.stringify(ref(cp.api.api.deploymentStage)));
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROLLOUT_DEFINITION_FILE } from '../../lib/constructs/tenant-rollouts';
 import { ROLLOUT_ENV, ROLLOUT_TIMING_ENV } from '../../lambdas/handlers/rollouts/contract';
-import { actionsOf, logicalId, resource, resourcesFor, roleStatements, synthStack } from './support';
+import { grantsOf, logicalId, resource, synthStack } from './support';
 
 const { stack, template } = synthStack({
   tfc: { organization: 'acme', awsRunRoleArn: 'arn:aws:iam::123456789012:role/tfc' },
@@ -39,16 +39,16 @@ describe('fleet rollouts in AWS', () => {
   });
 
   it('lets the machine start, describe and stop only its own child executions', () => {
-    const statements = roleStatements(template, cp.rollouts.stateMachine.role);
-    expect(actionsOf(statements)).toEqual(
+    const granted = grantsOf(template, cp.rollouts.stateMachine.role);
+    expect(granted.actions).toEqual(
       expect.arrayContaining(['lambda:InvokeFunction', 'states:StartExecution', 'states:DescribeExecution']),
     );
-    const started = JSON.stringify(resourcesFor(statements, 'states:StartExecution'));
+    const started = JSON.stringify(granted.resourcesFor('states:StartExecution'));
     expect(started).toContain(':stateMachine:');
     expect(started).not.toContain('*');
-    const described = JSON.stringify(resourcesFor(statements, 'states:DescribeExecution'));
+    const described = JSON.stringify(granted.resourcesFor('states:DescribeExecution'));
     expect(described).toMatch(/:execution:[^"*]+\/\*/);
-    expect(JSON.stringify(resourcesFor(statements, 'lambda:InvokeFunction'))).toContain(
+    expect(JSON.stringify(granted.resourcesFor('lambda:InvokeFunction'))).toContain(
       logicalId(cp.rollouts.step.function),
     );
   });
@@ -56,7 +56,7 @@ describe('fleet rollouts in AWS', () => {
   it('gives the start, resume and cancel routes StartExecution on the rollout machine only; reads nothing else', () => {
     const machineId = logicalId(cp.rollouts.stateMachine);
     const starters = Object.entries(cp.api.functions).map(([name, fn]) => {
-      const starts = JSON.stringify(resourcesFor(roleStatements(template, fn.role), 'states:StartExecution'));
+      const starts = JSON.stringify(grantsOf(template, fn.role).resourcesFor('states:StartExecution'));
       return [name, starts === '[]' ? 'none' : starts.includes(machineId) ? 'rollout machine' : starts];
     });
     expect(Object.fromEntries(starters.filter(([, s]) => s !== 'none'))).toEqual({

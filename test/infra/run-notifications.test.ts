@@ -6,18 +6,7 @@ import {
   NOTIFICATION_TOKEN_LENGTH,
   RECEIVER_RESERVED_CONCURRENCY,
 } from '../../lib/constructs/run-notifications';
-import {
-  actionsOf,
-  arnOf,
-  logicalId,
-  ref,
-  resource,
-  resourcesFor,
-  resourcesOfType,
-  roleStatements,
-  synthStack,
-  testApp,
-} from './support';
+import { arnOf, grantsOf, logicalId, ref, resource, resourcesOfType, synthStack, testApp } from './support';
 
 const cdkJson = JSON.parse(readFileSync(join(__dirname, '../../cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
@@ -65,8 +54,8 @@ describe('run notification receiver', () => {
   });
 
   it('is granted exactly: GetItem on the tenant table, the token secret, SendTaskSuccess on the three flows', () => {
-    const statements = roleStatements(template, receiver.role);
-    expect(actionsOf(statements)).toEqual(
+    const granted = grantsOf(template, receiver.role);
+    expect(granted.actions).toEqual(
       [
         'dynamodb:GetItem',
         'kms:Decrypt',
@@ -78,15 +67,13 @@ describe('run notification receiver', () => {
         'xray:PutTraceSegments',
       ].sort(),
     );
-    expect(resourcesFor(statements, 'dynamodb:GetItem')).toEqual([arnOf(cp.tables.tenants)]);
-    expect(resourcesFor(statements, 'secretsmanager:GetSecretValue')).toEqual([
-      ref(notifications.tokenSecret),
-    ]);
-    expect(resourcesFor(statements, 'states:SendTaskSuccess')).toEqual(
+    expect(granted.resourcesFor('dynamodb:GetItem')).toEqual([arnOf(cp.tables.tenants)]);
+    expect(granted.resourcesFor('secretsmanager:GetSecretValue')).toEqual([ref(notifications.tokenSecret)]);
+    expect(granted.resourcesFor('states:SendTaskSuccess')).toEqual(
       Object.values(cp.flows.stateMachines).map(ref),
     );
     // The tables' key (the token secret's key too), never the TFC token's own key.
-    expect(JSON.stringify(resourcesFor(statements, 'kms:Decrypt'))).not.toContain(logicalId(cp.tfcTokenKey));
+    expect(JSON.stringify(granted.resourcesFor('kms:Decrypt'))).not.toContain(logicalId(cp.tfcTokenKey));
   });
 
   it('keeps the HMAC token in a secret generated at deploy, encrypted with the control plane key, never output', () => {
@@ -121,9 +108,7 @@ describe('run notification receiver', () => {
       TFC_NOTIFICATION_TOKEN_SECRET_ARN: ref(notifications.tokenSecret),
     });
     for (const [name, fn] of Object.entries(cp.functions)) {
-      const reads = JSON.stringify(
-        resourcesFor(roleStatements(template, fn.role), 'secretsmanager:GetSecretValue'),
-      );
+      const reads = JSON.stringify(grantsOf(template, fn.role).resourcesFor('secretsmanager:GetSecretValue'));
       expect({
         name,
         readsToken: reads.includes(logicalId(notifications.tokenSecret)),

@@ -88,4 +88,22 @@ export function resourcesFor(statements: PolicyStatementJson[], action: string):
   return statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource));
 }
 
+/** What a role's inline policies grant, read the way the tests ask it. */
+export interface Grants {
+  statements: PolicyStatementJson[];
+  /** Every action granted, once each, sorted. */
+  actions: string[];
+  /** Resources of the statements granting `action`. */
+  resourcesFor(action: string): unknown[];
+}
+
+export function grantsOf(template: Template, role: IConstruct): Grants {
+  const statements = roleStatements(template, role);
+  return {
+    statements,
+    actions: actionsOf(statements),
+    resourcesFor: (action) => resourcesFor(statements, action),
+  };
+}
+
 export { list };

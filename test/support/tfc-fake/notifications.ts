@@ -277,6 +277,7 @@ export class NotificationHub {
           error: undefined,
           dropped: true,
           at,
+          sentAt: undefined,
           settledAt: Date.now(),
         });
         continue;
@@ -387,6 +388,7 @@ export class NotificationHub {
       error: outcome.error,
       dropped: false,
       at,
+      sentAt,
       settledAt: Date.now(),
     });
     return outcome;

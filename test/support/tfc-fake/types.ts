@@ -291,6 +291,8 @@ export interface FakeNotificationDelivery extends FakeNotificationIntent {
   dropped: boolean;
   /** The fake's clock when the transition was observed (or the verification sent). */
   at: number;
+  /** The fake's clock when the request went out, after any `delayMs`; undefined when dropped. */
+  sentAt: number | undefined;
   /** Real time (`Date.now()`) when the request was answered, failed or dropped. */
   settledAt: number;
 }

@@ -9,6 +9,7 @@ import {
   type RunNotificationPayload,
 } from '../../../lambdas/core/run-notification';
 import { tenantCodeOfWorkspace } from '../../../lambdas/core/workspace';
+import { verificationPayload } from '../../support/run-notification-payload';
 
 const TOKEN = 'notification-token';
 const AT = '2026-12-02T07:00:00.000Z';
@@ -37,27 +38,7 @@ const SAMPLE = {
 };
 
 /** The verification request as TFC sends it: run and workspace fields null, trigger `verification`. */
-const VERIFICATION = {
-  payload_version: 1,
-  notification_configuration_id: 'nc-ygBmbbQWJZAWMse7',
-  run_url: null,
-  run_id: null,
-  run_message: null,
-  run_created_at: null,
-  run_created_by: null,
-  workspace_id: null,
-  workspace_name: null,
-  organization_name: null,
-  notifications: [
-    {
-      message: 'Verification of tenant control plane',
-      trigger: 'verification',
-      run_status: null,
-      run_updated_at: null,
-      run_updated_by: null,
-    },
-  ],
-};
+const VERIFICATION = verificationPayload('nc-ygBmbbQWJZAWMse7', 'tenant control plane');
 
 function event(trigger: string, runStatus: string | null): RunNotificationPayload {
   return RunNotificationPayloadSchema.parse({

@@ -5,7 +5,6 @@ import {
   NOTIFICATION_SIGNATURE_HEADER,
   RUN_NOTIFICATION_PATH,
   runNotificationPayload,
-  signNotification,
 } from '../../../lambdas/core/run-notification';
 import type { TenantCode } from '../../../lambdas/core/tenant-code';
 import { workspaceName } from '../../../lambdas/core/workspace';
@@ -15,6 +14,7 @@ import { startApiServer, type LocalApiServer } from '../../../lambdas/local/http
 import { RunNotifications } from '../../../lambdas/use-cases/run-notifications';
 import { fixedClock } from '../../support/api';
 import { NOW, repositoryFixture } from '../../support/repository';
+import { signed, verificationPayload } from '../../support/run-notification-payload';
 
 /**
  * The local server's receiver route over real HTTP, with the DynamoDB Local repository and the local flow
@@ -61,7 +61,7 @@ async function post(body: Buffer | string, signature?: string, path = RUN_NOTIFI
 /** Posts a payload signed as TFC signs it. */
 function deliver(payload: unknown) {
   const body = Buffer.from(JSON.stringify(payload));
-  return post(body, signNotification(body, TOKEN));
+  return post(body, signed(body, TOKEN));
 }
 
 function runEvent(code: TenantCode, runId: string, runStatus = 'applied', trigger = 'run:completed') {
@@ -95,27 +95,7 @@ async function wokenNow(wait: LocalWait): Promise<RunEnd | 'waiting'> {
   return Promise.race([wait.woken, new Promise<'waiting'>((r) => setImmediate(() => r('waiting')))]);
 }
 
-const VERIFICATION = {
-  payload_version: 1,
-  notification_configuration_id: 'nc-local',
-  run_url: null,
-  run_id: null,
-  run_message: null,
-  run_created_at: null,
-  run_created_by: null,
-  workspace_id: null,
-  workspace_name: null,
-  organization_name: null,
-  notifications: [
-    {
-      message: 'Verification of tenants',
-      trigger: 'verification',
-      run_status: null,
-      run_updated_at: null,
-      run_updated_by: null,
-    },
-  ],
-};
+const VERIFICATION = verificationPayload('nc-local', 'tenants');
 
 describe(`local receiver route POST ${RUN_NOTIFICATION_PATH}`, () => {
   it('answers the verification request 200', async () => {
@@ -130,21 +110,21 @@ describe(`local receiver route POST ${RUN_NOTIFICATION_PATH}`, () => {
 
   it('refuses a signature made with another token 401', async () => {
     const body = Buffer.from(JSON.stringify(VERIFICATION));
-    const res = await post(body, signNotification(body, 'b'.repeat(64)));
+    const res = await post(body, signed(body, 'b'.repeat(64)));
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: { code: 'INVALID_SIGNATURE' } });
   });
 
   it('refuses a body over the cap 400, unread', async () => {
     const body = Buffer.alloc(MAX_NOTIFICATION_BODY_BYTES * 2, 'x');
-    const res = await post(body, signNotification(body, TOKEN));
+    const res = await post(body, signed(body, TOKEN));
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
   });
 
   it('refuses a signed body that is not JSON, or not a notification, 400', async () => {
     const notJson = Buffer.from('{"payload_version":');
-    expect((await post(notJson, signNotification(notJson, TOKEN))).status).toBe(400);
+    expect((await post(notJson, signed(notJson, TOKEN))).status).toBe(400);
     const res = await deliver({ ...VERIFICATION, payload_version: 2 });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ error: { code: 'VALIDATION_ERROR' } });

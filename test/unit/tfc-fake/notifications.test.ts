@@ -3,9 +3,8 @@
  * (notification-configurations.mdx, notification-configurations/project.mdx, index.mdx rate limits):
  * a real HTTP destination receives them, and signatures are checked with node:crypto alone.
  */
-import { createHmac } from 'node:crypto';
-
 import { NotificationDestination } from '../../support/notification-destination';
+import { runNotificationPayload, signed, verificationPayload } from '../../support/run-notification-payload';
 import { FAST_TIMINGS, startTfcFake, type TfcFake, type TfcFakeOptions } from '../../support/tfc-fake/server';
 import {
   ORG,
@@ -21,10 +20,6 @@ import {
 } from './fake-client';
 
 const HMAC_TOKEN = 'a-notification-token-of-64-hex-characters-0123456789abcdef0123';
-
-function hmac(token: string, body: string): string {
-  return createHmac('sha512', token).update(body).digest('hex');
-}
 
 const ncBody = (attributes: Record<string, unknown>): unknown => ({
   data: { type: 'notification-configuration', attributes },
@@ -119,29 +114,10 @@ describe('TFC fake notification configurations', () => {
     expect(destination.received).toHaveLength(1);
     const [verification] = destination.received;
     expect(verification?.headers['x-tfe-notification-signature']).toBe(
-      hmac(HMAC_TOKEN, verification?.body ?? ''),
+      signed(verification?.body ?? '', HMAC_TOKEN),
     );
-    expect(verification?.json).toEqual({
-      payload_version: 1,
-      notification_configuration_id: nc.id,
-      run_url: null,
-      run_id: null,
-      run_message: null,
-      run_created_at: null,
-      run_created_by: null,
-      workspace_id: null,
-      workspace_name: null,
-      organization_name: null,
-      notifications: [
-        {
-          message: 'Verification of tenant-control-plane',
-          trigger: 'verification',
-          run_status: null,
-          run_updated_at: null,
-          run_updated_by: null,
-        },
-      ],
-    });
+    expect(verification?.json).toEqual(verificationPayload(nc.id, 'tenant-control-plane'));
+
     expect(fake.notificationConfigurations[0]?.token).toBe(HMAC_TOKEN);
   });
 
@@ -252,28 +228,30 @@ describe('TFC fake notification configurations', () => {
     const [completed, ...others] = destination.runNotifications();
     expect(others).toHaveLength(0);
     expect(completed?.headers['content-type']).toBe('application/json');
-    expect(completed?.headers['x-tfe-notification-signature']).toBe(hmac(HMAC_TOKEN, completed?.body ?? ''));
-    expect(completed?.json).toEqual({
-      payload_version: 1,
-      notification_configuration_id: ncId,
-      run_url: `${fake.url}/app/${ORG}/tenant-dev-acme/runs/${run.id}`,
-      run_id: run.id,
-      run_message: 'tenant-control-plane: apply acme',
-      run_created_at: new Date(T0).toISOString(),
-      run_created_by: 'owner',
-      workspace_id: workspaceId,
-      workspace_name: 'tenant-dev-acme',
-      organization_name: ORG,
-      notifications: [
-        {
+    expect(completed?.headers['x-tfe-notification-signature']).toBe(
+      signed(completed?.body ?? '', HMAC_TOKEN),
+    );
+    expect(completed?.json).toEqual(
+      runNotificationPayload({
+        notification_configuration_id: ncId,
+        run_url: `${fake.url}/app/${ORG}/tenant-dev-acme/runs/${run.id}`,
+        run_id: run.id,
+        run_message: 'tenant-control-plane: apply acme',
+        run_created_at: new Date(T0).toISOString(),
+        run_created_by: 'owner',
+        workspace_id: workspaceId,
+        workspace_name: 'tenant-dev-acme',
+        organization_name: ORG,
+        event: {
           message: 'Run Applied',
           trigger: 'run:completed',
           run_status: 'applied',
           run_updated_at: new Date(T0 + 1000).toISOString(),
           run_updated_by: 'owner',
         },
-      ],
-    });
+      }),
+    );
+
     expect(fake.notificationDeliveries.at(-1)).toMatchObject({
       trigger: 'run:completed',
       runId: run.id,
@@ -416,15 +394,24 @@ describe('TFC fake notification configurations', () => {
       generic(destination.url),
     );
     const run = await startRun(workspaceId, cvId);
-    const deadline = Date.now() + 5000;
-    while (destination.runNotifications().length === 0 && Date.now() < deadline) {
+    // Nothing asks the fake anything from here on: only its own timer can send the notification.
+    const delivered = () => fake.notificationDeliveries.find((d) => d.runId === run.id);
+    const deadline = Date.now() + 10_000;
+    while (delivered() === undefined && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const delivery = fake.notificationDeliveries.find((d) => d.runId === run.id);
-    const finishedAt = fake.run(run.id)?.finishedAt ?? 0;
-    expect(delivery?.status).toBe(200);
-    expect((delivery?.settledAt ?? 0) - finishedAt).toBeGreaterThanOrEqual(100);
-    expect((delivery?.settledAt ?? 0) - finishedAt).toBeLessThan(1500);
+    const delivery = delivered();
+    const finishedAt = fake.run(run.id)?.finishedAt ?? Number.NaN;
+    expect(delivery).toMatchObject({ trigger: 'run:completed', status: 200, at: finishedAt });
+    expect(destination.runNotifications()).toHaveLength(1);
+    // Measured on the fake's own clock (real time here), from the run's end to the request going out.
+    const sentAfter = (delivery?.sentAt ?? Number.NaN) - finishedAt;
+    expect((delivery?.settledAt ?? Number.NaN) - finishedAt).toBeGreaterThanOrEqual(100);
+    expect(sentAfter).toBeGreaterThanOrEqual(99); // a 100 ms timer may read 99 ms on Date.now()
+    // Due within 350 ms: the 100 ms delay after at most one 250 ms sleep of the fake. The upper bound is
+    // wider only for a loaded 2-core machine, where timers fire late by a second or more; a fake that
+    // slept on a scale of seconds still fails it (one that waited for a request never sends here).
+    expect(sentAfter).toBeLessThan(2500);
   });
 
   it('limits the verify action to 10 per minute and never shows the token', async () => {

@@ -1,15 +1,12 @@
 import type { RunEnd } from '../../../lambdas/core/flow-state';
 import type { FlowWaker } from '../../../lambdas/core/ports';
-import {
-  MAX_NOTIFICATION_BODY_BYTES,
-  runNotificationPayload,
-  signNotification,
-} from '../../../lambdas/core/run-notification';
+import { MAX_NOTIFICATION_BODY_BYTES, runNotificationPayload } from '../../../lambdas/core/run-notification';
 import { parseTenantCode } from '../../../lambdas/core/tenant-code';
 import type { TenantRow } from '../../../lambdas/core/tenant-row';
 import { RunNotifications, type SignatureRejection } from '../../../lambdas/use-cases/run-notifications';
 import { fixedClock } from '../../support/api';
 import { MemoryTenantRepository } from '../../support/memory-tenant-repository';
+import { signed, verificationPayload } from '../../support/run-notification-payload';
 
 const TOKEN = 'hmac-token-of-the-configuration';
 const NOW = '2026-12-02T07:00:00.000Z';
@@ -69,32 +66,12 @@ function notification(
   });
 }
 
-const VERIFICATION = {
-  payload_version: 1,
-  notification_configuration_id: 'nc-1',
-  run_url: null,
-  run_id: null,
-  run_message: null,
-  run_created_at: null,
-  run_created_by: null,
-  workspace_id: null,
-  workspace_name: null,
-  organization_name: null,
-  notifications: [
-    {
-      message: 'Verification of tenants',
-      trigger: 'verification',
-      run_status: null,
-      run_updated_at: null,
-      run_updated_by: null,
-    },
-  ],
-};
+const VERIFICATION = verificationPayload('nc-1', 'tenants');
 
 /** A body signed as TFC signs it. */
-function signed(payload: unknown, token = TOKEN) {
+function signedRequest(payload: unknown, token = TOKEN) {
   const body = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
-  return { body, signature: signNotification(body, token) };
+  return { body, signature: signed(body, token) };
 }
 
 function setup(row: TenantRow | null = waitingRow()) {
@@ -136,7 +113,7 @@ describe('RunNotifications.receive', () => {
   describe('refuses before reading', () => {
     it('a body over the cap, before asking for the token or checking the signature (400)', async () => {
       const { receiver, unchanged, tokenReads, rejections } = setup();
-      const request = signed('x'.repeat(MAX_NOTIFICATION_BODY_BYTES + 1));
+      const request = signedRequest('x'.repeat(MAX_NOTIFICATION_BODY_BYTES + 1));
       const answer = await receiver.receive(request);
       expect(answer.statusCode).toBe(400);
       expect(bodyOf(answer)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
@@ -147,7 +124,7 @@ describe('RunNotifications.receive', () => {
 
     it('a missing signature (401), counted', async () => {
       const { receiver, unchanged, rejections } = setup();
-      const answer = await receiver.receive({ body: signed(notification()).body });
+      const answer = await receiver.receive({ body: signedRequest(notification()).body });
       expect(answer.statusCode).toBe(401);
       expect(bodyOf(answer)).toMatchObject({ error: { code: 'MISSING_SIGNATURE' } });
       expect(rejections).toEqual(['missing-signature']);
@@ -155,9 +132,9 @@ describe('RunNotifications.receive', () => {
     });
 
     it.each([
-      ['signed with another token', () => signed(notification(), 'not-the-token')],
-      ['a body changed after signing', () => ({ ...signed(notification()), body: Buffer.from('{}') })],
-      ['a signature that is not hex', () => ({ ...signed(notification()), signature: 'not-hex' })],
+      ['signed with another token', () => signedRequest(notification(), 'not-the-token')],
+      ['a body changed after signing', () => ({ ...signedRequest(notification()), body: Buffer.from('{}') })],
+      ['a signature that is not hex', () => ({ ...signedRequest(notification()), signature: 'not-hex' })],
     ])('a bad signature (401), counted: %s', async (_name, request) => {
       const { receiver, unchanged, rejections } = setup();
       const answer = await receiver.receive(request());
@@ -183,7 +160,7 @@ describe('RunNotifications.receive', () => {
         environment: 'dev',
         clock: fixedClock(NOW),
       });
-      const answer = await receiver.receive(signed(notification()));
+      const answer = await receiver.receive(signedRequest(notification()));
       expect(answer.statusCode).toBe(503);
       expect(waker.wakes).toEqual([]);
     });
@@ -197,7 +174,7 @@ describe('RunNotifications.receive', () => {
       ['an array', [notification()], 'VALIDATION_ERROR'],
     ])('%s', async (_name, payload, errorCode) => {
       const { receiver, unchanged, rejections } = setup();
-      const answer = await receiver.receive(signed(payload));
+      const answer = await receiver.receive(signedRequest(payload));
       expect(answer.statusCode).toBe(400);
       expect(bodyOf(answer)).toMatchObject({ error: { code: errorCode } });
       expect(rejections).toEqual([]);
@@ -207,7 +184,7 @@ describe('RunNotifications.receive', () => {
 
   it('answers the verification request 200 and touches nothing', async () => {
     const { receiver, unchanged } = setup();
-    const answer = await receiver.receive(signed(VERIFICATION));
+    const answer = await receiver.receive(signedRequest(VERIFICATION));
     expect(answer).toEqual({ statusCode: 200, body: JSON.stringify({ status: 'verified' }) });
     unchanged();
   });
@@ -219,7 +196,7 @@ describe('RunNotifications.receive', () => {
     ['an invalid tenant code', 'tenant-dev-ACME'],
   ])('ignores a workspace that is no tenant of this environment (%s)', async (_name, workspaceName) => {
     const { receiver, unchanged } = setup();
-    const answer = await receiver.receive(signed(notification({ workspaceName })));
+    const answer = await receiver.receive(signedRequest(notification({ workspaceName })));
     expect(answer.statusCode).toBe(200);
     expect(bodyOf(answer)).toMatchObject({ status: 'ignored' });
     unchanged();
@@ -227,7 +204,7 @@ describe('RunNotifications.receive', () => {
 
   it('ignores a run the control plane did not start (another run of a waiting tenant)', async () => {
     const { receiver, unchanged } = setup();
-    const answer = await receiver.receive(signed(notification({ runId: 'run-someone-else' })));
+    const answer = await receiver.receive(signedRequest(notification({ runId: 'run-someone-else' })));
     expect(answer.statusCode).toBe(200);
     expect(bodyOf(answer)).toEqual({ status: 'ignored', reason: 'no flow waits for this run' });
     unchanged();
@@ -235,7 +212,7 @@ describe('RunNotifications.receive', () => {
 
   it('ignores a run of a tenant the table does not hold', async () => {
     const { receiver, unchanged } = setup(null);
-    const answer = await receiver.receive(signed(notification()));
+    const answer = await receiver.receive(signedRequest(notification()));
     expect(bodyOf(answer)).toMatchObject({ status: 'ignored' });
     unchanged();
   });
@@ -243,7 +220,7 @@ describe('RunNotifications.receive', () => {
   it('ignores a replayed body for a finished flow: the tenant is ready, nothing waits', async () => {
     const finished = waitingRow({ status: 'ready', runStatus: 'applied' });
     const { receiver, unchanged } = setup(finished);
-    const answer = await receiver.receive(signed(notification()));
+    const answer = await receiver.receive(signedRequest(notification()));
     expect(answer.statusCode).toBe(200);
     expect(bodyOf(answer)).toMatchObject({ status: 'ignored' });
     unchanged();
@@ -252,7 +229,7 @@ describe('RunNotifications.receive', () => {
   it('ignores a run that has not ended (a trigger the control plane did not ask for)', async () => {
     const { receiver, unchanged } = setup();
     const answer = await receiver.receive(
-      signed(notification({ trigger: 'run:applying', runStatus: 'applying' })),
+      signedRequest(notification({ trigger: 'run:applying', runStatus: 'applying' })),
     );
     expect(bodyOf(answer)).toEqual({ status: 'ignored', reason: 'the run has not ended' });
     unchanged();
@@ -267,7 +244,7 @@ describe('RunNotifications.receive', () => {
     'wakes the waiting flow with its run end (%s, %s → %s) and writes nothing itself',
     async (trigger, runStatus, outcome) => {
       const { receiver, waker, repository } = setup();
-      const answer = await receiver.receive(signed(notification({ trigger, runStatus })));
+      const answer = await receiver.receive(signedRequest(notification({ trigger, runStatus })));
       expect(answer).toEqual({ statusCode: 200, body: JSON.stringify({ status: 'woken' }) });
       expect(waker.wakes).toEqual([
         {
@@ -281,7 +258,7 @@ describe('RunNotifications.receive', () => {
 
   it('a repeated delivery is harmless: the token wakes once, the second answer says so', async () => {
     const { receiver, waker } = setup();
-    const request = signed(notification());
+    const request = signedRequest(notification());
     const first = await receiver.receive(request);
     const second = await receiver.receive(request);
     expect(bodyOf(first)).toEqual({ status: 'woken' });
@@ -293,14 +270,14 @@ describe('RunNotifications.receive', () => {
   it('answers 503 (not the caller’s fault) when the wake fails, and the flow’s polling remains', async () => {
     const { receiver, waker, repository } = setup();
     waker.failWith = new Error('ThrottlingException');
-    const answer = await receiver.receive(signed(notification()));
+    const answer = await receiver.receive(signedRequest(notification()));
     expect(answer.statusCode).toBe(503);
     expect(repository.writes).toBe(0);
   });
 
   it('logs each decision with tenant, run and trigger, never the token, signature or body', async () => {
     const { receiver, lines } = setup();
-    const request = signed(notification());
+    const request = signedRequest(notification());
     await receiver.receive(request);
     await receiver.receive({ ...request, signature: 'ab'.repeat(64) });
     await receiver.receive({ body: request.body });
@@ -328,11 +305,11 @@ describe('RunNotifications.receive', () => {
 
   it('answers never name the token or echo the body', async () => {
     const { receiver } = setup();
-    const request = signed(notification());
+    const request = signedRequest(notification());
     const answers = [
       await receiver.receive(request),
-      await receiver.receive({ ...request, signature: signNotification(request.body, 'x') }),
-      await receiver.receive(signed('{oops')),
+      await receiver.receive({ ...request, signature: signed(request.body, 'x') }),
+      await receiver.receive(signedRequest('{oops')),
     ];
     for (const answer of answers) {
       expect(answer.body).not.toContain(TOKEN);

@@ -7,7 +7,6 @@ import {
   NOTIFICATION_SIGNATURE_HEADER,
   RUN_NOTIFICATION_PATH,
   runNotificationPayload,
-  signNotification,
 } from '../../../../lambdas/core/run-notification';
 import { NOTIFICATION_SIGNATURE_REJECTED_METRIC } from '../../../../lambdas/core/telemetry';
 import type { TenantCode } from '../../../../lambdas/core/tenant-code';
@@ -18,6 +17,7 @@ import { ConfigError } from '../../../../lambdas/shared/config';
 import { metrics } from '../../../../lambdas/shared/observability';
 import { fixedClock } from '../../../support/api';
 import { NOW, repositoryFixture } from '../../../support/repository';
+import { signed, verificationPayload } from '../../../support/run-notification-payload';
 
 /**
  * The receiver function end to end but for AWS: a function URL event in, the real wiring over DynamoDB
@@ -91,7 +91,7 @@ function urlEvent(
 
 function signedEvent(payload: unknown, options: { base64?: boolean; path?: string } = {}) {
   const body = JSON.stringify(payload);
-  return urlEvent(body, { ...options, signature: signNotification(body, TOKEN) });
+  return urlEvent(body, { ...options, signature: signed(body, TOKEN) });
 }
 
 function runEvent(code: TenantCode, runId: string) {
@@ -110,25 +110,7 @@ function runEvent(code: TenantCode, runId: string) {
   });
 }
 
-const VERIFICATION = {
-  ...runNotificationPayload({
-    configurationId: 'nc-1',
-    runId: 'x',
-    runUrl: 'x',
-    workspaceId: 'x',
-    workspaceName: 'x',
-    organizationName: 'x',
-    trigger: 'verification',
-    runStatus: 'x',
-    message: 'Verification of tenants',
-    createdAt: NOW,
-    updatedAt: NOW,
-  }),
-  run_id: null,
-  run_url: null,
-  workspace_id: null,
-  workspace_name: null,
-};
+const VERIFICATION = verificationPayload('nc-1', 'tenants');
 
 function bodyOf(result: { body?: string }) {
   return JSON.parse(result.body ?? '') as Record<string, unknown>;
@@ -162,7 +144,7 @@ describe('run notification receiver function', () => {
     const receive = handler();
     const body = JSON.stringify(VERIFICATION);
     const missing = await receive(urlEvent(body));
-    const wrong = await receive(urlEvent(body, { signature: signNotification(body, 'another-token') }));
+    const wrong = await receive(urlEvent(body, { signature: signed(body, 'another-token') }));
     expect([missing.statusCode, wrong.statusCode]).toEqual([401, 401]);
     expect(bodyOf(wrong)).toMatchObject({ error: { code: 'INVALID_SIGNATURE' } });
     expect(addMetric.mock.calls).toEqual([
@@ -177,9 +159,7 @@ describe('run notification receiver function', () => {
     expect((await receive(signedEvent(VERIFICATION, { path: '/other' }))).statusCode).toBe(404);
     expect((await receive(urlEvent(undefined, { method: 'GET' }))).statusCode).toBe(405);
     const notJson = '{"payload_version":';
-    expect(
-      (await receive(urlEvent(notJson, { signature: signNotification(notJson, TOKEN) }))).statusCode,
-    ).toBe(400);
+    expect((await receive(urlEvent(notJson, { signature: signed(notJson, TOKEN) }))).statusCode).toBe(400);
   });
 
   it('answers 503 when the token cannot be read, and never shows it', async () => {
