@@ -69,10 +69,10 @@ function sandboxClients(): NonNullable<ReceiverWiring['clients']> {
   return { ...clients, doc: lambdaDocumentClient() };
 }
 
-/** The parts of a function URL request the receiver reads (payload format 2.0; header names lower-case). */
 /** A function URL's answer, always structured (status, JSON body). */
 type FunctionUrlResult = APIGatewayProxyStructuredResultV2;
 
+/** The parts of a function URL request the receiver reads (payload format 2.0; header names lower-case). */
 const FunctionUrlRequestSchema = z.object({
   rawPath: z.string().default('/'),
   headers: z.record(z.string(), z.string()).default({}),
