@@ -1,10 +1,9 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ACTIONS } from '../core/flows';
-import { TENANT_STATUSES, type TenantStatus } from '../core/lifecycle';
-import { TIERS, type TenantView } from '../core/tenant';
+import type { TenantStatus } from '../core/lifecycle';
+import type { TenantView } from '../core/tenant';
 import type { TenantCode } from '../core/tenant-code';
-import { TenantErrorSchema, TenantRetrySchema } from '../core/tenant-row';
+import { TENANT_FIELD_SCHEMAS, TenantErrorSchema, TenantRetrySchema } from '../core/tenant-row';
 import type { Command } from './args';
 import { ApiAnswerError, ConnectionError } from './errors';
 import {
@@ -72,12 +71,7 @@ const RETRY_STATUSES = new Set([502, 503, 504]);
 /** The fields the CLI reads; the rest passes through untouched, so `--json` shows the whole answer. */
 export const TenantViewSchema: z.ZodType<TenantView> = z.looseObject({
   tenantCode: z.string(),
-  status: z.enum(TENANT_STATUSES),
-  flowId: z.string(),
-  version: z.number(),
-  action: z.enum(ACTIONS),
-  tier: z.enum(TIERS),
-  variables: z.record(z.string(), z.string()),
+  ...TENANT_FIELD_SCHEMAS,
   decommissionDate: z.string().nullable(),
   workspaceId: z.string().nullable(),
   run: z.object({ id: z.string(), status: z.string().nullable(), link: z.string().optional() }).nullable(),

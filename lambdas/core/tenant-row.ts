@@ -31,15 +31,20 @@ export const TenantRetrySchema = z.object({
   at: z.string(),
 });
 
-/** The row as the store returns it; attributes that exist only for the store's indexes are dropped. */
-export const TenantRowSchema = z.object({
-  tenantCode: TenantCodeSchema,
+/** Fields a stored row and the CLI's view of an answered tenant check alike. */
+export const TENANT_FIELD_SCHEMAS = {
   status: z.enum(TENANT_STATUSES),
   flowId: z.string(),
   version: z.number(),
   action: z.enum(ACTIONS),
   tier: z.enum(TIERS),
   variables: z.record(z.string(), z.string()),
+};
+
+/** The row as the store returns it; attributes that exist only for the store's indexes are dropped. */
+export const TenantRowSchema = z.object({
+  tenantCode: TenantCodeSchema,
+  ...TENANT_FIELD_SCHEMAS,
   decommissionDate: z.string().optional(),
   workspaceId: z.string().optional(),
   runRequestedFor: z.string().optional(),

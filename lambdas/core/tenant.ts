@@ -65,15 +65,15 @@ export interface Tenant {
   updatedAt: string;
 }
 
-/** The API's view of a tenant: sensitive outputs appear by name only, as redacted. */
-export interface TenantView {
+/**
+ * The API's view of a tenant: the row's status, flow, version, action, tier and variables as they are;
+ * sensitive outputs appear by name only, as redacted.
+ */
+export interface TenantView extends Pick<
+  Tenant,
+  'status' | 'flowId' | 'version' | 'action' | 'tier' | 'variables'
+> {
   tenantCode: string;
-  status: TenantStatus;
-  flowId: string;
-  version: number;
-  action: Action;
-  tier: Tier;
-  variables: Record<string, string>;
   decommissionDate: string | null;
   workspaceId: string | null;
   /** The current (or last) run; `link` is where a person can look at it. */

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { AdmissionEntry, AdmissionQueue } from '../../core/ports';
-import { isConditionFailure, isTransactionCancelled } from './conditions';
+import { isConditionFailure, isTransactionCancelled, transactUnlessCancelled } from './conditions';
 
 /** Partition of every admission item in the coordination table. */
 const PK = 'admission';
@@ -218,41 +218,31 @@ export class DynamoDbAdmissionQueue implements AdmissionQueue {
   }
 
   public async drop(entry: AdmissionEntry): Promise<boolean> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: queueKey(entry.ticket),
-                ConditionExpression: 'lastSeenAt = :seen AND flowId = :flowId',
-                ExpressionAttributeValues: { ':seen': entry.lastSeenAt, ':flowId': entry.flowId },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: flowKey(entry.flowId),
-                UpdateExpression: 'SET #state = :dropped, expiresAt = :expiresAt',
-                ConditionExpression: '#state = :waiting AND ticket = :ticket',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: {
-                  ':dropped': 'dropped',
-                  ':waiting': 'waiting',
-                  ':ticket': entry.ticket,
-                  ':expiresAt': expiresAt(entry.lastSeenAt),
-                },
-              },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isTransactionCancelled(error)) return false;
-      throw error;
-    }
+    return transactUnlessCancelled(this.client, [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: queueKey(entry.ticket),
+          ConditionExpression: 'lastSeenAt = :seen AND flowId = :flowId',
+          ExpressionAttributeValues: { ':seen': entry.lastSeenAt, ':flowId': entry.flowId },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: flowKey(entry.flowId),
+          UpdateExpression: 'SET #state = :dropped, expiresAt = :expiresAt',
+          ConditionExpression: '#state = :waiting AND ticket = :ticket',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':dropped': 'dropped',
+            ':waiting': 'waiting',
+            ':ticket': entry.ticket,
+            ':expiresAt': expiresAt(entry.lastSeenAt),
+          },
+        },
+      },
+    ]);
   }
 
   public async release(flowId: string, now: string): Promise<boolean> {

@@ -1,4 +1,9 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /** A write refused by its condition expression. */
 export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
@@ -14,4 +19,18 @@ export function isTransactionCancelled(error: unknown): error is TransactionCanc
     error instanceof TransactionCanceledException ||
     (error instanceof Error && error.name === 'TransactionCanceledException')
   );
+}
+
+/** Writes `items` in one transaction: true when written, false when it was cancelled ({@link isTransactionCancelled}). */
+export async function transactUnlessCancelled(
+  client: DynamoDBDocumentClient,
+  items: NonNullable<TransactWriteCommandInput['TransactItems']>,
+): Promise<boolean> {
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: items }));
+    return true;
+  } catch (error) {
+    if (isTransactionCancelled(error)) return false;
+    throw error;
+  }
 }

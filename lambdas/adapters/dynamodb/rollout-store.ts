@@ -22,7 +22,7 @@ import {
   type RolloutStatus,
 } from '../../core/rollout';
 import type { TenantCode } from '../../core/tenant-code';
-import { isConditionFailure, isTransactionCancelled } from './conditions';
+import { isConditionFailure, isTransactionCancelled, transactUnlessCancelled } from './conditions';
 
 type Item = Record<string, unknown>;
 
@@ -348,35 +348,25 @@ export class DynamoDbRolloutStore implements RolloutStore {
   ): Promise<boolean> {
     const set = Object.keys(options.set ?? {});
     const remove = options.remove?.length ? ` REMOVE ${options.remove.join(', ')}` : '';
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: itemKey(rolloutId, code),
-                UpdateExpression: `SET ${['#state = :to', 'updatedAt = :now', ...set.map((k) => `${k} = :${k}`)].join(', ')}${remove}`,
-                ConditionExpression: '#state = :from',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: {
-                  ':from': from,
-                  ':to': to,
-                  ':now': now,
-                  ...Object.fromEntries(set.map((k) => [`:${k}`, options.set?.[k]])),
-                },
-              },
-            },
-            this.moveCount(rolloutId, from, to, now, options.countCondition),
-            ...(options.also ?? []),
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isTransactionCancelled(error)) return false;
-      throw error;
-    }
+    return transactUnlessCancelled(this.client, [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: itemKey(rolloutId, code),
+          UpdateExpression: `SET ${['#state = :to', 'updatedAt = :now', ...set.map((k) => `${k} = :${k}`)].join(', ')}${remove}`,
+          ConditionExpression: '#state = :from',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':from': from,
+            ':to': to,
+            ':now': now,
+            ...Object.fromEntries(set.map((k) => [`:${k}`, options.set?.[k]])),
+          },
+        },
+      },
+      this.moveCount(rolloutId, from, to, now, options.countCondition),
+      ...(options.also ?? []),
+    ]);
   }
 
   /** Moves one tenant between two counts of the rollout record, in the same transaction as its state. */
