@@ -1,7 +1,7 @@
 /** A bare HTTP client for the TFC fake's tests: raw requests, the documents they answer, a manual clock. */
 import { request } from 'undici';
 
-import type { TfcFake } from '../../support/tfc-fake/server';
+import { FAST_TIMINGS, startTfcFake, type TfcFake, type TfcFakeOptions } from '../../support/tfc-fake/server';
 
 export const ORG = 'acme';
 export const TOKEN = 'fake-token-123';
@@ -38,6 +38,23 @@ export class ManualClock {
   public advance(ms: number): void {
     this.time += ms;
   }
+}
+
+/** A fake on a manual clock, no rate limit, fast timings and runs of 1 s unless the options say otherwise. */
+export async function startManualFake(
+  options: Partial<TfcFakeOptions> = {},
+): Promise<{ fake: TfcFake; clock: ManualClock }> {
+  const clock = new ManualClock(T0);
+  const fake = await startTfcFake({
+    organization: ORG,
+    token: TOKEN,
+    clock,
+    rateLimitPerSecond: Infinity,
+    ...FAST_TIMINGS,
+    runDurationMs: 1000,
+    ...options,
+  });
+  return { fake, clock };
 }
 
 export async function call(
@@ -77,6 +94,13 @@ export function list(answer: Answer): Resource[] {
 
 export const workspaceBody = (name: string, extra: Record<string, unknown> = {}): unknown => ({
   data: { type: 'workspaces', attributes: { name, 'auto-apply': true, ...extra } },
+});
+
+export const varBody = (key: string, value: string, extra: Record<string, unknown> = {}): unknown => ({
+  data: {
+    type: 'vars',
+    attributes: { key, value, category: 'terraform', hcl: false, sensitive: false, ...extra },
+  },
 });
 
 export const runBody = (

@@ -16,6 +16,7 @@ import {
   data,
   list,
   runBody,
+  startManualFake,
   uploadConfiguration,
 } from './fake-client';
 
@@ -42,16 +43,7 @@ describe('TFC fake notification configurations', () => {
   let destination: NotificationDestination;
 
   async function start(options: Partial<TfcFakeOptions> = {}): Promise<void> {
-    clock = new ManualClock(T0);
-    fake = await startTfcFake({
-      organization: ORG,
-      token: TOKEN,
-      clock,
-      rateLimitPerSecond: Infinity,
-      ...FAST_TIMINGS,
-      runDurationMs: 1000,
-      ...options,
-    });
+    ({ fake, clock } = await startManualFake(options));
   }
 
   beforeEach(async () => {
@@ -62,6 +54,11 @@ describe('TFC fake notification configurations', () => {
     await fake.close();
     await destination.close();
   });
+
+  /** Creates a generic configuration to the destination on a workspace or project (saved after its verification). */
+  function configure(scope: 'workspaces' | 'projects', id: string) {
+    return call(fake, 'POST', `/api/v2/${scope}/${id}/notification-configurations`, generic(destination.url));
+  }
 
   /** A workspace in a new project, with a configuration version ready to run. */
   async function workspaceInProject(): Promise<{ projectId: string; workspaceId: string; cvId: string }> {
@@ -88,12 +85,7 @@ describe('TFC fake notification configurations', () => {
   it('verifies an enabled configuration before saving it: a signed "Send a test" payload', async () => {
     await start();
     const { workspaceId } = await workspaceInProject();
-    const created = await call(
-      fake,
-      'POST',
-      `/api/v2/workspaces/${workspaceId}/notification-configurations`,
-      generic(destination.url),
-    );
+    const created = await configure('workspaces', workspaceId);
     expect(created.status).toBe(201);
     const nc = data(created);
     expect(nc.type).toBe('notification-configurations');
@@ -208,12 +200,7 @@ describe('TFC fake notification configurations', () => {
   it('sends a project configuration signed run notifications for its workspaces, as documented', async () => {
     await start();
     const { projectId, workspaceId, cvId } = await workspaceInProject();
-    const created = await call(
-      fake,
-      'POST',
-      `/api/v2/projects/${projectId}/notification-configurations`,
-      generic(destination.url),
-    );
+    const created = await configure('projects', projectId);
     expect(created.status).toBe(201);
     expect(data(created).relationships?.subscribable?.data).toEqual({ id: projectId, type: 'projects' });
     const ncId = data(created).id;
@@ -268,12 +255,7 @@ describe('TFC fake notification configurations', () => {
     const outcomes: Record<string, string> = {};
     await start({ runOutcome: (_ws, run) => outcomes[run.message] as never });
     const { workspaceId, cvId } = await workspaceInProject();
-    await call(
-      fake,
-      'POST',
-      `/api/v2/workspaces/${workspaceId}/notification-configurations`,
-      generic(destination.url),
-    );
+    await configure('workspaces', workspaceId);
 
     outcomes.a = 'errored';
     await startRun(workspaceId, cvId, { message: 'a' });
@@ -334,12 +316,7 @@ describe('TFC fake notification configurations', () => {
   it('drops notifications when told to and never redelivers them', async () => {
     await start({ notifications: { drop: (intent) => intent.trigger === 'run:completed' } });
     const { workspaceId, cvId } = await workspaceInProject();
-    await call(
-      fake,
-      'POST',
-      `/api/v2/workspaces/${workspaceId}/notification-configurations`,
-      generic(destination.url),
-    );
+    await configure('workspaces', workspaceId);
     await startRun(workspaceId, cvId);
     clock.advance(2000);
     await fake.settleNotifications();
@@ -361,12 +338,7 @@ describe('TFC fake notification configurations', () => {
   it('does not redeliver a notification the destination failed', async () => {
     await start();
     const { workspaceId, cvId } = await workspaceInProject();
-    await call(
-      fake,
-      'POST',
-      `/api/v2/workspaces/${workspaceId}/notification-configurations`,
-      generic(destination.url),
-    );
+    await configure('workspaces', workspaceId);
     destination.status = 503;
     await startRun(workspaceId, cvId);
     clock.advance(2000);
@@ -387,12 +359,7 @@ describe('TFC fake notification configurations', () => {
     });
     clock = new ManualClock(T0);
     const { workspaceId, cvId } = await workspaceInProject();
-    await call(
-      fake,
-      'POST',
-      `/api/v2/workspaces/${workspaceId}/notification-configurations`,
-      generic(destination.url),
-    );
+    await configure('workspaces', workspaceId);
     const run = await startRun(workspaceId, cvId);
     // Nothing asks the fake anything from here on: only its own timer can send the notification.
     const delivered = () => fake.notificationDeliveries.find((d) => d.runId === run.id);
@@ -417,14 +384,7 @@ describe('TFC fake notification configurations', () => {
   it('limits the verify action to 10 per minute and never shows the token', async () => {
     await start();
     const { workspaceId } = await workspaceInProject();
-    const nc = data(
-      await call(
-        fake,
-        'POST',
-        `/api/v2/workspaces/${workspaceId}/notification-configurations`,
-        generic(destination.url),
-      ),
-    );
+    const nc = data(await configure('workspaces', workspaceId));
     const verify = `/api/v2/notification-configurations/${nc.id}/actions/verify`;
     for (let i = 0; i < 10; i += 1) {
       const answer = await call(fake, 'POST', verify);

@@ -1,117 +1,24 @@
-import { request } from 'undici';
-
-import { FAST_TIMINGS, startTfcFake, type TfcFake, type TfcFakeOptions } from '../../support/tfc-fake/server';
-
-const ORG = 'acme';
-const TOKEN = 'fake-token-123';
-const T0 = Date.UTC(2030, 0, 1);
-
-interface Resource {
-  id: string;
-  type: string;
-  attributes: Record<string, unknown>;
-  relationships?: Record<string, { data?: unknown; links?: Record<string, string> }>;
-  links?: Record<string, string>;
-}
-
-interface Doc {
-  data?: Resource & Resource[];
-  errors?: { status: string | number; title: string; detail?: string; source?: { pointer: string } }[];
-  meta?: { pagination: Record<string, number | null> };
-}
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  doc: Doc;
-  text: string;
-}
-
-/** A clock the test moves by hand. */
-class ManualClock {
-  public constructor(public time: number) {}
-  public now(): number {
-    return this.time;
-  }
-  public advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
-async function call(
-  fake: TfcFake,
-  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
-  path: string,
-  body?: unknown,
-  token: string | null = TOKEN,
-): Promise<Answer> {
-  const headers: Record<string, string> = { 'content-type': 'application/vnd.api+json' };
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  const url = path.startsWith('http') ? path : `${fake.url}${path}`;
-  const res = await request(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.body.text();
-  const isJson = String(res.headers['content-type'] ?? '').includes('json');
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    text,
-    doc: isJson && text !== '' ? (JSON.parse(text) as Doc) : {},
-  };
-}
-
-function data(answer: Answer): Resource {
-  if (answer.doc.data === undefined) throw new Error(`no data in ${answer.status}: ${answer.text}`);
-  return answer.doc.data;
-}
-
-function list(answer: Answer): Resource[] {
-  if (!Array.isArray(answer.doc.data)) throw new Error(`no data array in ${answer.status}: ${answer.text}`);
-  return answer.doc.data;
-}
-
-const workspaceBody = (name: string, extra: Record<string, unknown> = {}): unknown => ({
-  data: { type: 'workspaces', attributes: { name, 'auto-apply': true, ...extra } },
-});
-
-const varBody = (key: string, value: string, extra: Record<string, unknown> = {}): unknown => ({
-  data: {
-    type: 'vars',
-    attributes: { key, value, category: 'terraform', hcl: false, sensitive: false, ...extra },
-  },
-});
-
-const runBody = (workspaceId: string, extra: Record<string, unknown> = {}, cvId?: string): unknown => ({
-  data: {
-    type: 'runs',
-    attributes: { message: 'tenant flow', ...extra },
-    relationships: {
-      workspace: { data: { type: 'workspaces', id: workspaceId } },
-      ...(cvId === undefined
-        ? {}
-        : { 'configuration-version': { data: { type: 'configuration-versions', id: cvId } } }),
-    },
-  },
-});
+import type { TfcFake, TfcFakeOptions } from '../../support/tfc-fake/server';
+import {
+  ORG,
+  T0,
+  ManualClock,
+  type Resource,
+  call,
+  data,
+  list,
+  runBody,
+  startManualFake,
+  varBody,
+  workspaceBody,
+} from './fake-client';
 
 describe('TFC fake', () => {
   let fake: TfcFake;
   let clock: ManualClock;
 
   async function start(options: Partial<TfcFakeOptions> = {}): Promise<TfcFake> {
-    clock = new ManualClock(T0);
-    fake = await startTfcFake({
-      organization: ORG,
-      token: TOKEN,
-      clock,
-      rateLimitPerSecond: Infinity,
-      ...FAST_TIMINGS,
-      runDurationMs: 1000,
-      ...options,
-    });
+    ({ fake, clock } = await startManualFake(options));
     return fake;
   }
 
