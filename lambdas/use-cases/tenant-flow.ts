@@ -108,7 +108,6 @@ export class TenantFlow {
       pollsLeft: this.deps.pollBudget,
       awaitSeconds: 0,
     };
-    const awaitSeconds = this.deps.awaitSeconds ?? 0;
     if (!claimed) return { duplicate: true, outcome: 'running', ...base };
     if (tenant.runId) {
       // This execution already started the run before a retry: carry on with it.
@@ -172,7 +171,7 @@ export class TenantFlow {
       outcome,
       ...base,
       waitSeconds,
-      awaitSeconds: notified === true && outcome === 'running' ? awaitSeconds : 0,
+      awaitSeconds: notified === true && outcome === 'running' ? (this.deps.awaitSeconds ?? 0) : 0,
     };
   }
 
