@@ -30,6 +30,8 @@ interface Adapter {
   tables: Record<string, TableName>;
   /** Receivers through which the rest of the code calls it, e.g. `this.deps.repository.get(`. */
   receivers: RegExp;
+  /** The class it extends, whose methods call the adapter's own (the core's planned tenant writes). */
+  base?: { file: string; className: string };
 }
 
 const ADAPTERS: Adapter[] = [
@@ -38,6 +40,7 @@ const ADAPTERS: Adapter[] = [
     className: 'DynamoDbTenantRepository',
     tables: { 'this.tableName': 'tenants', 'this.history.tableName': 'history', tableName: 'history' },
     receivers: /\b(?:repository|counter)\.(\w+)\(/g,
+    base: { file: join(ROOT, 'lambdas/core/tenant-store.ts'), className: 'PlannedTenantStore' },
   },
   {
     file: join(ROOT, 'lambdas/adapters/dynamodb/admission-queue.ts'),
@@ -89,12 +92,25 @@ interface Method {
   calls: string[];
 }
 
-/** Each method of the adapter's class: what it sends, to which table, and the methods of its own it calls. */
+/**
+ * Each method of the adapter's class, those it inherits included: what it sends, to which table, and the
+ * methods of its own it calls.
+ */
 function adapterMethods(adapter: Adapter): Map<string, Method> {
+  const inherited = adapter.base
+    ? classMethods({ ...adapter, ...adapter.base, base: undefined })
+    : new Map<string, Method>();
+  return new Map([...inherited, ...classMethods(adapter)]);
+}
+
+/** The methods one class of an adapter declares. */
+function classMethods(adapter: Adapter): Map<string, Method> {
   const source = readFileSync(adapter.file, 'utf8');
-  const body = source.slice(source.indexOf(`export class ${adapter.className}`));
+  const start = new RegExp(`export (?:abstract )?class ${adapter.className}\\b`).exec(source);
+  if (!start) throw new Error(`no class ${adapter.className} in ${adapter.file}`);
+  const body = source.slice(start.index);
   const methods = new Map<string, Method>();
-  const heads = [...body.matchAll(/^ {2}(?:public |private )?(?:async )?(\w+)(?:<[^>(]*>)?\(/gm)];
+  const heads = [...body.matchAll(/^ {2}(?:public |protected |private )?(?:async )?(\w+)(?:<[^>(]*>)?\(/gm)];
   heads.forEach((head, i) => {
     const text = body.slice(head.index, heads[i + 1]?.index ?? body.length);
     const sends: TableAction[] = [];

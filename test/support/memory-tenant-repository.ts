@@ -2,36 +2,11 @@ import { ValidationError } from '../../lambdas/core/errors';
 import type { FlowDefinition } from '../../lambdas/core/flows';
 import type { HistoryItem } from '../../lambdas/core/history';
 import type { TenantStatus } from '../../lambdas/core/lifecycle';
-import type {
-  FleetReader,
-  FlowCompletion,
-  Page,
-  RunProgress,
-  RunWaiter,
-  TenantRepository,
-  TransitionRequest,
-  TransitionResult,
-} from '../../lambdas/core/ports';
-import type { RetryNotice } from '../../lambdas/core/retry-reporting';
-import type { Tenant, TenantError } from '../../lambdas/core/tenant';
+import type { FleetReader, Page, TenantRepository } from '../../lambdas/core/ports';
+import type { Tenant } from '../../lambdas/core/tenant';
 import type { TenantCode } from '../../lambdas/core/tenant-code';
-import {
-  planClaim,
-  planClearRetry,
-  planCompletion,
-  planLostFlowFailure,
-  planProgress,
-  planRunWaiter,
-  runWaiterOf,
-  planReleaseClaim,
-  planRetry,
-  planTransition,
-  planUndo,
-  refusedClaim,
-  runRowWrite,
-  type RowWrite,
-  type RowWriteRule,
-} from '../../lambdas/core/tenant-plans';
+import type { RowStore, RowWrite } from '../../lambdas/core/tenant-plans';
+import { PlannedTenantStore } from '../../lambdas/core/tenant-store';
 import {
   applyUpdate,
   holds,
@@ -42,11 +17,12 @@ import {
 } from '../../lambdas/core/tenant-row';
 
 /**
- * The tenant table and its history in memory, for fast use-case tests. It runs the core's plans exactly as
- * the DynamoDB adapter does (read → plan → conditional write with its history, again when the row moved),
- * so a refused condition ends in the same error or answer. The DynamoDB Local suites prove the real writes.
+ * The tenant table and its history in memory, for fast use-case tests. Its writes are the core's
+ * {@link PlannedTenantStore}, as the DynamoDB adapter's are (read → plan → conditional write with its history,
+ * again when the row moved), so a refused condition ends in the same error or answer. The DynamoDB Local
+ * suites prove the real writes.
  */
-export class MemoryTenantRepository implements TenantRepository, FleetReader {
+export class MemoryTenantRepository extends PlannedTenantStore implements TenantRepository, FleetReader {
   private readonly rows = new Map<string, TenantRow>();
   private readonly histories = new Map<string, HistoryItem[]>();
   private readonly beforeWrites: (() => void)[] = [];
@@ -72,9 +48,8 @@ export class MemoryTenantRepository implements TenantRepository, FleetReader {
     return row && structuredClone(row);
   }
 
-  public get(code: TenantCode): Promise<Tenant | undefined> {
-    const row = this.rows.get(code);
-    return Promise.resolve(row && structuredClone(tenantOf(row)));
+  protected readRow(code: TenantCode): Promise<TenantRow | undefined> {
+    return Promise.resolve(this.row(code));
   }
 
   /** A condition checked and a change applied at once, as DynamoDB does for one item. */
@@ -92,7 +67,7 @@ export class MemoryTenantRepository implements TenantRepository, FleetReader {
     return after;
   }
 
-  private write(code: TenantCode, plan: RowWrite<unknown>) {
+  protected writePlanned(code: TenantCode, plan: RowWrite<unknown>): ReturnType<RowStore['write']> {
     if (this.change(code, plan.condition, plan.change) === false) {
       // The row as it was when the condition failed, as DynamoDB returns it.
       const status = this.rows.get(code)?.status;
@@ -102,60 +77,12 @@ export class MemoryTenantRepository implements TenantRepository, FleetReader {
     return Promise.resolve({ refused: false as const });
   }
 
-  private apply<R>(code: TenantCode, rule: RowWriteRule<R>): Promise<R> {
-    return runRowWrite(rule, {
-      read: () => Promise.resolve(this.row(code)),
-      write: (plan) => this.write(code, plan),
-    });
-  }
-
-  public transition(req: TransitionRequest): Promise<TransitionResult> {
-    return this.apply(req.tenantCode, planTransition(req));
-  }
-
-  public async undoTransition(result: TransitionResult, now = new Date().toISOString()): Promise<void> {
-    await this.write(result.after.tenantCode, planUndo(result, now));
-  }
-
-  public async claimFlow(
+  protected changeRow(
     code: TenantCode,
-    flowId: string,
-    executionId: string,
-  ): Promise<{ claimed: boolean; tenant: Tenant }> {
-    const { condition, change } = planClaim(flowId, executionId);
-    const after = this.change(code, condition, change);
-    if (after) return { claimed: true, tenant: tenantOf(structuredClone(after)) };
-    return refusedClaim(code, flowId, await this.get(code));
-  }
-
-  public recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void> {
-    return this.apply(code, planProgress(code, flowId, progress, now));
-  }
-
-  public recordRetry(code: TenantCode, flowId: string, retry: RetryNotice, now: string): Promise<void> {
-    return this.apply(code, planRetry(code, flowId, retry, now));
-  }
-
-  public clearRetry(code: TenantCode, flowId: string, now: string): Promise<void> {
-    return this.apply(code, planClearRetry(flowId, now));
-  }
-
-  public completeFlow(code: TenantCode, flowId: string, completion: FlowCompletion): Promise<Tenant> {
-    return this.apply(code, planCompletion(code, flowId, completion));
-  }
-
-  public releaseClaim(code: TenantCode, flowId: string, claimedBy: string | undefined): Promise<boolean> {
-    const { condition, change } = planReleaseClaim(flowId, claimedBy);
-    return Promise.resolve(this.change(code, condition, change) !== false);
-  }
-
-  public failLostFlow(
-    code: TenantCode,
-    flowId: string,
-    claimedBy: string | undefined,
-    error: TenantError,
-  ): Promise<Tenant | undefined> {
-    return this.apply(code, planLostFlowFailure(flowId, claimedBy, error));
+    plan: { condition: RowCondition; change: RowChange },
+  ): Promise<TenantRow | undefined> {
+    const after = this.change(code, plan.condition, plan.change);
+    return Promise.resolve(after === false ? undefined : structuredClone(after));
   }
 
   /** Rows in tenant-code order, paged by the last code of the page (the table's key, as DynamoDB does). */
@@ -238,21 +165,5 @@ export class MemoryTenantRepository implements TenantRepository, FleetReader {
     return Promise.resolve(
       [...this.rows.values()].filter((r) => r.status === status).map((r) => r.moduleVersion ?? null),
     );
-  }
-
-  public recordRunWaiter(
-    code: TenantCode,
-    flowId: string,
-    runId: string,
-    taskToken: string,
-    now: string,
-  ): Promise<boolean> {
-    const { condition, change } = planRunWaiter(flowId, runId, taskToken, now);
-    return Promise.resolve(this.change(code, condition, change) !== false);
-  }
-
-  public getRunWaiter(code: TenantCode): Promise<RunWaiter | undefined> {
-    const row = this.rows.get(code);
-    return Promise.resolve(runWaiterOf(row && structuredClone(row)));
   }
 }

@@ -15,36 +15,11 @@ import { ValidationError } from '../../core/errors';
 import type { FlowDefinition } from '../../core/flows';
 import { DEFAULT_HISTORY_RETENTION_DAYS, HistoryItemSchema, type HistoryItem } from '../../core/history';
 import { TENANT_STATUSES, type TenantStatus } from '../../core/lifecycle';
-import type {
-  FlowCompletion,
-  Page,
-  RunProgress,
-  RunWaiter,
-  FleetReader,
-  TenantRepository,
-  TransitionRequest,
-  TransitionResult,
-} from '../../core/ports';
-import type { Tenant, TenantError } from '../../core/tenant';
+import type { FleetReader, Page, TenantRepository } from '../../core/ports';
+import type { Tenant } from '../../core/tenant';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../../core/tenant-code';
-import {
-  planClaim,
-  planClearRetry,
-  planCompletion,
-  planLostFlowFailure,
-  planProgress,
-  planRunWaiter,
-  runWaiterOf,
-  planReleaseClaim,
-  planRetry,
-  planTransition,
-  planUndo,
-  refusedClaim,
-  runRowWrite,
-  type RowStore,
-  type RowWrite,
-  type RowWriteRule,
-} from '../../core/tenant-plans';
+import type { RowStore, RowWrite } from '../../core/tenant-plans';
+import { PlannedTenantStore } from '../../core/tenant-store';
 import {
   parseTenantRow,
   tenantOf,
@@ -52,7 +27,6 @@ import {
   type RowCondition,
   type TenantRow,
 } from '../../core/tenant-row';
-import type { RetryNotice } from '../../core/retry-reporting';
 import { isConditionFailure } from './conditions';
 import { DECOMMISSION_BUCKET, HISTORY_TABLE, TENANT_TABLE } from './table-schema';
 
@@ -245,7 +219,7 @@ function decodeToken(token: string | undefined, shape: TokenShape): Item | undef
  * lifecycle table itself, so two racing requests can never both win; every flow write is conditioned on
  * the row still carrying the flow's flowId.
  */
-export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
+export class DynamoDbTenantRepository extends PlannedTenantStore implements TenantRepository, FleetReader {
   /**
    * @param history where each write's history goes: required by every writer (a write without its history
    *   is refused), not by readers of tenant rows.
@@ -254,23 +228,15 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly history?: HistoryTableOptions,
-  ) {}
+  ) {
+    super();
+  }
 
-  private async getItem(code: TenantCode): Promise<Item | undefined> {
+  protected async readRow(code: TenantCode): Promise<TenantRow | undefined> {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { tenantCode: code }, ConsistentRead: true }),
     );
-    return out.Item;
-  }
-
-  public async get(code: TenantCode): Promise<Tenant | undefined> {
-    const item = await this.getItem(code);
-    return item ? toTenant(item) : undefined;
-  }
-
-  private async getRow(code: TenantCode): Promise<TenantRow | undefined> {
-    const item = await this.getItem(code);
-    return item ? parseTenantRow(item) : undefined;
+    return out.Item ? parseTenantRow(out.Item) : undefined;
   }
 
   /**
@@ -388,16 +354,10 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
   }
 
   /**
-   * Reads the row, checks the lifecycle, then writes the transition and its history in one transaction
-   * conditioned on the lifecycle and on the row's version, so the history describes exactly the row it
-   * replaced. A row that moved in between is read and decided again.
-   */
-
-  /**
    * A planned write and its history in one transaction, under the plan's condition; refused (with the
    * row's status as it was) when the condition fails.
    */
-  private async write(code: TenantCode, plan: RowWrite<unknown>): ReturnType<RowStore['write']> {
+  protected async writePlanned(code: TenantCode, plan: RowWrite<unknown>): ReturnType<RowStore['write']> {
     // Each item names its table in place: the least-privilege test reads the tables an adapter writes from here.
     let row: TableWrite;
     if (plan.change.kind === 'delete') {
@@ -421,61 +381,24 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
     }
   }
 
-  /** Read → plan → write (with its history), again while the row moves in between: the core's rule decides. */
-  private apply<R>(code: TenantCode, rule: RowWriteRule<R>): Promise<R> {
-    return runRowWrite(rule, { read: () => this.getRow(code), write: (plan) => this.write(code, plan) });
-  }
-
-  /**
-   * Writes the transition and its history in one transaction conditioned on the lifecycle and on the row's
-   * version, so the history describes exactly the row it replaced. A row that moved in between is read and
-   * decided again.
-   */
-  public transition(req: TransitionRequest): Promise<TransitionResult> {
-    return this.apply(req.tenantCode, planTransition(req));
-  }
-
-  public async undoTransition(result: TransitionResult, now = new Date().toISOString()): Promise<void> {
-    // An UpdateItem, not a PutItem: whoever may make the transition may undo it with the same permission.
-    // A refused write means another writer already moved the row on: it is no longer ours to restore.
-    await this.write(result.after.tenantCode, planUndo(result, now));
-  }
-
-  public async claimFlow(
+  /** One conditional UpdateItem, no history: the row as it is after, undefined when the condition failed. */
+  protected async changeRow(
     code: TenantCode,
-    flowId: string,
-    executionId: string,
-  ): Promise<{ claimed: boolean; tenant: Tenant }> {
+    plan: { condition: RowCondition; change: RowChange },
+  ): Promise<TenantRow | undefined> {
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          ...conditionalUpdate(code, planClaim(flowId, executionId)),
+          ...conditionalUpdate(code, plan),
           ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { claimed: true, tenant: toTenant(out.Attributes ?? {}) };
+      return parseTenantRow(out.Attributes ?? {});
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return refusedClaim(code, flowId, await this.get(code));
+      if (isConditionFailure(error)) return undefined;
+      throw error;
     }
-  }
-
-  public recordProgress(code: TenantCode, flowId: string, progress: RunProgress, now: string): Promise<void> {
-    return this.apply(code, planProgress(code, flowId, progress, now));
-  }
-
-  public recordRetry(code: TenantCode, flowId: string, retry: RetryNotice, now: string): Promise<void> {
-    return this.apply(code, planRetry(code, flowId, retry, now));
-  }
-
-  public clearRetry(code: TenantCode, flowId: string, now: string): Promise<void> {
-    return this.apply(code, planClearRetry(flowId, now));
-  }
-
-  public completeFlow(code: TenantCode, flowId: string, c: FlowCompletion): Promise<Tenant> {
-    return this.apply(code, planCompletion(code, flowId, c));
   }
 
   public async listDueForDecommission(
@@ -594,58 +517,5 @@ export class DynamoDbTenantRepository implements TenantRepository, FleetReader {
       })),
       nextToken: encodeToken(out.LastEvaluatedKey),
     };
-  }
-
-  public async releaseClaim(
-    code: TenantCode,
-    flowId: string,
-    claimedBy: string | undefined,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          ...conditionalUpdate(code, planReleaseClaim(flowId, claimedBy)),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  public failLostFlow(
-    code: TenantCode,
-    flowId: string,
-    claimedBy: string | undefined,
-    lastError: TenantError,
-  ): Promise<Tenant | undefined> {
-    return this.apply(code, planLostFlowFailure(flowId, claimedBy, lastError));
-  }
-
-  public async recordRunWaiter(
-    code: TenantCode,
-    flowId: string,
-    runId: string,
-    taskToken: string,
-    now: string,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          ...conditionalUpdate(code, planRunWaiter(flowId, runId, taskToken, now)),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  public async getRunWaiter(code: TenantCode): Promise<RunWaiter | undefined> {
-    return runWaiterOf(await this.getRow(code));
   }
 }
