@@ -1,13 +1,7 @@
-import {
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { AdmissionEntry, AdmissionQueue } from '../../core/ports';
-import { isConditionFailure, isTransactionCancelled, transactUnlessCancelled } from './conditions';
+import { transactOrCancellation, transactUnlessCancelled, updateUnlessRefused } from './conditions';
 
 /** Partition of every admission item in the coordination table. */
 const PK = 'admission';
@@ -80,56 +74,43 @@ export class DynamoDbAdmissionQueue implements AdmissionQueue {
       enqueuedAt: now,
       lastSeenAt: now,
     };
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...flowKey(flowId), ...entry },
-                // A dropped flow that comes back queues again, at the back.
-                ConditionExpression: 'attribute_not_exists(pk) OR #state = :dropped',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: { ':dropped': 'dropped' },
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...queueKey(ticket), flowId, tenantCode, ticket, enqueuedAt: now, lastSeenAt: now },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return entry;
-    } catch (error) {
-      if (!isTransactionCancelled(error)) throw error;
-      // A duplicate of this flow queued first: its ticket is ours (this ticket number stays unused).
-      const existing = await this.get(flowId);
-      if (!existing) throw error;
-      return existing;
-    }
+    const cancelled = await transactOrCancellation(this.client, [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...flowKey(flowId), ...entry },
+          // A dropped flow that comes back queues again, at the back.
+          ConditionExpression: 'attribute_not_exists(pk) OR #state = :dropped',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':dropped': 'dropped' },
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...queueKey(ticket), flowId, tenantCode, ticket, enqueuedAt: now, lastSeenAt: now },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ]);
+    if (!cancelled) return entry;
+    // A duplicate of this flow queued first: its ticket is ours (this ticket number stays unused).
+    const existing = await this.get(flowId);
+    if (!existing) throw cancelled;
+    return existing;
   }
 
   public async heartbeat(entry: AdmissionEntry, now: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: queueKey(entry.ticket),
-          UpdateExpression: 'SET lastSeenAt = :now',
-          ConditionExpression: 'attribute_exists(pk) AND flowId = :flowId',
-          ExpressionAttributeValues: { ':now': now, ':flowId': entry.flowId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return updateUnlessRefused(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: queueKey(entry.ticket),
+        UpdateExpression: 'SET lastSeenAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND flowId = :flowId',
+        ExpressionAttributeValues: { ':now': now, ':flowId': entry.flowId },
+      }),
+    );
   }
 
   public async head(limit: number): Promise<{ held: number; waiting: AdmissionEntry[] }> {
@@ -156,65 +137,57 @@ export class DynamoDbAdmissionQueue implements AdmissionQueue {
   }
 
   public async admit(entry: AdmissionEntry, cap: number, now: string): Promise<'admitted' | 'full' | 'gone'> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: PK, sk: SLOTS },
-                UpdateExpression: 'SET held = if_not_exists(held, :zero) + :one',
-                ConditionExpression: 'attribute_not_exists(held) OR held < :cap',
-                ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':cap': cap },
-              },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: flowKey(entry.flowId),
-                UpdateExpression: 'SET #state = :admitted, admittedAt = :now',
-                ConditionExpression: '#state = :waiting AND ticket = :ticket',
-                ExpressionAttributeNames: { '#state': 'state' },
-                ExpressionAttributeValues: {
-                  ':admitted': 'admitted',
-                  ':waiting': 'waiting',
-                  ':now': now,
-                  ':ticket': entry.ticket,
-                },
-              },
-            },
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: queueKey(entry.ticket),
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...slotKey(entry.flowId),
-                  flowId: entry.flowId,
-                  tenantCode: entry.tenantCode,
-                  ticket: entry.ticket,
-                  admittedAt: now,
-                },
-              },
-            },
-          ],
-        }),
-      );
-      return 'admitted';
-    } catch (error) {
-      if (!isTransactionCancelled(error)) throw error;
-      const reasons = (error.CancellationReasons ?? []).map((r) => r.Code);
-      // The entry changed hands: someone else admitted, released or dropped it.
-      if (reasons[1] === 'ConditionalCheckFailed' || reasons[2] === 'ConditionalCheckFailed') return 'gone';
-      // The cap is reached, or another admission raced this one: stop here, the next ask tries again.
-      return 'full';
-    }
+    const cancelled = await transactOrCancellation(this.client, [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { pk: PK, sk: SLOTS },
+          UpdateExpression: 'SET held = if_not_exists(held, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(held) OR held < :cap',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':cap': cap },
+        },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: flowKey(entry.flowId),
+          UpdateExpression: 'SET #state = :admitted, admittedAt = :now',
+          ConditionExpression: '#state = :waiting AND ticket = :ticket',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':admitted': 'admitted',
+            ':waiting': 'waiting',
+            ':now': now,
+            ':ticket': entry.ticket,
+          },
+        },
+      },
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: queueKey(entry.ticket),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...slotKey(entry.flowId),
+            flowId: entry.flowId,
+            tenantCode: entry.tenantCode,
+            ticket: entry.ticket,
+            admittedAt: now,
+          },
+        },
+      },
+    ]);
+    if (!cancelled) return 'admitted';
+    const reasons = (cancelled.CancellationReasons ?? []).map((r) => r.Code);
+    // The entry changed hands: someone else admitted, released or dropped it.
+    if (reasons[1] === 'ConditionalCheckFailed' || reasons[2] === 'ConditionalCheckFailed') return 'gone';
+    // The cap is reached, or another admission raced this one: stop here, the next ask tries again.
+    return 'full';
   }
 
   public async drop(entry: AdmissionEntry): Promise<boolean> {
@@ -280,13 +253,10 @@ export class DynamoDbAdmissionQueue implements AdmissionQueue {
               { Delete: { TableName: this.tableName, Key: slotKey(flowId) } },
             ]
           : [{ Delete: { TableName: this.tableName, Key: queueKey(entry.ticket) } }];
-      try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: [finished, ...others] }));
-        return true;
-      } catch (error) {
-        // The entry moved on meanwhile (admitted while we released it as waiting): read it again.
-        if (!isTransactionCancelled(error) || attempt >= 5) throw error;
-      }
+      const cancelled = await transactOrCancellation(this.client, [finished, ...others]);
+      if (!cancelled) return true;
+      // The entry moved on meanwhile (admitted while we released it as waiting): read it again.
+      if (attempt >= 5) throw cancelled;
     }
   }
 

@@ -1,6 +1,6 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateWindowStore } from '../../core/rate-budget';
-import { isConditionFailure } from './conditions';
+import { updateUnlessRefused } from './conditions';
 
 /**
  * The request budget's windows in the coordination table, one item per window: `pk` = `rate#<key>`,
@@ -18,31 +18,21 @@ export class DynamoDbRateWindowStore implements RateWindowStore {
     private readonly tableName: string,
   ) {}
 
-  public async tryReserve(
-    key: string,
-    index: number,
-    perWindow: number,
-    expiresAt: number,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `rate#${key}`, sk: String(index) },
-          UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-          ConditionExpression: 'attribute_not_exists(#count) OR #count < :cap',
-          ExpressionAttributeNames: { '#count': 'count' },
-          ExpressionAttributeValues: {
-            ':one': 1,
-            ':cap': perWindow,
-            ':expiresAt': Math.ceil(expiresAt / 1000),
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  public tryReserve(key: string, index: number, perWindow: number, expiresAt: number): Promise<boolean> {
+    return updateUnlessRefused(
+      this.client,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `rate#${key}`, sk: String(index) },
+        UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :cap',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':cap': perWindow,
+          ':expiresAt': Math.ceil(expiresAt / 1000),
+        },
+      }),
+    );
   }
 }

@@ -22,7 +22,12 @@ import {
   type RolloutStatus,
 } from '../../core/rollout';
 import type { TenantCode } from '../../core/tenant-code';
-import { isConditionFailure, isTransactionCancelled, transactUnlessCancelled } from './conditions';
+import {
+  isConditionFailure,
+  isTransactionCancelled,
+  transactOrCancellation,
+  transactUnlessCancelled,
+} from './conditions';
 
 type Item = Record<string, unknown>;
 
@@ -67,30 +72,25 @@ export class DynamoDbRolloutStore implements RolloutStore {
         }),
       );
     }
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...lockKey(rollout.moduleVersion), rolloutId: rollout.rolloutId },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...rolloutKey(rollout.rolloutId), ...rollout },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (isTransactionCancelled(error)) await this.refuseIfLocked(rollout.moduleVersion);
-      throw error;
+    const cancelled = await transactOrCancellation(this.client, [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...lockKey(rollout.moduleVersion), rolloutId: rollout.rolloutId },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...rolloutKey(rollout.rolloutId), ...rollout },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ]);
+    if (cancelled) {
+      await this.refuseIfLocked(rollout.moduleVersion);
+      throw cancelled;
     }
   }
 
