@@ -11,35 +11,31 @@ export class SnsLifecycleNotifier implements LifecycleNotifier, RolloutNotifier 
     private readonly topicArn: string,
   ) {}
 
-  public async notify(event: LifecycleEvent): Promise<void> {
-    const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
-    await this.client.send(
-      new PublishCommand({
-        TopicArn: this.topicArn,
-        Subject: `${event.event}: ${event.tenantCode}`,
-        Message: JSON.stringify(event),
-        MessageAttributes: {
-          event: attribute(event.event),
-          tenantCode: attribute(event.tenantCode),
-          action: attribute(event.action),
-          status: attribute(event.status),
-        },
-      }),
-    );
+  public notify(event: LifecycleEvent): Promise<void> {
+    const { tenantCode, action, status } = event;
+    return this.publish(`${event.event}: ${tenantCode}`, event, { tenantCode, action, status });
   }
 
-  public async notifyRollout(event: RolloutEvent): Promise<void> {
-    const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
+  public notifyRollout(event: RolloutEvent): Promise<void> {
+    const { rolloutId, status } = event;
+    return this.publish(`${event.event}: ${rolloutId}`, event, { rolloutId, status });
+  }
+
+  /** The event as the message, its name and `attributes` as string message attributes to filter on. */
+  private async publish(
+    subject: string,
+    event: LifecycleEvent | RolloutEvent,
+    attributes: Record<string, string>,
+  ): Promise<void> {
+    const named = { event: event.event, ...attributes };
     await this.client.send(
       new PublishCommand({
         TopicArn: this.topicArn,
-        Subject: `${event.event}: ${event.rolloutId}`,
+        Subject: subject,
         Message: JSON.stringify(event),
-        MessageAttributes: {
-          event: attribute(event.event),
-          rolloutId: attribute(event.rolloutId),
-          status: attribute(event.status),
-        },
+        MessageAttributes: Object.fromEntries(
+          Object.entries(named).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
       }),
     );
   }
