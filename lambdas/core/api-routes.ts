@@ -5,7 +5,7 @@ import {
   PageLimitSchema,
   updateTenantSchema,
 } from './api-schema';
-import { ACTIONS, type Action } from './flows';
+import { ACTIONS, FLOWS, type Action } from './flows';
 import { HistoryItemSchema } from './history';
 import { TENANT_STATUSES } from './lifecycle';
 import { TIERS, type TenantView } from './tenant';
@@ -226,24 +226,40 @@ const rolloutCommand = (command: 'pause' | 'resume' | 'cancel', summary: string)
   errors: ['VALIDATION_ERROR', 'ROLLOUT_NOT_FOUND', 'ROLLOUT_CONFLICT', 'FLOW_START_FAILED'],
 });
 
+const REQUEST_METHODS = { create: 'POST', update: 'PATCH', delete: 'DELETE' } as const;
+
+/**
+ * A write route: starts the action's flow and answers 202 with the tenant in its in-progress status; an
+ * `Idempotency-Key` makes a retry answer the same. Every action but create names an existing tenant.
+ */
+const tenantRequest = (action: Action, summary: string, body?: RouteDefinition['body']): RouteDefinition => {
+  const existing = action !== 'create';
+  return {
+    name: action,
+    method: REQUEST_METHODS[action],
+    path: existing ? '/tenants/{code}' : '/tenants',
+    handlerFile: `${action}-tenant.ts`,
+    summary,
+    access: 'write',
+    action,
+    ...(existing ? { pathParameters: TenantPathSchema } : {}),
+    ...(body ? { body } : {}),
+    idempotent: true,
+    success: {
+      status: 202,
+      description: `Accepted: the tenant is ${FLOWS[action].inProgressStatus}`,
+      schema: TenantViewSchema,
+    },
+    errors: existing ? [...WRITE_ERRORS, 'TENANT_NOT_FOUND'] : WRITE_ERRORS,
+  };
+};
+
 /**
  * The tenant API as data: the CDK API construct, the local HTTP server and the OpenAPI document are all
  * built from this table, so adding a route is one entry (and its handler).
  */
 export const API_ROUTES: readonly RouteDefinition[] = [
-  {
-    name: 'create',
-    method: 'POST',
-    path: '/tenants',
-    handlerFile: 'create-tenant.ts',
-    summary: 'Registers a tenant and starts its create flow',
-    access: 'write',
-    action: 'create',
-    body: createTenantSchema,
-    idempotent: true,
-    success: { status: 202, description: 'Accepted: the tenant is creating', schema: TenantViewSchema },
-    errors: WRITE_ERRORS,
-  },
+  tenantRequest('create', 'Registers a tenant and starts its create flow', createTenantSchema),
   {
     name: 'list',
     method: 'GET',
@@ -266,33 +282,12 @@ export const API_ROUTES: readonly RouteDefinition[] = [
     success: { status: 200, description: 'The tenant', schema: TenantViewSchema },
     errors: ['VALIDATION_ERROR', 'TENANT_NOT_FOUND'],
   },
-  {
-    name: 'update',
-    method: 'PATCH',
-    path: '/tenants/{code}',
-    handlerFile: 'update-tenant.ts',
-    summary: 'Changes a tenant and re-runs Terraform; `{}` retries with the current values',
-    access: 'write',
-    action: 'update',
-    pathParameters: TenantPathSchema,
-    body: updateTenantSchema,
-    idempotent: true,
-    success: { status: 202, description: 'Accepted: the tenant is updating', schema: TenantViewSchema },
-    errors: [...WRITE_ERRORS, 'TENANT_NOT_FOUND'],
-  },
-  {
-    name: 'delete',
-    method: 'DELETE',
-    path: '/tenants/{code}',
-    handlerFile: 'delete-tenant.ts',
-    summary: 'Starts the delete flow: a destroy run, then the workspace deletion',
-    access: 'write',
-    action: 'delete',
-    pathParameters: TenantPathSchema,
-    idempotent: true,
-    success: { status: 202, description: 'Accepted: the tenant is deleting', schema: TenantViewSchema },
-    errors: [...WRITE_ERRORS, 'TENANT_NOT_FOUND'],
-  },
+  tenantRequest(
+    'update',
+    'Changes a tenant and re-runs Terraform; `{}` retries with the current values',
+    updateTenantSchema,
+  ),
+  tenantRequest('delete', 'Starts the delete flow: a destroy run, then the workspace deletion'),
   {
     name: 'history',
     method: 'GET',
