@@ -86,16 +86,13 @@ export const AdmitInputSchema = z.object({
   flow: FlowConstantsSchema,
   executionId: z.string().min(1),
 });
-export type AdmitInput = z.infer<typeof AdmitInputSchema>;
 /** A task's input as the state machine sends it, before parsing (the tenant code is a plain string). */
 export type AdmitRequest = z.input<typeof AdmitInputSchema>;
 
 export const TriggerInputSchema = AdmitInputSchema;
-export type TriggerInput = z.infer<typeof TriggerInputSchema>;
 export type TriggerRequest = z.input<typeof TriggerInputSchema>;
 
 export const CheckInputSchema = z.object({ ...TaskBase, flow: FlowConstantsSchema, run: RunRefSchema });
-export type CheckInput = z.infer<typeof CheckInputSchema>;
 export type CheckRequest = z.input<typeof CheckInputSchema>;
 
 /** AwaitRun's payload: the run to wait for and the task token that wakes the state. */
@@ -104,7 +101,6 @@ export const AwaitInputSchema = z.object({
   run: RunRefSchema,
   taskToken: z.string().min(1),
 });
-export type AwaitInput = z.infer<typeof AwaitInputSchema>;
 export type AwaitRequest = z.input<typeof AwaitInputSchema>;
 
 /** Finalize's selected fields: the run as far as it went (and the error of a task that failed). */
