@@ -28,38 +28,30 @@ export const RequestChangesSchema = z
   .meta({ id: 'RequestChanges' });
 export type RequestChanges = z.infer<typeof RequestChangesSchema>;
 
-export const RequestHistoryItemSchema = z
-  .strictObject({
-    at: Iso,
-    kind: z.literal('request'),
-    action: z.enum(ACTIONS),
-    requestedBy: z.string().meta({ description: '`api:<caller ARN>` or `system`' }),
-    flowId: z.string(),
-    changes: RequestChangesSchema.optional(),
-  })
-  .meta({ id: 'RequestHistoryItem' });
+/**
+ * One kind of history entry: when, which kind, in which flow, then the kind's own fields; `id` names it in
+ * the OpenAPI document.
+ */
+const historyItem = <K extends string, S extends z.ZodRawShape>(kind: K, id: string, fields: S) =>
+  z.strictObject({ at: Iso, kind: z.literal(kind), flowId: z.string(), ...fields }).meta({ id });
 
-export const RunHistoryItemSchema = z
-  .strictObject({
-    at: Iso,
-    kind: z.literal('run'),
-    flowId: z.string(),
-    runId: z.string(),
-    status: z.string().meta({ description: 'Terraform run status when recorded' }),
-    link: z.string().optional().meta({ description: 'Where the run can be seen (TFC UI, or its local log)' }),
-  })
-  .meta({ id: 'RunHistoryItem' });
+export const RequestHistoryItemSchema = historyItem('request', 'RequestHistoryItem', {
+  action: z.enum(ACTIONS),
+  requestedBy: z.string().meta({ description: '`api:<caller ARN>` or `system`' }),
+  changes: RequestChangesSchema.optional(),
+});
 
-export const StatusHistoryItemSchema = z
-  .strictObject({
-    at: Iso,
-    kind: z.literal('status'),
-    flowId: z.string(),
-    from: z.enum(TENANT_STATUSES).optional().meta({ description: 'absent for a tenant that did not exist' }),
-    to: z.enum(TENANT_STATUSES),
-    reason: z.string().optional(),
-  })
-  .meta({ id: 'StatusHistoryItem' });
+export const RunHistoryItemSchema = historyItem('run', 'RunHistoryItem', {
+  runId: z.string(),
+  status: z.string().meta({ description: 'Terraform run status when recorded' }),
+  link: z.string().optional().meta({ description: 'Where the run can be seen (TFC UI, or its local log)' }),
+});
+
+export const StatusHistoryItemSchema = historyItem('status', 'StatusHistoryItem', {
+  from: z.enum(TENANT_STATUSES).optional().meta({ description: 'absent for a tenant that did not exist' }),
+  to: z.enum(TENANT_STATUSES),
+  reason: z.string().optional(),
+});
 
 /** One entry of a tenant's history: a request, a Terraform run, or a status change. */
 export const HistoryItemSchema = z
