@@ -4,10 +4,30 @@ import { SnsLifecycleNotifier } from '../../../../lambdas/adapters/sns/notifier'
 import type { LifecycleEvent, RolloutEvent } from '../../../../lambdas/core/ports';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:lifecycle';
+const AT = '2026-01-01T00:00:00.000Z';
 const sdk = new SNSClient({ region: 'eu-west-1' });
 const sns = mockClient(sdk);
 const notifier = new SnsLifecycleNotifier(sdk, TOPIC);
 const text = (value: string) => ({ DataType: 'String', StringValue: value });
+
+const tenantEvent: LifecycleEvent = {
+  event: 'TenantReady',
+  tenantCode: 'acme',
+  flowId: 'flow-1',
+  action: 'create',
+  status: 'ready',
+  at: AT,
+  outputs: { url: 'https://acme.example' },
+};
+const rolloutEvent: RolloutEvent = {
+  event: 'RolloutHalted',
+  rolloutId: 'r-1',
+  moduleVersion: '1.2.0',
+  status: 'halted',
+  counts: { total: 2, pending: 0, inProgress: 0, succeeded: 1, failed: 1, skipped: 0 },
+  at: AT,
+  reason: 'too many failures',
+};
 
 beforeEach(() => {
   sns.reset();
@@ -15,53 +35,35 @@ beforeEach(() => {
 });
 
 describe('SnsLifecycleNotifier', () => {
-  it('publishes a tenant event whole, with the attributes subscribers filter on', async () => {
-    const event: LifecycleEvent = {
-      event: 'TenantReady',
-      tenantCode: 'acme',
-      flowId: 'flow-1',
-      action: 'create',
-      status: 'ready',
-      at: '2026-01-01T00:00:00.000Z',
-      outputs: { url: 'https://acme.example' },
-    };
-
-    await notifier.notify(event);
-
-    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        TopicArn: TOPIC,
-        Subject: 'TenantReady: acme',
-        Message: JSON.stringify(event),
-        MessageAttributes: {
-          event: text('TenantReady'),
-          tenantCode: text('acme'),
-          action: text('create'),
-          status: text('ready'),
-        },
+  it.each([
+    {
+      kind: 'a tenant event',
+      publish: () => notifier.notify(tenantEvent),
+      event: tenantEvent,
+      subject: 'TenantReady: acme',
+      attributes: {
+        event: text('TenantReady'),
+        tenantCode: text('acme'),
+        action: text('create'),
+        status: text('ready'),
       },
-    ]);
-  });
+    },
+    {
+      kind: 'a rollout event',
+      publish: () => notifier.notifyRollout(rolloutEvent),
+      event: rolloutEvent,
+      subject: 'RolloutHalted: r-1',
+      attributes: { event: text('RolloutHalted'), rolloutId: text('r-1'), status: text('halted') },
+    },
+  ])('publishes $kind whole, with the attributes subscribers filter on', async (c) => {
+    await c.publish();
 
-  it('publishes a rollout event whole, with its id and status as attributes', async () => {
-    const event: RolloutEvent = {
-      event: 'RolloutHalted',
-      rolloutId: 'r-1',
-      moduleVersion: '1.2.0',
-      status: 'halted',
-      counts: { total: 2, pending: 0, inProgress: 0, succeeded: 1, failed: 1, skipped: 0 },
-      at: '2026-01-01T00:00:00.000Z',
-      reason: 'too many failures',
-    };
-
-    await notifier.notifyRollout(event);
-
-    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input)).toEqual([
+    expect(sns.commandCalls(PublishCommand).map((call) => call.args[0].input)).toEqual([
       {
         TopicArn: TOPIC,
-        Subject: 'RolloutHalted: r-1',
-        Message: JSON.stringify(event),
-        MessageAttributes: { event: text('RolloutHalted'), rolloutId: text('r-1'), status: text('halted') },
+        Subject: c.subject,
+        Message: JSON.stringify(c.event),
+        MessageAttributes: c.attributes,
       },
     ]);
   });
