@@ -9,7 +9,7 @@ import { BUS_ENV } from '../../lambdas/handlers/contract';
 import {
   BUS_ENV_VARS,
   ControlPlaneFunction,
-  CREDENTIAL_SOURCES_LEFT_TO_RUNTIME,
+  SDK_LEFT_TO_RUNTIME,
   FUNCTION_RUNTIME,
   TERRAFORM_MODULE_BUNDLE,
 } from '../../lib';
@@ -73,7 +73,7 @@ describe('the Lambda construct', () => {
     }
   });
 
-  it('bundles every function minified, tree-shaken, with a linked source map kept off the cold start, AWS SDK included', () => {
+  it('bundles every function minified, tree-shaken, with a linked source map kept off the cold start, the AWS SDK left to the runtime', () => {
     for (const [name, fn] of Object.entries(functions)) {
       expect({ name, ...fn.bundling }).toMatchObject({
         name,
@@ -82,12 +82,13 @@ describe('the Lambda construct', () => {
         mainFields: ['module', 'main'],
         sourceMap: true,
         sourcesContent: false,
-        bundleAwsSDK: true,
+        bundleAwsSDK: false,
       });
       // Linked: index.js.map ships next to index.js and is read only when asked for.
       expect(fn.bundling.sourceMapMode).toBeUndefined();
-      // Only the credential sources Lambda never reaches (its role's credentials are in the environment).
-      expect(fn.bundling.externalModules).toEqual([...CREDENTIAL_SOURCES_LEFT_TO_RUNTIME]);
+      // The AWS SDK the Node.js runtime ships, with the @smithy packages it is built on; nothing else.
+      expect(fn.bundling.externalModules).toEqual(['@aws-sdk/*', '@smithy/*']);
+      expect(fn.bundling.externalModules).toEqual([...SDK_LEFT_TO_RUNTIME]);
       expect(fn.bundling.nodeModules).toBeUndefined();
       // Parsing the map at every cold start costs import time (npm run bench -- --only bundles).
       expect(lambda(name).Environment).not.toMatchObject({
