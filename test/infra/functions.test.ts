@@ -14,6 +14,7 @@ import {
   TERRAFORM_MODULE_BUNDLE,
 } from '../../lib';
 import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
+import packageJson from '../../package.json';
 import {
   type Grants,
   arnOf,
@@ -103,6 +104,11 @@ describe('the Lambda construct', () => {
     );
     expect(FUNCTION_RUNTIME.name).toBe(`nodejs${Math.max(...nodeVersions)}.x`);
     expect(FUNCTION_RUNTIME.isVariable).toBe(false);
+  });
+
+  it("runs the unit suite's second pass on the runtime's Node.js major (npm run test:lambda-node)", () => {
+    const major = /^nodejs(\d+)\.x$/.exec(FUNCTION_RUNTIME.name)?.[1];
+    expect(packageJson.config.lambdaNode.split('.')[0]).toBe(major);
   });
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
