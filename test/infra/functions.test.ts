@@ -9,11 +9,12 @@ import { BUS_ENV } from '../../lambdas/handlers/contract';
 import {
   BUS_ENV_VARS,
   ControlPlaneFunction,
-  CREDENTIAL_SOURCES_LEFT_TO_RUNTIME,
+  SDK_LEFT_TO_RUNTIME,
   FUNCTION_RUNTIME,
   TERRAFORM_MODULE_BUNDLE,
 } from '../../lib';
 import { COORDINATION_ACTIONS } from '../../lib/constructs/tenant-flows';
+import packageJson from '../../package.json';
 import {
   type Grants,
   arnOf,
@@ -73,7 +74,7 @@ describe('the Lambda construct', () => {
     }
   });
 
-  it('bundles every function minified, tree-shaken, with a linked source map kept off the cold start, AWS SDK included', () => {
+  it('bundles every function minified, tree-shaken, with a linked source map kept off the cold start, the AWS SDK left to the runtime', () => {
     for (const [name, fn] of Object.entries(functions)) {
       expect({ name, ...fn.bundling }).toMatchObject({
         name,
@@ -82,12 +83,13 @@ describe('the Lambda construct', () => {
         mainFields: ['module', 'main'],
         sourceMap: true,
         sourcesContent: false,
-        bundleAwsSDK: true,
+        bundleAwsSDK: false,
       });
       // Linked: index.js.map ships next to index.js and is read only when asked for.
       expect(fn.bundling.sourceMapMode).toBeUndefined();
-      // Only the credential sources Lambda never reaches (its role's credentials are in the environment).
-      expect(fn.bundling.externalModules).toEqual([...CREDENTIAL_SOURCES_LEFT_TO_RUNTIME]);
+      // The AWS SDK the Node.js runtime ships, with the @smithy packages it is built on; nothing else.
+      expect(fn.bundling.externalModules).toEqual(['@aws-sdk/*', '@smithy/*']);
+      expect(fn.bundling.externalModules).toEqual([...SDK_LEFT_TO_RUNTIME]);
       expect(fn.bundling.nodeModules).toBeUndefined();
       // Parsing the map at every cold start costs import time (npm run bench -- --only bundles).
       expect(lambda(name).Environment).not.toMatchObject({
@@ -102,6 +104,11 @@ describe('the Lambda construct', () => {
     );
     expect(FUNCTION_RUNTIME.name).toBe(`nodejs${Math.max(...nodeVersions)}.x`);
     expect(FUNCTION_RUNTIME.isVariable).toBe(false);
+  });
+
+  it("runs the unit suite's second pass on the runtime's Node.js major (npm run test:lambda-node)", () => {
+    const major = /^nodejs(\d+)\.x$/.exec(FUNCTION_RUNTIME.name)?.[1];
+    expect(packageJson.config.lambdaNode.split('.')[0]).toBe(major);
   });
 
   it('gives each function its own role and log group with retention, and no managed policy', () => {
