@@ -65,6 +65,22 @@ export interface TenantApiDeps {
 
 export type Route = (event: ApiEvent) => Promise<ApiResult>;
 
+/** A route whose every error becomes its HTTP answer ({@link errorResponse}): no route answers with a throw. */
+function answering(route: Route): Route {
+  return async (event) => {
+    try {
+      return await route(event);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+/** A page of a listing route: `nextToken` only while there is more. */
+function pageAnswer<T>(items: T[], nextToken: string | undefined): { items: T[]; nextToken?: string } {
+  return { items, ...(nextToken ? { nextToken } : {}) };
+}
+
 const IDEMPOTENCY_KEY = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 visible ASCII characters');
 
 interface WritePayload {
@@ -140,30 +156,26 @@ export function makeTenantApi(deps: TenantApiDeps) {
           config: idempotencyConfig,
         })
       : undefined;
-    return async (event) => {
+    return answering(async (event) => {
+      const rawKey = header(event, 'idempotency-key');
+      const payload: WritePayload = {
+        caller: requestedBy(event),
+        key: rawKey === undefined ? '' : validate(IDEMPOTENCY_KEY, rawKey, 'Idempotency-Key header'),
+        request: {
+          code: event.pathParameters?.code ?? null,
+          ...canonicalBody(event.body ?? null, event.isBase64Encoded ?? false),
+        },
+      };
+      if (rawKey === undefined) return await write(payload);
+      if (!once) throw new Error('Idempotency-Key sent but no idempotency store is configured');
       try {
-        const rawKey = header(event, 'idempotency-key');
-        const payload: WritePayload = {
-          caller: requestedBy(event),
-          key: rawKey === undefined ? '' : validate(IDEMPOTENCY_KEY, rawKey, 'Idempotency-Key header'),
-          request: {
-            code: event.pathParameters?.code ?? null,
-            ...canonicalBody(event.body ?? null, event.isBase64Encoded ?? false),
-          },
-        };
-        if (rawKey === undefined) return await write(payload);
-        if (!once) throw new Error('Idempotency-Key sent but no idempotency store is configured');
-        try {
-          return await once(payload);
-        } catch (error) {
-          if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError();
-          if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotencyInProgressError();
-          throw error;
-        }
+        return await once(payload);
       } catch (error) {
-        return errorResponse(error);
+        if (error instanceof IdempotencyValidationError) throw new IdempotencyKeyReusedError();
+        if (error instanceof IdempotencyAlreadyInProgressError) throw new IdempotencyInProgressError();
+        throw error;
       }
-    };
+    });
   }
 
   async function accepted(tenant: Promise<Tenant>): Promise<ApiResult> {
@@ -192,52 +204,33 @@ export function makeTenantApi(deps: TenantApiDeps) {
     return withLogContext({ tenantCode: code }, () => accepted(requestsOf().delete(code, caller)));
   });
 
-  const get: Route = async (event) => {
-    try {
-      const code = tenantCodeParam(event.pathParameters?.code);
-      return json(200, view(await requestsOf().get(code)));
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const get = answering(async (event) => {
+    const code = tenantCodeParam(event.pathParameters?.code);
+    return json(200, view(await requestsOf().get(code)));
+  });
 
-  const list: Route = async (event) => {
-    try {
-      const query = validate(ListTenantsQuerySchema, event.queryStringParameters ?? {}, 'query');
-      const page = await requestsOf().list(query);
-      return json(200, {
-        items: page.items.map(view),
-        ...(page.nextToken ? { nextToken: page.nextToken } : {}),
-      });
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const list = answering(async (event) => {
+    const query = validate(ListTenantsQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await requestsOf().list(query);
+    return json(200, pageAnswer(page.items.map(view), page.nextToken));
+  });
 
-  const history: Route = async (event) => {
-    try {
-      const code = tenantCodeParam(event.pathParameters?.code);
-      const query = validate(HistoryQuerySchema, event.queryStringParameters ?? {}, 'query');
-      const page = await requestsOf().history(code, query);
-      const items = page.items.map((item) => {
-        const link = item.kind === 'run' ? deps.runLink?.(code, item.runId) : undefined;
-        return link ? { ...item, link } : item;
-      });
-      return json(200, { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const history = answering(async (event) => {
+    const code = tenantCodeParam(event.pathParameters?.code);
+    const query = validate(HistoryQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await requestsOf().history(code, query);
+    const items = page.items.map((item) => {
+      const link = item.kind === 'run' ? deps.runLink?.(code, item.runId) : undefined;
+      return link ? { ...item, link } : item;
+    });
+    return json(200, pageAnswer(items, page.nextToken));
+  });
 
-  const fleet: Route = async (event) => {
-    try {
-      validate(FleetQuerySchema, event.queryStringParameters ?? {}, 'query');
-      if (!deps.fleet) throw new Error('the fleet route is not configured');
-      return json(200, await fleetSummary(deps.fleet.reader, await deps.fleet.currentModuleVersion()));
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const fleet = answering(async (event) => {
+    validate(FleetQuerySchema, event.queryStringParameters ?? {}, 'query');
+    if (!deps.fleet) throw new Error('the fleet route is not configured');
+    return json(200, await fleetSummary(deps.fleet.reader, await deps.fleet.currentModuleVersion()));
+  });
 
   function rolloutsOf(): Rollouts {
     if (!deps.rollouts) throw new Error('the rollout routes are not configured');
@@ -246,59 +239,40 @@ export function makeTenantApi(deps: TenantApiDeps) {
   const rolloutId = (event: ApiEvent) =>
     validate(RolloutPathSchema, { id: event.pathParameters?.id }, 'path').id;
 
-  const startRollout: Route = async (event) => {
-    try {
-      const body = validate(
-        CreateRolloutSchema,
-        parseJsonBody(event.body ?? null, event.isBase64Encoded ?? false),
-        'request body',
-      );
-      const rollout = await rolloutsOf().create(body, requestedBy(event));
-      currentLogger().info('rollout started', { rolloutId: rollout.rolloutId, total: rollout.counts.total });
-      return json(202, rollout);
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const startRollout = answering(async (event) => {
+    const body = validate(
+      CreateRolloutSchema,
+      parseJsonBody(event.body ?? null, event.isBase64Encoded ?? false),
+      'request body',
+    );
+    const rollout = await rolloutsOf().create(body, requestedBy(event));
+    currentLogger().info('rollout started', { rolloutId: rollout.rolloutId, total: rollout.counts.total });
+    return json(202, rollout);
+  });
 
-  const listRollouts: Route = async (event) => {
-    try {
-      const query = validate(ListRolloutsQuerySchema, event.queryStringParameters ?? {}, 'query');
-      const page = await rolloutsOf().list(query);
-      return json(200, { items: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) });
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const listRollouts = answering(async (event) => {
+    const query = validate(ListRolloutsQuerySchema, event.queryStringParameters ?? {}, 'query');
+    const page = await rolloutsOf().list(query);
+    return json(200, pageAnswer(page.items, page.nextToken));
+  });
 
-  const getRollout: Route = async (event) => {
-    try {
-      return json(200, await rolloutsOf().get(rolloutId(event)));
-    } catch (error) {
-      return errorResponse(error);
-    }
-  };
+  const getRollout = answering(async (event) => json(200, await rolloutsOf().get(rolloutId(event))));
 
   /** Pause, resume, cancel: no body (or `{}`). */
-  const rolloutCommand =
-    (command: RolloutCommand): Route =>
-    async (event) => {
-      try {
-        const id = rolloutId(event);
-        if (event.body !== null && event.body !== undefined && event.body !== '') {
-          validate(
-            z.strictObject({}),
-            parseJsonBody(event.body, event.isBase64Encoded ?? false),
-            'request body',
-          );
-        }
-        const rollout = await rolloutsOf().command(id, command);
-        currentLogger().info(`rollout ${command}`, { rolloutId: id, status: rollout.status });
-        return json(202, rollout);
-      } catch (error) {
-        return errorResponse(error);
+  const rolloutCommand = (command: RolloutCommand): Route =>
+    answering(async (event) => {
+      const id = rolloutId(event);
+      if (event.body !== null && event.body !== undefined && event.body !== '') {
+        validate(
+          z.strictObject({}),
+          parseJsonBody(event.body, event.isBase64Encoded ?? false),
+          'request body',
+        );
       }
-    };
+      const rollout = await rolloutsOf().command(id, command);
+      currentLogger().info(`rollout ${command}`, { rolloutId: id, status: rollout.status });
+      return json(202, rollout);
+    });
 
   /**
    * Gives the idempotency layer the invocation's remaining time, so a request that dies mid-way does not
