@@ -283,30 +283,22 @@ export class Rollouts {
     if (!rollout) return stop;
     const items = await this.deps.store.items(rolloutId);
     const open = (item: RolloutItem) => !TERMINAL_ITEM.has(item.state);
-    const tenants = (list: RolloutItem[]) => list.map((i) => i.tenantCode);
+    const go = (phase: RolloutPlan['phase'], list: RolloutItem[]): RolloutPlan => ({
+      ...base,
+      go: true,
+      phase,
+      tenants: list.map((i) => i.tenantCode),
+      maxConcurrent: rollout.maxConcurrent,
+    });
     if (rollout.status !== 'running') {
       // Paused, halted or canceled: no new start, but tenants already updating are watched to their end.
       const inProgress = items.filter((i) => i.state === 'inProgress');
       if (inProgress.length === 0) return stop;
-      return {
-        ...base,
-        go: true,
-        phase: 'drain',
-        tenants: tenants(inProgress),
-        maxConcurrent: rollout.maxConcurrent,
-      };
+      return go('drain', inProgress);
     }
     const canary = items.filter((i) => i.canary);
     const canaryOpen = canary.filter(open);
-    if (canaryOpen.length > 0) {
-      return {
-        ...base,
-        go: true,
-        phase: 'canary',
-        tenants: tenants(canaryOpen),
-        maxConcurrent: rollout.maxConcurrent,
-      };
-    }
+    if (canaryOpen.length > 0) return go('canary', canaryOpen);
     const failedCanary = canary.find((i) => i.state === 'failed');
     if (failedCanary) {
       await this.halt(
@@ -317,22 +309,14 @@ export class Rollouts {
     }
     const rest = items.filter((i) => !i.canary && open(i));
     if (rest.length === 0) return stop;
-    return {
-      ...base,
-      go: true,
-      phase: 'waves',
-      tenants: tenants(rest),
-      maxConcurrent: rollout.maxConcurrent,
-    };
+    return go('waves', rest);
   }
 
   /** Starts one tenant's update if the rollout runs, has room, and the tenant can be updated. */
   public async apply(rolloutId: string, code: TenantCode): Promise<ItemStepState> {
-    const [rollout, item] = await Promise.all([
-      this.deps.store.get(rolloutId),
-      this.deps.store.getItem(rolloutId, code),
-    ]);
-    if (!rollout || !item || TERMINAL_ITEM.has(item.state)) return 'done';
+    const open = await this.openItem(rolloutId, code);
+    if (!open) return 'done';
+    const { rollout, item } = open;
     if (item.state === 'inProgress') return 'inProgress';
     if (rollout.status !== 'running') return 'held';
     const current = await this.deps.currentModuleVersion();
@@ -385,11 +369,9 @@ export class Rollouts {
 
   /** Looks at a tenant whose update runs: records its end (and halts the rollout if that is one failure too many). */
   public async watch(rolloutId: string, code: TenantCode): Promise<ItemStepState> {
-    const [rollout, item] = await Promise.all([
-      this.deps.store.get(rolloutId),
-      this.deps.store.getItem(rolloutId, code),
-    ]);
-    if (!rollout || !item || TERMINAL_ITEM.has(item.state)) return 'done';
+    const open = await this.openItem(rolloutId, code);
+    if (!open) return 'done';
+    const { rollout, item } = open;
     if (item.state === 'pending') return 'pending';
     const tenant = await this.deps.tenants.get(code);
     const requester = rolloutRequester(rolloutId);
@@ -431,11 +413,9 @@ export class Rollouts {
     code: TenantCode,
     error: { Error?: string; Cause?: string },
   ): Promise<void> {
-    const [rollout, item] = await Promise.all([
-      this.deps.store.get(rolloutId),
-      this.deps.store.getItem(rolloutId, code),
-    ]);
-    if (!rollout || !item || TERMINAL_ITEM.has(item.state)) return;
+    const open = await this.openItem(rolloutId, code);
+    if (!open) return;
+    const { rollout, item } = open;
     const reason = `the rollout could not drive this tenant: ${error.Error ?? 'error'}${error.Cause ? `: ${error.Cause.slice(0, 300)}` : ''}`;
     await this.finish(rollout, item, item.state === 'pending' ? 'pending' : 'inProgress', {
       state: 'failed',
@@ -498,6 +478,18 @@ export class Rollouts {
       return { status: 'canceled' };
     }
     return { status: rollout.status };
+  }
+
+  /** The rollout and one tenant's item, unless either is gone or the rollout is done with the tenant. */
+  private async openItem(
+    rolloutId: string,
+    code: TenantCode,
+  ): Promise<{ rollout: Rollout; item: RolloutItem } | undefined> {
+    const [rollout, item] = await Promise.all([
+      this.deps.store.get(rolloutId),
+      this.deps.store.getItem(rolloutId, code),
+    ]);
+    return rollout && item && !TERMINAL_ITEM.has(item.state) ? { rollout, item } : undefined;
   }
 
   private async busy(rollout: Rollout, item: RolloutItem, status: string): Promise<ItemStepState> {
