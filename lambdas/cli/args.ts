@@ -137,6 +137,13 @@ export interface WaitOptions {
 
 export type Variables = z.infer<typeof VariablesSchema>;
 
+/** How a listing command pages: one page (from `nextToken`), or with `all` every page. */
+export interface PageOptions {
+  limit?: number;
+  all: boolean;
+  nextToken?: string;
+}
+
 export type Command =
   | { kind: 'help'; topic?: CommandName }
   | { kind: 'version' }
@@ -147,23 +154,15 @@ export type Command =
       wait?: WaitOptions;
     }
   | { kind: 'get'; tenantCode: TenantCode; wait?: WaitOptions }
-  | {
-      kind: 'list';
-      status?: TenantStatus;
-      moduleVersion?: string;
-      limit?: number;
-      all: boolean;
-      includeDeleted: boolean;
-      nextToken?: string;
-    }
+  | ({ kind: 'list'; status?: TenantStatus; moduleVersion?: string; includeDeleted: boolean } & PageOptions)
   | { kind: 'wait'; tenantCode: TenantCode; wait: WaitOptions }
-  | { kind: 'history'; tenantCode: TenantCode; limit?: number; all: boolean; nextToken?: string }
+  | ({ kind: 'history'; tenantCode: TenantCode } & PageOptions)
   | { kind: 'logs'; tenantCode: TenantCode; runId?: string }
   | { kind: 'ops'; name: OpsName; dryRun: boolean }
   | { kind: 'fleet' }
   | { kind: 'rollout-start'; body: StartRolloutBody; wait?: WaitOptions }
   | { kind: 'rollout-status'; rolloutId: string; wait?: WaitOptions }
-  | { kind: 'rollout-list'; limit?: number; all: boolean; nextToken?: string }
+  | ({ kind: 'rollout-list' } & PageOptions)
   | { kind: 'rollout-action'; action: RolloutAction; rolloutId: string; wait?: WaitOptions }
   | { kind: 'completion'; shell: Shell }
   | {
@@ -272,12 +271,10 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
     noArguments(args, 'list');
     return {
       kind: 'list',
-      all: values.all ?? false,
       includeDeleted: values['include-deleted'] ?? false,
       ...optional('status', statusOption(values.status)),
       ...optional('moduleVersion', moduleVersionOption(values['module-version'], 'list')),
-      ...optional('limit', limitOption(values.limit)),
-      ...optional('nextToken', values['next-token']),
+      ...pageOptions(values, 'list'),
     };
   },
   update: (args, values) => {
@@ -304,9 +301,7 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
   history: (args, values) => ({
     kind: 'history',
     tenantCode: onlyTenantCode(args, 'history'),
-    all: values.all ?? false,
-    ...optional('limit', limitOption(values.limit, 'history')),
-    ...optional('nextToken', values['next-token']),
+    ...pageOptions(values, 'history'),
   }),
   logs: (args, values) => ({
     kind: 'logs',
@@ -403,7 +398,16 @@ function moduleVersionOption(raw: string | undefined, command: CommandName): str
   return raw;
 }
 
-function limitOption(raw: string | undefined, command: CommandName = 'list'): number | undefined {
+/** `--all`, `--limit` and `--next-token`: how a listing command pages. */
+function pageOptions(values: Values, command: CommandName): PageOptions {
+  return {
+    all: values.all ?? false,
+    ...optional('limit', limitOption(values.limit, command)),
+    ...optional('nextToken', values['next-token']),
+  };
+}
+
+function limitOption(raw: string | undefined, command: CommandName): number | undefined {
   if (raw === undefined) return undefined;
   const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) {
@@ -508,9 +512,7 @@ const ROLLOUT_PARSERS: { readonly [S in RolloutSubcommand]: (args: string[], val
     noArguments(args, 'rollout');
     return {
       kind: 'rollout-list',
-      all: values.all ?? false,
-      ...optional('limit', limitOption(values.limit, 'rollout')),
-      ...optional('nextToken', values['next-token']),
+      ...pageOptions(values, 'rollout'),
     };
   },
   pause: (args, values) => rolloutAction('pause', args, values),
