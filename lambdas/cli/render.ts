@@ -2,6 +2,7 @@ import type { TenantError, TenantRetry, TenantView } from '../core/tenant';
 import { REDACTED } from '../core/tenant';
 import type { Fleet, HistoryItem, HistoryPage, TenantPage } from './api-client';
 import type { ApiAnswerError, ConnectionError, CredentialsError } from './errors';
+import type { Session } from './run';
 
 /** Columns padded to their widest cell, two spaces apart, no trailing blanks. */
 export function table(rows: readonly (readonly string[])[], indent = ''): string {
@@ -217,6 +218,19 @@ export interface ProgressOptions {
   columns?: () => number | undefined;
   /** Redraws between polls (see `Clock.every`); absent, a terminal's line is drawn at each poll only. */
   every?: (ms: number, tick: () => void) => () => void;
+}
+
+/** Where `--wait` reports progress: stderr, timed from `startedAt`, redrawn in place on a terminal. */
+export function progressOutput(session: Pick<Session, 'io' | 'clock'>, startedAt: number): ProgressOptions {
+  const { io, clock } = session;
+  return {
+    write: (text) => io.stderr.write(text),
+    now: () => clock.now(),
+    startedAt,
+    isTTY: io.isTTY,
+    ...(io.columns ? { columns: io.columns } : {}),
+    ...(clock.every ? { every: clock.every.bind(clock) } : {}),
+  };
 }
 
 export const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

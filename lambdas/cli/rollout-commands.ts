@@ -1,6 +1,6 @@
 import type { Command, WaitOptions } from './args';
 import { ApiAnswerError, ConnectionError, EXIT_CODES } from './errors';
-import { networkCode, toJson } from './render';
+import { networkCode, progressOutput, toJson } from './render';
 import { isSettled, type RolloutPage, type RolloutView, type Sighting } from './rollout';
 import { createRolloutProgress, renderRollout, renderRolloutList } from './rollout-render';
 import type { Session } from './run';
@@ -72,14 +72,7 @@ async function settle(
     settled: (s) => isSettled(s.rollout),
     clock: session.clock,
     startedAt,
-    progress: createRolloutProgress({
-      write: (text) => session.io.stderr.write(text),
-      now: () => session.clock.now(),
-      startedAt,
-      isTTY: session.io.isTTY,
-      ...(session.io.columns ? { columns: session.io.columns } : {}),
-      ...(session.clock.every ? { every: session.clock.every.bind(session.clock) } : {}),
-    }),
+    progress: createRolloutProgress(progressOutput(session, startedAt)),
   });
   show(session, value.rollout);
   return outcomeCode(session, outcome, value, wait.timeoutMs);

@@ -24,6 +24,7 @@ import {
 } from './errors';
 import {
   createProgress,
+  progressOutput,
   lastErrorText,
   renderApiError,
   renderConnectionError,
@@ -338,12 +339,7 @@ async function followFrom(
     poll: () => session.client.get(code),
     clock: session.clock,
     startedAt,
-    progress: createProgress({
-      write: (text) => session.io.stderr.write(text),
-      now: () => session.clock.now(),
-      startedAt,
-      isTTY: session.io.isTTY,
-    }),
+    progress: createProgress(progressOutput(session, startedAt)),
   });
   show(session, tenant);
   return outcomeCode(session, outcome, tenant, wait.timeoutMs);
