@@ -2,27 +2,13 @@ import { execFile } from 'node:child_process';
 import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { RolloutView } from '../../lambdas/core/rollout';
 import { http, startLocal, waitForTerminal, type LocalProcess } from '../support/local-process';
 
 const ROOT = resolve(__dirname, '../..');
 const MODULE = join(ROOT, 'terraform-module/local');
 
 type Json = Record<string, unknown>;
-interface Counts {
-  total: number;
-  pending: number;
-  inProgress: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-}
-interface RolloutBody extends Json {
-  rolloutId: string;
-  status: string;
-  counts: Counts;
-  endedAt: string | null;
-  haltReason: string | null;
-}
 
 /** 30 tenants, ordered by code: the first three are the canary of a rollout over all of them. */
 const CODES = Array.from({ length: 30 }, (_, i) => `roll-${String(i + 1).padStart(2, '0')}`);
@@ -44,19 +30,19 @@ function tenantctl(url: string, args: string[]): Promise<{ code: number; stdout:
   });
 }
 
-async function rollout(url: string, id: string): Promise<RolloutBody> {
+async function rollout(url: string, id: string): Promise<RolloutView> {
   const res = await http(url, 'GET', `/rollouts/${id}`);
   expect(res.status).toBe(200);
-  return res.body as RolloutBody;
+  return res.body as RolloutView;
 }
 
 /** Polls a rollout until `done` holds for it. */
 async function rolloutUntil(
   url: string,
   id: string,
-  done: (r: RolloutBody) => boolean,
+  done: (r: RolloutView) => boolean,
   timeoutMs = 240_000,
-): Promise<RolloutBody> {
+): Promise<RolloutView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await rollout(url, id);
@@ -166,7 +152,7 @@ describe('fleet rollouts on the local control plane', () => {
         '--json',
       ]);
       expect(started).toMatchObject({ code: 0 });
-      const view = JSON.parse(started.stdout) as RolloutBody;
+      const view = JSON.parse(started.stdout) as RolloutView;
       expect(view).toMatchObject({ status: 'running', moduleVersion: v2, maxConcurrent: 5, canary: 3 });
       expect(view.counts).toMatchObject({ total: 30, pending: 30 });
       firstRollout = view.rolloutId;
@@ -182,7 +168,7 @@ describe('fleet rollouts on the local control plane', () => {
         '0.2',
       ]);
       expect(waited.code).toBe(1);
-      const halted = JSON.parse(waited.stdout) as RolloutBody;
+      const halted = JSON.parse(waited.stdout) as RolloutView;
       expect(halted.status).toBe('halted');
       expect(halted.haltReason).toContain(`canary tenant '${FAILING}' failed`);
       expect(halted.counts).toMatchObject({ total: 30, inProgress: 0, failed: 1, succeeded: 2, pending: 27 });
@@ -254,7 +240,7 @@ describe('fleet rollouts on the local control plane', () => {
       }
       const done = await waiting;
       expect(done.code).toBe(0);
-      const completed = JSON.parse(done.stdout) as RolloutBody;
+      const completed = JSON.parse(done.stdout) as RolloutView;
       expect(completed.status).toBe('completed');
       expect(completed.endedAt).not.toBeNull();
       // The two canary tenants that succeeded stay succeeded; the fixed one is already on the version.
@@ -324,7 +310,7 @@ describe('fleet rollouts on the local control plane', () => {
         '0.2',
       ]);
       expect(waited.code).toBe(0);
-      const held = JSON.parse(waited.stdout) as RolloutBody;
+      const held = JSON.parse(waited.stdout) as RolloutView;
       expect(held).toMatchObject({ status: 'paused', counts: { inProgress: 0 } });
       await sleep(1000);
       const stillHeld = await rollout(url(), id);
