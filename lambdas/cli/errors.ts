@@ -26,7 +26,8 @@ export class CliError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
-    this.name = 'CliError';
+    // tenantctl runs unbundled (tsx), so class names survive: every subclass is named after itself.
+    this.name = new.target.name;
   }
 }
 
@@ -38,7 +39,6 @@ export class UsageError extends CliError {
     public readonly command?: string,
   ) {
     super(message, EXIT_CODES.usage);
-    this.name = 'UsageError';
   }
 }
 
@@ -46,7 +46,6 @@ export class UsageError extends CliError {
 export class AbortedError extends CliError {
   public constructor(message: string) {
     super(message, EXIT_CODES.usage);
-    this.name = 'AbortedError';
   }
 }
 
@@ -59,7 +58,6 @@ export class ApiAnswerError extends CliError {
     public readonly details?: unknown,
   ) {
     super(message, EXIT_CODES.api);
-    this.name = 'ApiAnswerError';
   }
 }
 
@@ -71,7 +69,6 @@ export class ConnectionError extends CliError {
     options?: ErrorOptions,
   ) {
     super(`cannot connect to ${endpoint}`, EXIT_CODES.connect, options);
-    this.name = 'ConnectionError';
   }
 }
 
@@ -79,6 +76,5 @@ export class ConnectionError extends CliError {
 export class CredentialsError extends CliError {
   public constructor(options?: ErrorOptions) {
     super('no AWS credentials to sign the request with', EXIT_CODES.connect, options);
-    this.name = 'CredentialsError';
   }
 }
