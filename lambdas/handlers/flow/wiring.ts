@@ -38,15 +38,13 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'await' | 'finalize'): T
       `invalid configuration: ${FLOW_VARS.notificationTokenSecret.name} (is required with ${FLOW_VARS.notificationUrl.name})`,
     );
   }
+  // The document client sends through the traced DynamoDB client.
   const clients = {
-    dynamodb: lambdaDynamoDb(),
+    dynamodb: tracer.captureAWSv3Client(lambdaDynamoDb()),
     doc: lambdaDocumentClient(),
-    sns: lambdaSns(),
-    secretsManager: lambdaSecretsManager(),
+    sns: tracer.captureAWSv3Client(lambdaSns()),
+    secretsManager: tracer.captureAWSv3Client(lambdaSecretsManager()),
   };
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.sns);
-  tracer.captureAWSv3Client(clients.secretsManager);
   const secrets = new SecretsProvider({ awsSdkV3Client: clients.secretsManager });
   const tfcLogger = {
     debug: (message: string, attributes = {}) => currentLogger().debug(message, attributes),
@@ -82,9 +80,9 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'await' | 'finalize'): T
         organization: env.tfcOrganization,
         environment: env.environmentName,
         moduleDir: env.moduleDir,
-        ...(env.moduleVersionLabel ? { moduleVersionLabel: env.moduleVersionLabel } : {}),
-        ...(env.project ? { project: env.project } : {}),
-        ...(env.awsRunRoleArn ? { runRoleArn: env.awsRunRoleArn } : {}),
+        moduleVersionLabel: env.moduleVersionLabel,
+        project: env.project,
+        runRoleArn: env.awsRunRoleArn,
         // Only Trigger starts runs, so only Trigger registers the run notification configuration.
         ...(task === 'trigger' && env.notificationUrl && env.notificationTokenSecret
           ? {
@@ -118,9 +116,7 @@ export function flowFromEnv(task: 'trigger' | 'check' | 'await' | 'finalize'): T
 
 /** AwaitRun wakes its own state when the one read finds the run already over. */
 function sfnWaker(): StepFunctionsFlowWaker {
-  const sfn = lambdaSfn();
-  tracer.captureAWSv3Client(sfn);
-  return new StepFunctionsFlowWaker(sfn);
+  return new StepFunctionsFlowWaker(tracer.captureAWSv3Client(lambdaSfn()));
 }
 
 type AdmissionSettings = Settings<typeof ADMISSION_VARS>;
@@ -145,8 +141,7 @@ function admissionOf(env: AdmissionSettings, clients: Pick<AwsClients, 'doc'>): 
 /** Builds admission control for the Admit task from its environment (no TFC: it only queues flows). */
 export function admissionFromEnv(): Admission {
   const env = loadSettings(ADMISSION_VARS);
-  const clients = { dynamodb: lambdaDynamoDb(), doc: lambdaDocumentClient() };
-  tracer.captureAWSv3Client(clients.dynamodb);
+  const clients = { dynamodb: tracer.captureAWSv3Client(lambdaDynamoDb()), doc: lambdaDocumentClient() };
   return admissionOf(env, clients);
 }
 

@@ -28,7 +28,10 @@ import { TenantRequests } from '../../use-cases/tenant-requests';
 import { busVar, HISTORY_VARS, tenantTableVar } from '../contract';
 import { OPS_ENV, RECONCILER_VARS } from './contract';
 
-/** What the operations functions are built from; tests hand in local clients, an environment, a clock. */
+/**
+ * What the operations functions are built from; tests hand in local clients, an environment, a clock. Clients
+ * built here are traced (the document client sends through the traced DynamoDB client).
+ */
 export interface OpsWiring {
   clients?: AwsClients;
   env?: NodeJS.ProcessEnv;
@@ -55,12 +58,10 @@ function repositoryFromEnv(clients: Pick<AwsClients, 'doc'>, env: Settings<typeo
 export function decommissionFromEnv(wiring: OpsWiring = {}): Decommission {
   const env = loadSettings({ ...REPOSITORY_VARS, deleteBus: busVar('delete') }, wiring.env);
   const clients = wiring.clients ?? {
-    dynamodb: lambdaDynamoDb(),
+    dynamodb: tracer.captureAWSv3Client(lambdaDynamoDb()),
     doc: lambdaDocumentClient(),
-    eventBridge: lambdaEventBridge(),
+    eventBridge: tracer.captureAWSv3Client(lambdaEventBridge()),
   };
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.eventBridge);
   const clock = wiring.clock ?? systemClock;
   const repository = repositoryFromEnv(clients, env);
   return new Decommission({
@@ -95,15 +96,12 @@ export function reconcilerFromEnv(wiring: OpsWiring = {}): Reconciler {
     );
   }
   const clients = wiring.clients ?? {
-    dynamodb: lambdaDynamoDb(),
+    dynamodb: tracer.captureAWSv3Client(lambdaDynamoDb()),
     doc: lambdaDocumentClient(),
-    eventBridge: lambdaEventBridge(),
-    sfn: lambdaSfn(),
-    sns: lambdaSns(),
+    eventBridge: tracer.captureAWSv3Client(lambdaEventBridge()),
+    sfn: tracer.captureAWSv3Client(lambdaSfn()),
+    sns: tracer.captureAWSv3Client(lambdaSns()),
   };
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.eventBridge);
-  tracer.captureAWSv3Client(clients.sfn);
   const repository = repositoryFromEnv(clients, env);
   return new Reconciler({
     repository,
