@@ -37,8 +37,8 @@ export function rolloutApiFromEnv(definition: RouteDefinition) {
   const stateMachine = settings.starter?.stateMachine;
   const topic = settings.notifier?.topic;
   const moduleSettings = settings.module;
-  const dynamodb = lambdaDynamoDb();
-  tracer.captureAWSv3Client(dynamodb);
+  // The document client sends through the sandbox's DynamoDB client: tracing that one traces both.
+  tracer.captureAWSv3Client(lambdaDynamoDb());
   const doc = lambdaDocumentClient();
   const unavailable = (what: string) => () => {
     throw new Error(`this route has no ${what}`);
@@ -48,8 +48,12 @@ export function rolloutApiFromEnv(definition: RouteDefinition) {
     tenants: tenantTable
       ? new DynamoDbTenantRepository(doc, tenantTable)
       : { get: unavailable('tenant table'), list: unavailable('tenant table') },
-    ...(stateMachine ? { starter: new StepFunctionsRolloutStarter(tracedSfn(), stateMachine) } : {}),
-    notifier: topic ? new SnsLifecycleNotifier(tracedSns(), topic) : { notifyRollout: unavailable('topic') },
+    ...(stateMachine
+      ? { starter: new StepFunctionsRolloutStarter(tracer.captureAWSv3Client(lambdaSfn()), stateMachine) }
+      : {}),
+    notifier: topic
+      ? new SnsLifecycleNotifier(tracer.captureAWSv3Client(lambdaSns()), topic)
+      : { notifyRollout: unavailable('topic') },
     clock: systemClock,
     currentModuleVersion: moduleSettings
       ? currentModuleVersionOf(moduleSettings.moduleDir, moduleSettings.moduleVersionLabel)
@@ -60,18 +64,6 @@ export function rolloutApiFromEnv(definition: RouteDefinition) {
     tenantInputs: moduleTenantInputs(),
     rollouts,
   });
-}
-
-function tracedSfn() {
-  const client = lambdaSfn();
-  tracer.captureAWSv3Client(client);
-  return client;
-}
-
-function tracedSns() {
-  const client = lambdaSns();
-  tracer.captureAWSv3Client(client);
-  return client;
 }
 
 /** The Lambda handler of one rollout route of the table, built from the function's environment. */

@@ -39,12 +39,10 @@ export function apiFromEnv(name: RouteName) {
   const { env, write, module: moduleSettings } = settings;
   const historyTable = settings.history?.table;
   const clients = {
-    dynamodb: lambdaDynamoDb(),
+    dynamodb: tracer.captureAWSv3Client(lambdaDynamoDb()),
     doc: lambdaDocumentClient(),
-    eventBridge: lambdaEventBridge(),
+    eventBridge: tracer.captureAWSv3Client(lambdaEventBridge()),
   };
-  tracer.captureAWSv3Client(clients.dynamodb);
-  tracer.captureAWSv3Client(clients.eventBridge);
   const busNames = action && write ? { [action]: write.bus } : {};
   const repository = new DynamoDbTenantRepository(
     clients.doc,

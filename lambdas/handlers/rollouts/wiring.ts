@@ -43,10 +43,10 @@ export function rolloutsFromEnv(): Rollouts {
       positiveSetting(DEFAULT_ROLLOUT_TIMINGS.maxBusyAttempts),
     ),
   });
-  const dynamodb = lambdaDynamoDb();
-  const eventBridge = lambdaEventBridge();
-  const sns = lambdaSns();
-  for (const client of [dynamodb, eventBridge, sns]) tracer.captureAWSv3Client(client);
+  // The document client sends through the sandbox's DynamoDB client: tracing that one traces both.
+  tracer.captureAWSv3Client(lambdaDynamoDb());
+  const eventBridge = tracer.captureAWSv3Client(lambdaEventBridge());
+  const sns = tracer.captureAWSv3Client(lambdaSns());
   const doc = lambdaDocumentClient();
   const repository = new DynamoDbTenantRepository(doc, env.tenantTable, {
     tableName: env.historyTable,
