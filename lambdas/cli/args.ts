@@ -248,6 +248,18 @@ function rejectForeign(
   }
 }
 
+type TenantCommandName = Extract<Command, { tenantCode: TenantCode }>['kind'] & CommandName;
+
+/** The parser of a command on one tenant: its one argument is the tenant code; `options` reads the rest. */
+function onTenant<K extends TenantCommandName>(
+  kind: K,
+  options: (values: Values) => Omit<Extract<Command, { kind: K }>, 'kind' | 'tenantCode'>,
+): (args: string[], values: Values) => Command {
+  // TypeScript does not check a spread of a generic type against the union member: the signature does.
+  return (args, values) =>
+    ({ kind, tenantCode: onlyTenantCode(args, kind), ...options(values) }) as Extract<Command, { kind: K }>;
+}
+
 const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: Values) => Command } = {
   create: (args, values) => {
     const body = {
@@ -262,21 +274,14 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
       ...waitOption(values, 'create'),
     };
   },
-  get: (args, values) => ({
-    kind: 'get',
-    tenantCode: onlyTenantCode(args, 'get'),
-    ...waitOption(values, 'get'),
+  get: onTenant('get', (values) => waitOption(values, 'get')),
+  list: (args, values) => ({
+    kind: 'list',
+    ...listingOptions(args, values, 'list'),
+    includeDeleted: values['include-deleted'] ?? false,
+    ...optional('status', statusOption(values.status)),
+    ...optional('moduleVersion', moduleVersionOption(values['module-version'], 'list')),
   }),
-  list: (args, values) => {
-    noArguments(args, 'list');
-    return {
-      kind: 'list',
-      includeDeleted: values['include-deleted'] ?? false,
-      ...optional('status', statusOption(values.status)),
-      ...optional('moduleVersion', moduleVersionOption(values['module-version'], 'list')),
-      ...pageOptions(values, 'list'),
-    };
-  },
   update: (args, values) => {
     const tenantCode = onlyTenantCode(args, 'update');
     const changes = {
@@ -287,27 +292,10 @@ const COMMAND_PARSERS: { readonly [C in CommandName]: (args: string[], values: V
     // No option at all is the retry: PATCH {} re-runs Terraform with the tenant's current values.
     return { kind: 'update', tenantCode, changes, ...waitOption(values, 'update') };
   },
-  delete: (args, values) => ({
-    kind: 'delete',
-    tenantCode: onlyTenantCode(args, 'delete'),
-    yes: values.yes ?? false,
-    ...waitOption(values, 'delete'),
-  }),
-  wait: (args, values) => ({
-    kind: 'wait',
-    tenantCode: onlyTenantCode(args, 'wait'),
-    wait: waitSettings(values, 'wait'),
-  }),
-  history: (args, values) => ({
-    kind: 'history',
-    tenantCode: onlyTenantCode(args, 'history'),
-    ...pageOptions(values, 'history'),
-  }),
-  logs: (args, values) => ({
-    kind: 'logs',
-    tenantCode: onlyTenantCode(args, 'logs'),
-    ...optional('runId', runIdOption(values.run)),
-  }),
+  delete: onTenant('delete', (values) => ({ yes: values.yes ?? false, ...waitOption(values, 'delete') })),
+  wait: onTenant('wait', (values) => ({ wait: waitSettings(values, 'wait') })),
+  history: onTenant('history', (values) => pageOptions(values, 'history')),
+  logs: onTenant('logs', (values) => optional('runId', runIdOption(values.run))),
   ops: (args, values) => {
     const [name, ...extra] = args;
     const op = OPS.find((o) => o === name);
@@ -405,6 +393,12 @@ function pageOptions(values: Values, command: CommandName): PageOptions {
     ...optional('limit', limitOption(values.limit, command)),
     ...optional('nextToken', values['next-token']),
   };
+}
+
+/** A listing of the whole collection: no argument, and the paging options. */
+function listingOptions(args: string[], values: Values, command: CommandName): PageOptions {
+  noArguments(args, command);
+  return pageOptions(values, command);
 }
 
 function limitOption(raw: string | undefined, command: CommandName): number | undefined {
@@ -508,13 +502,7 @@ const ROLLOUT_PARSERS: { readonly [S in RolloutSubcommand]: (args: string[], val
     rolloutId: onlyRolloutId(args, 'status'),
     ...waitOption(values, 'rollout'),
   }),
-  list: (args, values) => {
-    noArguments(args, 'rollout');
-    return {
-      kind: 'rollout-list',
-      ...pageOptions(values, 'rollout'),
-    };
-  },
+  list: (args, values) => ({ kind: 'rollout-list', ...listingOptions(args, values, 'rollout') }),
   pause: (args, values) => rolloutAction('pause', args, values),
   resume: (args, values) => rolloutAction('resume', args, values),
   cancel: (args, values) => rolloutAction('cancel', args, values),
