@@ -20,6 +20,7 @@ import {
   AccountRootPrincipal,
   AnyPrincipal,
   Effect,
+  type IPrincipal,
   PolicyDocument,
   PolicyStatement,
 } from 'aws-cdk-lib/aws-iam';
@@ -216,28 +217,34 @@ export class PrivateApi extends Construct {
       retention: logRetention,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // The resource policy's two halves: invoke allowed through the control plane's endpoint, denied otherwise.
+    const invokeFromEndpoint = (
+      sid: string,
+      effect: Effect,
+      principal: IPrincipal,
+      test: 'StringEquals' | 'StringNotEquals',
+    ) =>
+      new PolicyStatement({
+        sid,
+        effect,
+        principals: [principal],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+        conditions: { [test]: { 'aws:SourceVpce': vpce } },
+      });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-tenants`,
       description: 'Tenant control plane API (private, IAM auth)',
       endpointConfiguration: { types: [EndpointType.PRIVATE], vpcEndpoints: [props.endpoint] },
       policy: new PolicyDocument({
         statements: [
-          new PolicyStatement({
-            sid: 'AllowFromControlPlaneEndpoint',
-            effect: Effect.ALLOW,
-            principals: [new AccountRootPrincipal()],
-            actions: ['execute-api:Invoke'],
-            resources: ['execute-api:/*'],
-            conditions: { StringEquals: { 'aws:SourceVpce': vpce } },
-          }),
-          new PolicyStatement({
-            sid: 'DenyFromAnywhereElse',
-            effect: Effect.DENY,
-            principals: [new AnyPrincipal()],
-            actions: ['execute-api:Invoke'],
-            resources: ['execute-api:/*'],
-            conditions: { StringNotEquals: { 'aws:SourceVpce': vpce } },
-          }),
+          invokeFromEndpoint(
+            'AllowFromControlPlaneEndpoint',
+            Effect.ALLOW,
+            new AccountRootPrincipal(),
+            'StringEquals',
+          ),
+          invokeFromEndpoint('DenyFromAnywhereElse', Effect.DENY, new AnyPrincipal(), 'StringNotEquals'),
         ],
       }),
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
@@ -310,22 +317,15 @@ export class PrivateApi extends Construct {
     const errorBody = (code: string) => ({
       'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}`,
     });
-    this.api.addGatewayResponse('BadRequestBody', {
-      type: ResponseType.BAD_REQUEST_BODY,
-      templates: errorBody('VALIDATION_ERROR'),
-    });
-    this.api.addGatewayResponse('BadRequestParameters', {
-      type: ResponseType.BAD_REQUEST_PARAMETERS,
-      templates: errorBody('VALIDATION_ERROR'),
-    });
-    this.api.addGatewayResponse('Default4xx', {
-      type: ResponseType.DEFAULT_4XX,
-      templates: errorBody('$context.error.responseType'),
-    });
-    this.api.addGatewayResponse('Default5xx', {
-      type: ResponseType.DEFAULT_5XX,
-      templates: errorBody('$context.error.responseType'),
-    });
+    const gatewayErrors: [id: string, type: ResponseType, code: string][] = [
+      ['BadRequestBody', ResponseType.BAD_REQUEST_BODY, 'VALIDATION_ERROR'],
+      ['BadRequestParameters', ResponseType.BAD_REQUEST_PARAMETERS, 'VALIDATION_ERROR'],
+      ['Default4xx', ResponseType.DEFAULT_4XX, '$context.error.responseType'],
+      ['Default5xx', ResponseType.DEFAULT_5XX, '$context.error.responseType'],
+    ];
+    for (const [id, type, code] of gatewayErrors) {
+      this.api.addGatewayResponse(id, { type, templates: errorBody(code) });
+    }
 
     acknowledge(
       this.api,

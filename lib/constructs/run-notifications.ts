@@ -4,15 +4,15 @@ import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { FunctionUrlAuthType, type FunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { RUN_NOTIFICATION_PATH } from '../../lambdas/core/run-notification';
 import { TENANT_TABLE_ACTIONS } from '../../lambdas/core/table-access';
 import { TFC_ENV } from '../../lambdas/handlers/contract';
 import { NOTIFICATION_ENV } from '../../lambdas/handlers/notifications/contract';
-import { acknowledge } from '../nag';
 import { ControlPlaneFunction } from './control-plane-function';
+import { generatedSecret } from './generated-secret';
 
 /** The receiver's concurrency cap: TFC sends one notification per run end, a few per minute at most. */
 export const RECEIVER_RESERVED_CONCURRENCY = 10;
@@ -60,15 +60,12 @@ export class RunNotifications extends Construct {
   public constructor(scope: Construct, id: string, props: RunNotificationsProps) {
     super(scope, id);
 
-    this.tokenSecret = new Secret(this, 'Token', {
+    this.tokenSecret = generatedSecret(this, 'Token', {
       description:
         'HMAC token of the Terraform Cloud run notifications (TFC signs each notification with it; the receiver verifies). Generated at deploy.',
       encryptionKey: props.encryptionKey,
-      generateSecretString: { passwordLength: NOTIFICATION_TOKEN_LENGTH, excludePunctuation: true },
-    });
-    acknowledge(this.tokenSecret, {
-      id: 'AwsSolutions-SMG4',
-      reason:
+      length: NOTIFICATION_TOKEN_LENGTH,
+      rotation:
         'The HMAC token is shared with Terraform Cloud through the notification configuration, which Secrets Manager rotation cannot update. Rotate by putting a new random value: the trigger function re-registers the configuration with it before the next run (its name carries a fingerprint of the token), the receiver reads it within minutes; meanwhile refused notifications only fall back to polling.',
     });
 

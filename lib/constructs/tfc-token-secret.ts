@@ -1,12 +1,8 @@
-import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { acknowledge } from '../nag';
+import { generatedSecret, type GeneratedSecretProps } from './generated-secret';
 
-export interface TfcTokenSecretProps {
-  /** Key encrypting the secret. */
-  readonly encryptionKey: IKey;
-}
+export type TfcTokenSecretProps = Pick<GeneratedSecretProps, 'encryptionKey'>;
 
 /**
  * The Terraform Cloud API token. The stack creates the secret with a random placeholder; the operator sets
@@ -17,15 +13,12 @@ export class TfcTokenSecret extends Construct {
 
   public constructor(scope: Construct, id: string, props: TfcTokenSecretProps) {
     super(scope, id);
-    this.secret = new Secret(this, 'Secret', {
+    this.secret = generatedSecret(this, 'Secret', {
       description:
         'Terraform Cloud API token of the tenant control plane (a team token). Set the value with aws secretsmanager put-secret-value.',
       encryptionKey: props.encryptionKey,
-      generateSecretString: { passwordLength: 32, excludePunctuation: true },
-    });
-    acknowledge(this.secret, {
-      id: 'AwsSolutions-SMG4',
-      reason:
+      length: 32,
+      rotation:
         'The value is a Terraform Cloud API token, issued by Terraform Cloud: Secrets Manager cannot rotate it. Operators rotate it in TFC and put the new value here; the functions cache it for minutes only.',
     });
   }
