@@ -22,6 +22,7 @@ const familyOf = (file: string) => /^lambdas\/handlers\/([^/]+)\//.exec(file)?.[
 const CONSTRUCT_BUILDING_BLOCKS = new Set([
   'lib/constructs/control-plane-function.ts',
   'lib/constructs/dead-letter-queue.ts',
+  'lib/constructs/generated-secret.ts',
 ]);
 
 const PACKAGES_IN_CORE = new Set(['zod', 'zod-openapi']);
