@@ -4,7 +4,7 @@ import type { RateBudget } from '../../core/rate-budget';
 import { reportRetry, type RetryNotice } from '../../core/retry-reporting';
 import { ConfigurationVersionsApi } from './configuration-versions';
 import type { TfcContext } from './context';
-import { DEFAULT_RETRY, TfcHttp, defaultDispatcher, type RetryOptions, type TfcLogger } from './http';
+import { DEFAULT_RETRY, TfcHttp, type RetryOptions, type TfcLogger } from './http';
 import { NotificationsApi } from './notifications';
 import { OrganizationsApi } from './organizations';
 import { OutputsApi, type Outputs } from './outputs';
@@ -40,10 +40,16 @@ export interface TfcClientOptions {
   address?: string;
   organization: string;
   token: TokenProvider;
-  /** undici dispatcher (tests pass a MockAgent). @default a keep-alive `Agent` owned by the client */
+  /**
+   * undici dispatcher for the requests, handed to Node's global `fetch` (tests pass a `MockAgent`); the
+   * caller closes it. @default fetch's global dispatcher, which keeps connections alive per origin
+   */
   dispatcher?: Dispatcher;
   retry?: RetryOptions;
-  /** Per-request headers and body timeout. @default 30000 */
+  /**
+   * Per-request timeout: the longest wait for the answer's headers, then between two pieces of its body.
+   * @default 30000
+   */
   requestTimeoutMs?: number;
   /** How long to wait for an uploaded configuration version to become `uploaded`. */
   configurationVersionPoll?: { attempts?: number; intervalMs?: number };
@@ -80,18 +86,15 @@ export class TfcClient {
   public readonly organizations: OrganizationsApi;
   public readonly projects: ProjectsApi;
   public readonly notifications: NotificationsApi;
-  private readonly ownedDispatcher: Dispatcher | undefined;
   private readonly token: TokenProvider;
 
   public constructor(options: TfcClientOptions) {
     this.token = options.token;
-    const dispatcher = options.dispatcher ?? defaultDispatcher();
-    this.ownedDispatcher = options.dispatcher ? undefined : dispatcher;
     const sleep = options.sleep ?? realSleep;
     const http = new TfcHttp({
       address: options.address ?? DEFAULT_TFC_ADDRESS,
       token: options.token,
-      dispatcher,
+      dispatcher: options.dispatcher,
       retry: { ...DEFAULT_RETRY, ...options.retry },
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       sleep,
@@ -124,9 +127,12 @@ export class TfcClient {
     return scrubError(error, token === undefined ? [] : [token]);
   }
 
-  /** Closes the connection pool the client created (an injected dispatcher is left alone). */
-  public async close(): Promise<void> {
-    await this.ownedDispatcher?.close();
+  /**
+   * Nothing to release: requests go through fetch's global pool, whose idle connections close on their
+   * own, and an injected dispatcher is its owner's to close. Kept so callers may end a client's use.
+   */
+  public close(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** {@link WorkspacesApi.ensure} */

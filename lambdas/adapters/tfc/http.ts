@@ -13,9 +13,8 @@ import {
   type JsonApiErrorObject,
   type RequestLabel,
 } from './errors';
-import { scrubText } from './scrub';
 import type { TokenProvider } from './token';
-import { Agent, request } from './transport';
+import { BODY_TIMEOUT, HEADERS_TIMEOUT, exchange, type Exchange } from './transport';
 import { TFC_RETRY_LOG_MESSAGE } from '../../core/telemetry';
 import type { RateBucket, RateBudget } from '../../core/rate-budget';
 import type { RetryNotice } from '../../core/retry-reporting';
@@ -45,7 +44,8 @@ export interface RetryOptions {
 export interface HttpOptions {
   address: string;
   token: TokenProvider;
-  dispatcher: Dispatcher;
+  /** undici dispatcher handed to `fetch` (tests pass a `MockAgent`); absent, the global one. */
+  dispatcher?: Dispatcher | undefined;
   retry: Required<RetryOptions>;
   requestTimeoutMs: number;
   sleep: (ms: number) => Promise<void>;
@@ -95,7 +95,7 @@ export interface ApiResponse {
 const JSON_API = 'application/vnd.api+json';
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** Transport error codes (Node's sockets and DNS, undici) in words a person reads on the tenant. */
+/** Transport error codes (Node's sockets and DNS, fetch's undici) in words a person reads on the tenant. */
 const NETWORK_FAILURES: ReadonlyMap<string, string> = new Map([
   ['ECONNREFUSED', 'connection refused'],
   ['ENOTFOUND', 'host not found'],
@@ -128,20 +128,6 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
   maxDelayMs: 8000,
   maxRateLimitWaitMs: 90_000,
 };
-
-/** A keep-alive connection pool per origin (the API host and the archivist upload host). */
-export function defaultDispatcher(): Dispatcher {
-  return new Agent({ keepAliveTimeout: 10_000, connections: 16 });
-}
-
-type Attempt =
-  | { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; text: string }
-  | { kind: 'network'; error: Error; code: string | undefined };
-
-function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function parseJson(text: string): unknown {
   if (text.trim() === '') return undefined;
@@ -197,9 +183,8 @@ export class TfcHttp {
       const headers = { authorization: `Bearer ${token}`, accept: JSON_API, 'content-type': JSON_API };
       const attempt = await this.send(url, req.method, headers, body, [token]);
       // index.mdx "Rate limiting": the limit of the endpoint just called; the budget never plans above it.
-      const limit =
-        attempt.kind === 'response' ? headerValue(attempt.headers, 'x-ratelimit-limit') : undefined;
-      if (budget && limit !== undefined) budget.observeLimit(bucket, Number(limit));
+      const limit = attempt.kind === 'response' ? attempt.headers.get('x-ratelimit-limit') : null;
+      if (budget && limit !== null) budget.observeLimit(bucket, Number(limit));
       return attempt;
     });
     return { status: result.status, body: parseJson(result.text) };
@@ -234,28 +219,16 @@ export class TfcHttp {
     headers: Record<string, string>,
     body: string | Buffer | undefined,
     secrets: readonly string[],
-  ): Promise<Attempt> {
-    try {
-      const timeout = this.options.requestTimeoutMs;
-      const res = await request(this.options.dispatcher, url, {
-        method,
-        headers,
-        body,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-      });
-      const text = await res.body.text();
-      return { kind: 'response', status: res.statusCode, headers: res.headers, text };
-    } catch (error) {
-      return { kind: 'network', ...scrubbed(error, secrets) };
-    }
+  ): Promise<Exchange> {
+    const { requestTimeoutMs: timeoutMs, dispatcher } = this.options;
+    return exchange({ url, method, headers, body, secrets }, { timeoutMs, dispatcher });
   }
 
   private async withRetries(
     label: RequestLabel,
     host: string,
     idempotent: boolean,
-    attemptOnce: () => Promise<Attempt>,
+    attemptOnce: () => Promise<Exchange>,
   ): Promise<{ status: number; text: string }> {
     const { maxAttempts, maxRateLimitWaitMs } = this.options.retry;
     let rateLimitedMs = 0;
@@ -309,15 +282,15 @@ export class TfcHttp {
   }
 
   /** Why an attempt failed, for the tenant's `retrying.reason`: words, code and host, never a secret. */
-  private failureReason(outcome: Attempt, host: string): string {
+  private failureReason(outcome: Exchange, host: string): string {
     if (outcome.kind === 'response') {
       const text = STATUS_CODES[outcome.status];
       return `TFC answered ${outcome.status}${text ? ` ${text}` : ''} at ${host}`;
     }
     const seconds = this.options.requestTimeoutMs / 1000;
     const timeouts = new Map([
-      ['UND_ERR_HEADERS_TIMEOUT', `no answer within ${seconds} s`],
-      ['UND_ERR_BODY_TIMEOUT', `answer stalled for ${seconds} s`],
+      [HEADERS_TIMEOUT, `no answer within ${seconds} s`],
+      [BODY_TIMEOUT, `answer stalled for ${seconds} s`],
     ]);
     if (outcome.code === undefined) return `network error at ${host}`;
     const what = NETWORK_FAILURES.get(outcome.code) ?? timeouts.get(outcome.code) ?? 'network error';
@@ -325,7 +298,7 @@ export class TfcHttp {
   }
 
   /** Milliseconds to wait before retrying, or undefined when the failure is final. */
-  private retryDelay(outcome: Attempt, idempotent: boolean, attempt: number): number | undefined {
+  private retryDelay(outcome: Exchange, idempotent: boolean, attempt: number): number | undefined {
     if (outcome.kind === 'network') {
       const notSent = outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code);
       return idempotent || notSent ? this.backoff(attempt) : undefined;
@@ -346,29 +319,14 @@ export class TfcHttp {
    * 429: wait for `X-RateLimit-Reset` seconds (fractional, as go-tfe parses it) plus jitter, so that
    * parallel executions do not all come back at the same instant.
    */
-  private rateLimitDelay(headers: Dispatcher.ResponseData['headers'], attempt: number): number {
-    const reset = Number.parseFloat(headerValue(headers, 'x-ratelimit-reset') ?? '');
+  private rateLimitDelay(headers: Headers, attempt: number): number {
+    const reset = Number.parseFloat(headers.get('x-ratelimit-reset') ?? '');
     if (!Number.isFinite(reset) || reset <= 0) return this.backoff(attempt);
     return Math.round(reset * 1000 + this.options.random() * this.options.retry.baseDelayMs);
   }
 }
 
-function finalError(label: RequestLabel, host: string, outcome: Attempt): TfcError {
+function finalError(label: RequestLabel, host: string, outcome: Exchange): TfcError {
   if (outcome.kind === 'network') return new TfcNetworkError(label, outcome.code, outcome.error, host);
   return apiError(label, outcome.status, parseJson(outcome.text));
-}
-
-/** A copy of a transport error whose message cannot leak a secret (some mocks echo headers and paths). */
-function scrubbed(error: unknown, secrets: readonly string[]): { error: Error; code: string | undefined } {
-  // Duck-typed: errors raised by Node's own sockets may come from another realm (jest), failing `instanceof`.
-  const source = (typeof error === 'object' && error !== null ? error : {}) as {
-    message?: unknown;
-    code?: unknown;
-    name?: unknown;
-  };
-  const code = typeof source.code === 'string' ? source.code : undefined;
-  const said = typeof source.message === 'string' ? source.message : String(error);
-  const copy = new Error(scrubText(said, { secrets }));
-  copy.name = typeof source.name === 'string' ? source.name : 'Error';
-  return { error: copy, code };
 }

@@ -1,20 +1,126 @@
-import type { Dispatcher } from 'undici';
-// The two parts of undici the client uses, imported from their own files: undici's entry point also loads
-// fetch, WebSocket, EventSource, the cache stores and the mock API, which no function calls (about 235 KiB
-// of the 525 it adds to a bundle, and most of its cold import time; README "Function bundles").
-import Agent from 'undici/lib/dispatcher/agent.js';
-import requestOn from 'undici/lib/api/api-request.js';
-
-export { Agent };
+import type { Dispatcher, Headers, fetch as undiciFetch } from 'undici';
+import { scrubText } from './scrub';
 
 /**
- * undici's `request(url, options)` on `dispatcher`: the call its entry point makes (origin and path taken
- * from the URL), without loading the entry point.
+ * The TFC client's HTTP transport: the platform's global `fetch`. In a function that is the undici built
+ * into the Lambda runtime's Node, so no HTTP client is bundled (README "Function bundles"); its global
+ * dispatcher keeps connections alive per origin.
  */
-export function request(
-  dispatcher: Dispatcher,
-  url: URL,
-  options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>,
-): Promise<Dispatcher.ResponseData> {
-  return requestOn.call(dispatcher, { ...options, origin: url.origin, path: `${url.pathname}${url.search}` });
+
+/**
+ * The global `fetch`, described by undici's own types: Node's fetch is undici's (6.x in Node 20, 7.x in
+ * Node 24), with its `dispatcher` init field, which the DOM types the build also loads do not know.
+ */
+const platformFetch = globalThis.fetch as unknown as typeof undiciFetch;
+
+/** What one request came back with: TFC's answer, or the failure below HTTP that stopped it. */
+export type Exchange =
+  | { kind: 'response'; status: number; headers: Headers; text: string }
+  | { kind: 'network'; error: Error; code: string | undefined };
+
+export interface Outgoing {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | Buffer | undefined;
+  /** Values removed from a failure's message (the token, an upload URL). */
+  secrets: readonly string[];
+}
+
+export interface TransportOptions {
+  /** Longest wait for the answer's headers, then between two pieces of its body. */
+  timeoutMs: number;
+  /**
+   * An undici dispatcher for Node's `fetch` (its non-standard `dispatcher` init field): tests pass a
+   * `MockAgent`. Absent, the global dispatcher.
+   */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/**
+ * The codes undici's own `request()` gives the same two timeouts (its headersTimeout and bodyTimeout):
+ * fetch has only the one signal, so the client times the two phases itself and names them alike.
+ */
+export const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
+export const BODY_TIMEOUT = 'UND_ERR_BODY_TIMEOUT';
+
+/** The error undici's `request()` raised for the timeout, words and code. */
+function timeoutError(code: string): Error {
+  const words = code === HEADERS_TIMEOUT ? 'Headers Timeout Error' : 'Body Timeout Error';
+  return Object.assign(new Error(words), { code });
+}
+
+/**
+ * Sends one request and reads its whole answer. Redirects are not followed (`redirect: 'manual'`: Node's
+ * fetch then hands over the 3xx itself), as with undici's `request()` before: a 3xx is TFC's answer.
+ */
+export async function exchange(out: Outgoing, options: TransportOptions): Promise<Exchange> {
+  const { timeoutMs, dispatcher } = options;
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // Re-armed on the headers and on every piece of the body: a slow but moving answer is not cut off.
+  const arm = (code: string): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => abort.abort(timeoutError(code)), timeoutMs);
+  };
+  try {
+    arm(HEADERS_TIMEOUT);
+    const res = await platformFetch(out.url, {
+      method: out.method,
+      headers: out.headers,
+      body: out.body ?? null,
+      redirect: 'manual',
+      signal: abort.signal,
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+    arm(BODY_TIMEOUT);
+    const text = await readText(res.body as AsyncIterable<Uint8Array> | null, () => arm(BODY_TIMEOUT));
+    return { kind: 'response', status: res.status, headers: res.headers, text };
+  } catch (error) {
+    return { kind: 'network', ...failure(error, out.secrets) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The whole body as UTF-8 text; `onPiece` is called as each piece arrives. */
+async function readText(body: AsyncIterable<Uint8Array> | null, onPiece: () => void): Promise<string> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of body ?? []) {
+    pieces.push(piece);
+    onPiece();
+  }
+  return Buffer.concat(pieces).toString('utf8');
+}
+
+/** The error and what it wraps: fetch's `TypeError('fetch failed')` holds the socket's error as `cause`. */
+function* wrapped(error: unknown): Generator<object> {
+  const queue: unknown[] = [error];
+  for (let seen = 0; queue.length > 0 && seen < 10; seen += 1) {
+    const next = queue.shift();
+    if (typeof next !== 'object' || next === null) continue;
+    yield next;
+    const { cause, errors } = next as { cause?: unknown; errors?: unknown };
+    queue.push(cause, ...(Array.isArray(errors) ? (errors as unknown[]) : []));
+  }
+}
+
+/**
+ * What failed, with no secret in it: the first error in the chain that carries a code (a socket's
+ * `connect ECONNREFUSED 10.0.0.5:443`, an `AggregateError`'s first attempt, a timeout), else every message
+ * in the chain. Duck-typed: errors raised by Node's own fetch come from another realm under jest.
+ */
+function failure(error: unknown, secrets: readonly string[]): { error: Error; code: string | undefined } {
+  const chain = [...wrapped(error)] as Array<{ message?: unknown; code?: unknown; name?: unknown }>;
+  const coded = chain.find((e) => typeof e.code === 'string');
+  const said = coded
+    ? String(coded.message)
+    : chain
+        .map((e) => (typeof e.message === 'string' ? e.message : ''))
+        .filter(Boolean)
+        .join(': ') || String(error);
+  const copy = new Error(scrubText(said, { secrets }));
+  const named = coded ?? chain[0];
+  copy.name = typeof named?.name === 'string' ? named.name : 'Error';
+  return { error: copy, code: typeof coded?.code === 'string' ? coded.code : undefined };
 }
