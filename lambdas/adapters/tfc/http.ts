@@ -3,18 +3,17 @@ import type { Dispatcher } from 'undici';
 import * as z from 'zod';
 import {
   TfcApiError,
-  TfcError,
   TfcNetworkError,
   TfcNotFoundError,
   TfcResponseValidationError,
   TfcRetriesExhaustedError,
-  TfcTokenUnavailableError,
   TfcUnauthorizedError,
   type JsonApiErrorObject,
   type RequestLabel,
+  type TfcError,
 } from './errors';
-import type { TokenProvider } from './token';
-import { BODY_TIMEOUT, HEADERS_TIMEOUT, exchange, type Exchange } from './transport';
+import { readToken, type TokenProvider } from './token';
+import { exchange, failureWords, neverSent, type Exchange } from './transport';
 import { TFC_RETRY_LOG_MESSAGE } from '../../core/telemetry';
 import type { RateBucket, RateBudget } from '../../core/rate-budget';
 import type { RetryNotice } from '../../core/retry-reporting';
@@ -93,22 +92,6 @@ export interface ApiResponse {
 }
 
 const JSON_API = 'application/vnd.api+json';
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** Transport error codes (Node's sockets and DNS, fetch's undici) in words a person reads on the tenant. */
-const NETWORK_FAILURES: ReadonlyMap<string, string> = new Map([
-  ['ECONNREFUSED', 'connection refused'],
-  ['ENOTFOUND', 'host not found'],
-  ['EAI_AGAIN', 'DNS lookup failed'],
-  ['ECONNRESET', 'connection reset'],
-  ['EPIPE', 'connection broken'],
-  ['EHOSTUNREACH', 'host unreachable'],
-  ['ENETUNREACH', 'network unreachable'],
-  ['ETIMEDOUT', 'connection timed out'],
-  ['UND_ERR_CONNECT_TIMEOUT', 'connect timed out'],
-  ['UND_ERR_SOCKET', 'connection closed by the other side'],
-]);
-
 const ErrorBodySchema = z.object({
   errors: z.array(
     z.union([
@@ -179,7 +162,7 @@ export class TfcHttp {
         if (bucket !== 'api') await budget.take(bucket);
         await budget.take('api');
       }
-      const token = await this.token();
+      const token = await readToken(this.options.token);
       const headers = { authorization: `Bearer ${token}`, accept: JSON_API, 'content-type': JSON_API };
       const attempt = await this.send(url, req.method, headers, body, [token]);
       // index.mdx "Rate limiting": the limit of the endpoint just called; the budget never plans above it.
@@ -200,17 +183,6 @@ export class TfcHttp {
     const headers = { 'content-type': 'application/octet-stream' };
     const secrets = [uploadUrl, url.pathname];
     await this.withRetries(label, url.host, true, () => this.send(url, 'PUT', headers, bytes, secrets));
-  }
-
-  private async token(): Promise<string> {
-    try {
-      const token = await this.options.token();
-      if (token === '') throw new TfcTokenUnavailableError('TFC token provider returned an empty token');
-      return token;
-    } catch (error) {
-      if (error instanceof TfcError) throw error;
-      throw new TfcTokenUnavailableError('TFC token provider failed', { cause: error });
-    }
   }
 
   private async send(
@@ -287,21 +259,14 @@ export class TfcHttp {
       const text = STATUS_CODES[outcome.status];
       return `TFC answered ${outcome.status}${text ? ` ${text}` : ''} at ${host}`;
     }
-    const seconds = this.options.requestTimeoutMs / 1000;
-    const timeouts = new Map([
-      [HEADERS_TIMEOUT, `no answer within ${seconds} s`],
-      [BODY_TIMEOUT, `answer stalled for ${seconds} s`],
-    ]);
     if (outcome.code === undefined) return `network error at ${host}`;
-    const what = NETWORK_FAILURES.get(outcome.code) ?? timeouts.get(outcome.code) ?? 'network error';
-    return `${what} (${outcome.code}) at ${host}`;
+    return `${failureWords(outcome.code, this.options.requestTimeoutMs)} (${outcome.code}) at ${host}`;
   }
 
   /** Milliseconds to wait before retrying, or undefined when the failure is final. */
   private retryDelay(outcome: Exchange, idempotent: boolean, attempt: number): number | undefined {
     if (outcome.kind === 'network') {
-      const notSent = outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code);
-      return idempotent || notSent ? this.backoff(attempt) : undefined;
+      return idempotent || neverSent(outcome.code) ? this.backoff(attempt) : undefined;
     }
     if (outcome.status === 429) return this.rateLimitDelay(outcome.headers, attempt);
     if (outcome.status >= 500 && idempotent) return this.backoff(attempt);

@@ -1,6 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { TfcTokenUnavailableError } from './errors';
+import { TfcError, TfcTokenUnavailableError } from './errors';
 
 /** Produces the TFC API token on demand. Implementations cache; callers never store or log the value. */
 export type TokenProvider = () => Promise<string>;
@@ -20,6 +20,21 @@ export interface SecretsManagerTokenOptions {
 }
 
 export const DEFAULT_TOKEN_MAX_AGE_SECONDS = 300;
+
+/**
+ * The provider's token for one request. An empty token, or a provider failing with anything but the
+ * adapter's own errors, becomes a {@link TfcTokenUnavailableError}.
+ */
+export async function readToken(provider: TokenProvider): Promise<string> {
+  try {
+    const token = await provider();
+    if (token === '') throw new TfcTokenUnavailableError('TFC token provider returned an empty token');
+    return token;
+  } catch (error) {
+    if (error instanceof TfcError) throw error;
+    throw new TfcTokenUnavailableError('TFC token provider failed', { cause: error });
+  }
+}
 
 /** Token (the TFC API token, or the notification HMAC token) from Secrets Manager, cached in memory for `maxAgeSeconds` by Powertools Parameters. */
 export function secretsManagerTokenProvider(options: SecretsManagerTokenOptions): TokenProvider {

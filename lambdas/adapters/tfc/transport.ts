@@ -41,8 +41,38 @@ export interface TransportOptions {
  * The codes undici's own `request()` gives the same two timeouts (its headersTimeout and bodyTimeout):
  * fetch has only the one signal, so the client times the two phases itself and names them alike.
  */
-export const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
-export const BODY_TIMEOUT = 'UND_ERR_BODY_TIMEOUT';
+const HEADERS_TIMEOUT = 'UND_ERR_HEADERS_TIMEOUT';
+const BODY_TIMEOUT = 'UND_ERR_BODY_TIMEOUT';
+
+/** Failure codes (Node's sockets and DNS, fetch's undici) in words a person reads on the tenant. */
+const FAILURE_WORDS: ReadonlyMap<string, string> = new Map([
+  ['ECONNREFUSED', 'connection refused'],
+  ['ENOTFOUND', 'host not found'],
+  ['EAI_AGAIN', 'DNS lookup failed'],
+  ['ECONNRESET', 'connection reset'],
+  ['EPIPE', 'connection broken'],
+  ['EHOSTUNREACH', 'host unreachable'],
+  ['ENETUNREACH', 'network unreachable'],
+  ['ETIMEDOUT', 'connection timed out'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect timed out'],
+  ['UND_ERR_SOCKET', 'connection closed by the other side'],
+]);
+
+/** Failures before any byte of the request left: no connection was made. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A failure's code in words: `connection refused`, `no answer within 30 s`, else `network error`. */
+export function failureWords(code: string, timeoutMs: number): string {
+  const seconds = timeoutMs / 1000;
+  if (code === HEADERS_TIMEOUT) return `no answer within ${seconds} s`;
+  if (code === BODY_TIMEOUT) return `answer stalled for ${seconds} s`;
+  return FAILURE_WORDS.get(code) ?? 'network error';
+}
+
+/** Whether the request surely never reached the server, so even a POST may be sent again. */
+export function neverSent(code: string | undefined): boolean {
+  return code !== undefined && NOT_SENT.has(code);
+}
 
 /** The error undici's `request()` raised for the timeout, words and code. */
 function timeoutError(code: string): Error {

@@ -9,7 +9,7 @@ import {
 } from '../../../../lambdas/adapters/tfc/errors';
 import { TfcClient } from '../../../../lambdas/adapters/tfc/client';
 import { MockAgent } from 'undici';
-import { JSON_API_HEADERS, ORG, TOKEN, errorDoc, harness, runResource } from './fixtures';
+import { JSON_API_HEADERS, ORG, TOKEN, caught, errorDoc, harness, runResource } from './fixtures';
 
 const RUN_PATH = '/api/v2/runs/run-CZcmD7eagjhyX0vN';
 const runDoc = { data: runResource() };
@@ -34,15 +34,6 @@ function rootCause(error: unknown): unknown {
   let e = error;
   while (e instanceof Error && e.cause !== undefined) e = e.cause;
   return e;
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('TfcClient HTTP layer', () => {
@@ -129,10 +120,8 @@ describe('TfcClient HTTP layer', () => {
       lastStatus: 503,
       retryable: true,
     });
-    expect((error as Error).message).toBe(
-      `TFC GET ${RUN_PATH} still failing after 4 attempts (last: status 503)`,
-    );
-    expect((error as Error).cause).toBeInstanceOf(TfcApiError);
+    expect(error.message).toBe(`TFC GET ${RUN_PATH} still failing after 4 attempts (last: status 503)`);
+    expect(error.cause).toBeInstanceOf(TfcApiError);
     expect(h.sleeps).toEqual([150, 300, 600]);
     expectNoToken(error);
   });
@@ -189,7 +178,7 @@ describe('TfcClient HTTP layer', () => {
       method: 'GET',
       path: RUN_PATH,
     });
-    expect((error as Error).message).toContain('not found or no permission');
+    expect(error.message).toContain('not found or no permission');
     expect(h.sleeps).toEqual([]);
     expectNoToken(error);
   });
@@ -231,7 +220,7 @@ describe('TfcClient HTTP layer', () => {
     const error = await caught(h.client.getRun('run-CZcmD7eagjhyX0vN'));
 
     expect(error).toBeInstanceOf(TfcResponseValidationError);
-    expect((error as Error).message).toContain('data.attributes.status');
+    expect(error.message).toContain('data.attributes.status');
   });
 
   it('wraps a failing token provider in TfcTokenUnavailableError', async () => {

@@ -258,6 +258,16 @@ export function errorDoc(status: string | number, title: string, detail?: string
   return { errors: [{ status, title, ...(detail === undefined ? {} : { detail }) }] };
 }
 
+/** The error the call failed with; fails the test when the call succeeds. */
+export async function caught(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
 /** A client on a MockAgent that refuses real connections, with recorded sleeps and fixed jitter. */
 export function harness(overrides: Partial<TfcClientOptions> = {}) {
   const agent = new MockAgent();

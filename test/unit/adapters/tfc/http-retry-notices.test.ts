@@ -1,21 +1,12 @@
 import { TfcNetworkError, TfcRetriesExhaustedError } from '../../../../lambdas/adapters/tfc/errors';
 import { observeRetries, type RetryNotice } from '../../../../lambdas/core/retry-reporting';
-import { JSON_API_HEADERS, TOKEN, errorDoc, harness, runResource } from './fixtures';
+import { JSON_API_HEADERS, TOKEN, caught, errorDoc, harness, runResource } from './fixtures';
 
 const RUN_ID = 'run-CZcmD7eagjhyX0vN';
 const RUN_PATH = `/api/v2/runs/${RUN_ID}`;
 const runDoc = { data: runResource() };
 const refused = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', errno: -111 });
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** A harness whose client reports retries to a recording hook. */
 function recording(overrides: Parameters<typeof harness>[0] = {}) {

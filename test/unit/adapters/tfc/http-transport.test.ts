@@ -11,7 +11,7 @@ import {
 } from '../../../../lambdas/adapters/tfc/errors';
 import { DEFAULT_RETRY, TfcHttp } from '../../../../lambdas/adapters/tfc/http';
 import type { RetryNotice } from '../../../../lambdas/core/retry-reporting';
-import { TOKEN } from './fixtures';
+import { TOKEN, caught } from './fixtures';
 
 type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void;
 
@@ -37,10 +37,10 @@ afterAll(async () => {
 beforeEach(() => sockets.clear());
 
 /** A transport on the global fetch (no dispatcher), one attempt per request, recording retry notices. */
-function transport(options: { requestTimeoutMs?: number; maxAttempts?: number } = {}) {
+function transport(options: { address?: string; requestTimeoutMs?: number; maxAttempts?: number } = {}) {
   const notices: RetryNotice[] = [];
   const http = new TfcHttp({
-    address: `http://${host}`,
+    address: options.address ?? `http://${host}`,
     token: () => Promise.resolve(TOKEN),
     retry: { ...DEFAULT_RETRY, maxAttempts: options.maxAttempts ?? 1 },
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
@@ -53,15 +53,6 @@ function transport(options: { requestTimeoutMs?: number; maxAttempts?: number } 
     },
   });
   return { http, notices };
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('TFC transport on the global fetch', () => {
@@ -187,20 +178,7 @@ describe('TFC transport on the global fetch', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const notices: RetryNotice[] = [];
-    const http = new TfcHttp({
-      address: `http://127.0.0.1:${port}`,
-      token: () => Promise.resolve(TOKEN),
-      retry: { ...DEFAULT_RETRY, maxAttempts: 2 },
-      requestTimeoutMs: 5000,
-      sleep: () => Promise.resolve(),
-      random: () => 0.5,
-      logger: undefined,
-      onRetry: (notice) => {
-        notices.push(notice);
-        return Promise.resolve();
-      },
-    });
+    const { http, notices } = transport({ address: `http://127.0.0.1:${port}`, maxAttempts: 2 });
 
     // POST: not idempotent, so retried only because the connection was refused (nothing was sent).
     const error = await caught(http.api({ method: 'POST', path: '/api/v2/runs', body: {} }));
