@@ -87,14 +87,10 @@ function timeoutError(code: string): Error {
 export async function exchange(out: Outgoing, options: TransportOptions): Promise<Exchange> {
   const { timeoutMs, dispatcher } = options;
   const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  // Re-armed on the headers and on every piece of the body: a slow but moving answer is not cut off.
-  const arm = (code: string): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => abort.abort(timeoutError(code)), timeoutMs);
-  };
+  let phase = HEADERS_TIMEOUT;
+  // Restarted on the headers and on every piece of the body: a slow but moving answer is not cut off.
+  const timer = setTimeout(() => abort.abort(timeoutError(phase)), timeoutMs);
   try {
-    arm(HEADERS_TIMEOUT);
     const res = await platformFetch(out.url, {
       method: out.method,
       headers: out.headers,
@@ -103,8 +99,9 @@ export async function exchange(out: Outgoing, options: TransportOptions): Promis
       signal: abort.signal,
       ...(dispatcher ? { dispatcher } : {}),
     });
-    arm(BODY_TIMEOUT);
-    const text = await readText(res.body as AsyncIterable<Uint8Array> | null, () => arm(BODY_TIMEOUT));
+    phase = BODY_TIMEOUT;
+    timer.refresh();
+    const text = await readText(res.body as AsyncIterable<Uint8Array> | null, () => timer.refresh());
     return { kind: 'response', status: res.status, headers: res.headers, text };
   } catch (error) {
     return { kind: 'network', ...failure(error, out.secrets) };
