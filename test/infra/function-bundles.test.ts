@@ -63,8 +63,8 @@ describe.each(functions)('the bundle of %s', (name, fn) => {
     expect(inputs.filter((file) => /zod\/v4\/locales\/(?!en\.js)/.test(file))).toEqual([]);
   });
 
-  it('carries the TFC HTTP client only where TFC is called', () => {
-    expect(packages.has('undici')).toBe(TFC_TASKS.includes(name));
+  it("carries no HTTP client: the TFC tasks use the runtime's fetch", () => {
+    expect(packages.has('undici')).toBe(false);
   });
 
   it("carries undici's Agent and request() without its entry point (fetch, WebSocket, cache stores)", () => {
