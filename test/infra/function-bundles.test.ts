@@ -10,14 +10,9 @@ import { esbuildOptionsOf } from '../support/function-bundling';
 const { stack } = synthStack();
 const functions = Object.entries(stack.controlPlane.functions);
 
-/** The functions that call TFC: the only ones that need its HTTP client (undici). */
-const TFC_TASKS = ['trigger', 'check', 'awaitRun', 'finalize'];
 const KIB = 1024;
-/**
- * Ceilings with room for dependency updates, under the 500 KiB goal but for the TFC tasks' HTTP client;
- * a wrong-way import adds tens to hundreds of KiB.
- */
-const CEILING = { tfcTask: 680 * KIB, other: 450 * KIB };
+/** A ceiling with room for dependency updates, under the 500 KiB goal; a wrong-way import adds tens to hundreds of KiB. */
+const CEILING = 450 * KIB;
 
 /** Files with code in the bundle (esbuild's metafile also lists files it read and then tree-shook away). */
 const bundledFiles = (metafile: Metafile): string[] =>
@@ -29,7 +24,7 @@ const bundledFiles = (metafile: Metafile): string[] =>
 const packageOf = (file: string) =>
   /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file.split('/')[0] ?? file;
 
-describe.each(functions)('the bundle of %s', (name, fn) => {
+describe.each(functions)('the bundle of %s', (_name, fn) => {
   let bytes = 0;
   let inputs: string[] = [];
   let packages = new Set<string>();
@@ -50,7 +45,7 @@ describe.each(functions)('the bundle of %s', (name, fn) => {
 
   it('stays under its size ceiling', () => {
     expect(bytes).toBeGreaterThan(0);
-    expect(bytes).toBeLessThanOrEqual(TFC_TASKS.includes(name) ? CEILING.tfcTask : CEILING.other);
+    expect(bytes).toBeLessThanOrEqual(CEILING);
   });
 
   it('carries no build-time code: CDK, cdk-nag, OpenAPI generation, local mode, the CLI', () => {
