@@ -4,14 +4,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
-import type {
-  RunLocator,
-  RunState,
-  StartedRun,
-  StartRunRequest,
-  TerraformBackend,
-  TerraformOutputs,
-} from '../core/ports';
+import type * as Port from '../core/ports';
 import { TENANT_CODE_PATTERN, type TenantCode } from '../core/tenant-code';
 import { tenantInputs, workspaceName } from '../core/workspace';
 import { moduleVersion } from '../core/module-version';
@@ -97,7 +90,7 @@ export interface LocalTerraformOptions {
  * `apply -destroy`) in the background, recorded on disk so the flow can poll it and a restart can resume
  * it.
  */
-export class LocalTerraformBackend implements TerraformBackend {
+export class LocalTerraformBackend implements Port.TerraformBackend {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly children = new Set<ChildProcess>();
   private stopping = false;
@@ -128,7 +121,7 @@ export class LocalTerraformBackend implements TerraformBackend {
   }
 
   /** Local runs are records on disk, so finding this flow's run again costs nothing: always look. */
-  public async startRun(request: StartRunRequest): Promise<StartedRun> {
+  public async startRun(request: Port.StartRunRequest): Promise<Port.StartedRun> {
     const { tenant, flowId, destroy } = request;
     // Named like the tenant's Terraform Cloud workspace; the directory name is its id.
     const workspaceId = workspaceName(this.options.environment, tenant.tenantCode);
@@ -162,18 +155,18 @@ export class LocalTerraformBackend implements TerraformBackend {
     return { workspaceId, runId: run.id, status: run.status, moduleVersion: version, notified };
   }
 
-  public async getRun(run: RunLocator): Promise<RunState> {
+  public async getRun(run: Port.RunLocator): Promise<Port.RunState> {
     if (!run.workspaceId) throw new Error(`run ${run.runId} has no workspace`);
     const record = await readJson<LocalRun>(this.runPath(run.workspaceId, run.runId));
     return { id: record.id, status: record.status, ...(record.reason ? { reason: record.reason } : {}) };
   }
 
   /** Local runs never wait for a person; there is never anything to discard. */
-  public async discardRun(_run: RunLocator & { comment: string }): Promise<void> {
+  public async discardRun(_run: Port.RunLocator & { comment: string }): Promise<void> {
     await Promise.resolve();
   }
 
-  public async getOutputs(workspaceId: string): Promise<TerraformOutputs> {
+  public async getOutputs(workspaceId: string): Promise<Port.TerraformOutputs> {
     const { stdout } = await this.terraform(this.workspaceDir(workspaceId), ['output', '-json', '-no-color']);
     const parsed = JSON.parse(stdout || '{}') as Record<string, { sensitive: boolean; value: unknown }>;
     const values: Record<string, unknown> = {};
