@@ -28,7 +28,6 @@ beforeAll(async () => {
   });
   const setup = worker(new MemoryRateWindowStore(), 'tfc-test-token-123');
   workspaceId = (await setup.ensureWorkspace('rate-budget', { tenantCode: 'rate-budget' })).id;
-  await setup.close();
 });
 afterAll(async () => {
   await fake.close();
@@ -62,7 +61,6 @@ async function burst(clients: TfcClient[], perWorker: number): Promise<void> {
       for (let i = 0; i < perWorker; i += 1) await client.getWorkspace({ id: workspaceId });
     }),
   );
-  await Promise.all(clients.map((c) => c.close()));
 }
 
 describe('one TFC rate budget per user, shared by task workers', () => {

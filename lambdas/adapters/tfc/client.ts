@@ -127,14 +127,6 @@ export class TfcClient {
     return scrubError(error, token === undefined ? [] : [token]);
   }
 
-  /**
-   * Nothing to release: requests go through fetch's global pool, whose idle connections close on their
-   * own, and an injected dispatcher is its owner's to close. Kept so callers may end a client's use.
-   */
-  public close(): Promise<void> {
-    return Promise.resolve();
-  }
-
   /** {@link WorkspacesApi.ensure} */
   public ensureWorkspace(name: string, options: EnsureWorkspaceOptions): Promise<EnsuredWorkspace> {
     return this.workspaces.ensure(name, options);

@@ -48,7 +48,6 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await client.close();
   await fake.close();
   await destination.close();
 });
