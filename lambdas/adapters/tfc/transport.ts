@@ -82,7 +82,9 @@ function timeoutError(code: string): Error {
 
 /**
  * Sends one request and reads its whole answer. Redirects are not followed (`redirect: 'manual'`: Node's
- * fetch then hands over the 3xx itself), as with undici's `request()` before: a 3xx is TFC's answer.
+ * fetch then hands over the 3xx itself), as with undici's `request()` before: a 3xx is TFC's answer, an
+ * error. The endpoints the client calls list no 3xx among their answers (the "Status | Response | Reason"
+ * table of each, e.g. run.mdx "Create a Run"), so a redirect is never followed with the bearer token.
  */
 export async function exchange(out: Outgoing, options: TransportOptions): Promise<Exchange> {
   const { timeoutMs, dispatcher } = options;
