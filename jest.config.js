@@ -1,3 +1,8 @@
+// `npm run test:lambda-node` (bin/on-lambda-node.js) asks for the Lambda runtime's Node.js: never run on another.
+if (process.env.LAMBDA_NODE && process.version !== `v${process.env.LAMBDA_NODE}`) {
+  throw new Error(`asked for Node.js ${process.env.LAMBDA_NODE}, running on ${process.version}`);
+}
+
 /** Separate projects so each suite can be run alone: `npx jest --selectProjects unit`. */
 const base = {
   testEnvironment: 'node',
