@@ -5,7 +5,8 @@
 // functions' Lambda runtime instead of the Node.js that runs npm. The binary comes from the npm registry
 // as `node-<platform>-<arch>` (the official Node.js build packaged for npm), fetched once into npm's
 // cache by `npm exec`, at the version `package.json` pins in `config.lambdaNode`; a test holds its major
-// equal to FUNCTION_RUNTIME, and jest.config.js refuses any other Node.js it is asked for (LAMBDA_NODE). Usage: node bin/on-lambda-node.js <script> [args...]
+// equal to FUNCTION_RUNTIME, and jest.config.js refuses any other Node.js it is asked for (LAMBDA_NODE).
+// Usage: node bin/on-lambda-node.js <script> [args...]
 const { spawnSync } = require('node:child_process');
 const { config } = require('../package.json');
 
